@@ -1,0 +1,259 @@
+//! `omnitwin`: resolve touchpoint files into profiles from the command line.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use omnitwin::progress::Progress;
+use omnitwin::store::{read_frame, write_frame, InputFormat, OutputFormat};
+use omnitwin::{Config, Engine, OnError, RejectedRow};
+
+/// Resolve customer touchpoints from every channel into one profile per real person.
+#[derive(Parser)]
+#[command(name = "omnitwin", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Resolve touchpoints into profiles and write assignments, profiles and a report.
+    Resolve {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Folder to write assignments.csv, profiles.<format> and report.json into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Format of the profiles file.
+        #[arg(long, value_enum, default_value_t = ProfilesFormat::Parquet)]
+        format: ProfilesFormat,
+        /// What to do with bad rows: stop with an error, or skip them into rejected.csv.
+        #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
+        on_error: OnErrorArg,
+    },
+    /// Explain why two touchpoints are, or are not, in one profile.
+    Explain {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The first touchpoint id.
+        a: String,
+        /// The second touchpoint id.
+        b: String,
+        /// Print the explanation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct InputArgs {
+    /// Touchpoint file(s): CSV, Parquet or JSON Lines (by extension, or --input-format).
+    #[arg(long, required = true)]
+    input: Vec<PathBuf>,
+    /// The format of the input files, when their names don't say.
+    #[arg(long, value_enum)]
+    input_format: Option<InputFormatArg>,
+    /// A JSON config file (column mapping, identifier rules, blocked values, survivorship).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProfilesFormat {
+    Parquet,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InputFormatArg {
+    Csv,
+    Parquet,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OnErrorArg {
+    Fail,
+    Skip,
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(quiet: bool) -> Bar {
+        let target = if quiet || !std::io::stderr().is_terminal() { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Bar(bar)
+    }
+}
+
+impl Progress for Bar {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        let template = match total {
+            Some(_) => "{spinner} {msg:<12} [{bar:30}] {pos}/{len} ({elapsed})",
+            None => "{spinner} {msg:<12} ({elapsed})",
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            self.0.set_style(style.progress_chars("=> "));
+        }
+        self.0.set_length(total.unwrap_or(0));
+        self.0.set_position(0);
+        self.0.set_message(name.to_owned());
+    }
+
+    fn advance(&self, done: u64) {
+        self.0.inc(done);
+    }
+}
+
+/// Rows rejected from one input file.
+struct Rejected {
+    file: PathBuf,
+    rows: Vec<RejectedRow>,
+}
+
+/// Reads every input into one engine.
+fn load(args: &InputArgs, on_error: OnError, bar: &Bar) -> omnitwin::Result<(Engine, Vec<Rejected>)> {
+    let config = match &args.config {
+        Some(path) => Config::from_json_file(path)?,
+        None => Config::default(),
+    };
+    let mut engine = Engine::new(config)?;
+    let mut rejected = Vec::new();
+    let format = args.input_format.map(|f| match f {
+        InputFormatArg::Csv => InputFormat::Csv,
+        InputFormatArg::Parquet => InputFormat::Parquet,
+        InputFormatArg::Jsonl => InputFormat::Jsonl,
+    });
+    for path in &args.input {
+        bar.stage("reading", None);
+        let (df, mut bad_lines) = read_frame(path, format, on_error)?;
+        let report = engine.ingest_frame_with_progress(&df, on_error, bar)?;
+        bad_lines.extend(report.rejected);
+        if !bad_lines.is_empty() {
+            rejected.push(Rejected { file: path.clone(), rows: bad_lines });
+        }
+    }
+    Ok((engine, rejected))
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> omnitwin::Result<()> {
+    let file = std::fs::File::create(path).map_err(|e| omnitwin::Error::Io { path: path.into(), source: e })?;
+    let mut writer = std::io::BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut writer, value)?;
+    writer.flush().map_err(|e| omnitwin::Error::Io { path: path.into(), source: e })
+}
+
+fn write_rejected(path: &Path, rejected: &[Rejected]) -> omnitwin::Result<()> {
+    let io = |e| omnitwin::Error::Io { path: path.into(), source: e };
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
+    writeln!(out, "file,row,touchpoint_id,reasons").map_err(io)?;
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    for group in rejected {
+        for row in &group.rows {
+            writeln!(
+                out,
+                "{},{},{},{}",
+                quote(&group.file.display().to_string()),
+                row.row,
+                quote(row.touchpoint_id.as_deref().unwrap_or("")),
+                quote(&row.reasons.join("; "))
+            )
+            .map_err(io)?;
+        }
+    }
+    out.flush().map_err(io)
+}
+
+fn resolve(input: &InputArgs, out: &Path, format: ProfilesFormat, on_error: OnError) -> omnitwin::Result<()> {
+    let started = Instant::now();
+    let bar = Bar::new(input.quiet);
+    let (engine, rejected) = load(input, on_error, &bar)?;
+    let loaded = started.elapsed();
+    let report = engine.resolve_with_progress(&bar).clone();
+    let resolved = started.elapsed();
+    bar.stage("writing", None);
+    std::fs::create_dir_all(out).map_err(|e| omnitwin::Error::Io { path: out.into(), source: e })?;
+    write_frame(&mut engine.assignments_frame()?, &out.join("assignments.csv"), OutputFormat::Csv)?;
+    match format {
+        ProfilesFormat::Parquet => write_frame(&mut engine.profiles_frame()?, &out.join("profiles.parquet"), OutputFormat::Parquet)?,
+        ProfilesFormat::Csv => write_frame(&mut engine.profiles_frame_flat()?, &out.join("profiles.csv"), OutputFormat::Csv)?,
+        ProfilesFormat::Json => write_json(&out.join("profiles.json"), &engine.profiles())?,
+    }
+    let rejected_rows: usize = rejected.iter().map(|r| r.rows.len()).sum();
+    if rejected_rows > 0 {
+        write_rejected(&out.join("rejected.csv"), &rejected)?;
+    }
+    let summary = serde_json::json!({
+        "inputs": input.input.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "rejected_rows": rejected_rows,
+        "resolve": report,
+        "seconds": {
+            "read_and_ingest": loaded.as_secs_f64(),
+            "resolve": (resolved - loaded).as_secs_f64(),
+            "write": (started.elapsed() - resolved).as_secs_f64(),
+        },
+    });
+    write_json(&out.join("report.json"), &summary)?;
+    bar.0.finish_and_clear();
+    eprintln!(
+        "{} touchpoints → {} profiles ({} merged, {} quarantined); {} links made, {} refused (blocked {}, shared {}, limits {}){}; wrote {}",
+        report.touchpoints,
+        report.profiles,
+        report.merged_profiles,
+        report.quarantined_profiles,
+        report.links.links_made,
+        report.links.refused_blocked_value + report.links.refused_shared_identifier + report.links.refused_limit,
+        report.links.refused_blocked_value,
+        report.links.refused_shared_identifier,
+        report.links.refused_limit,
+        if rejected_rows > 0 { format!("; {rejected_rows} rows rejected (see rejected.csv)") } else { String::new() },
+        out.display()
+    );
+    Ok(())
+}
+
+fn explain(input: &InputArgs, a: &str, b: &str, json: bool) -> omnitwin::Result<()> {
+    let bar = Bar::new(input.quiet);
+    let (engine, _) = load(input, OnError::Fail, &bar)?;
+    engine.resolve_with_progress(&bar);
+    bar.0.finish_and_clear();
+    let explanation = engine.explain(a, b)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&explanation)?);
+    } else {
+        print!("{explanation}");
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Resolve { input, out, format, on_error } => {
+            let on_error = match on_error {
+                OnErrorArg::Fail => OnError::Fail,
+                OnErrorArg::Skip => OnError::Skip,
+            };
+            resolve(input, out, *format, on_error)
+        }
+        Command::Explain { input, a, b, json } => explain(input, a, b, *json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

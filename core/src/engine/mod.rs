@@ -1,0 +1,327 @@
+//! The `Engine` facade: every verb (ingest, resolve, assignments, profiles, lookup, explain)
+//! goes through it.
+
+mod explain;
+mod report;
+
+use std::sync::OnceLock;
+
+use polars::prelude::DataFrame;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+pub use explain::{Explanation, LinkStep, StepStatus};
+pub use report::{IngestReport, OnError, QuarantineReport, RejectedRow, ResolveReport, SharedIdentifierReport};
+
+use crate::config::{Config, Rules};
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::model::{IdKind, Identifier, Profile, ProfileStatus, Text, Touchpoint};
+use crate::prepare::{identifier_value, scope_of, IdValue, SCOPE_SEPARATOR};
+use crate::progress::{NoProgress, Progress};
+use crate::store::frame;
+use report::REPORT_EXAMPLES;
+
+/// Which profile a touchpoint belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// The touchpoint.
+    pub touchpoint_id: String,
+    /// Its profile.
+    pub profile_id: String,
+}
+
+/// The result of resolving everything ingested so far.
+#[derive(Debug)]
+struct Resolution {
+    graph: Graph,
+    /// Per cluster of the graph: its profile.
+    profiles: Vec<Profile>,
+    /// Profile id → cluster.
+    by_id: FxHashMap<String, u32>,
+    report: ResolveReport,
+}
+
+/// The omnitwin engine: holds touchpoints and resolves them into profiles.
+///
+/// Resolution runs on first need after an ingest (or when [`Engine::resolve`] is called) and is
+/// cached until the next ingest. Results never depend on the order touchpoints were ingested
+/// in, how they were batched, or the number of threads.
+///
+/// ```
+/// use omnitwin::{Config, Engine, Touchpoint};
+///
+/// let mut engine = Engine::new(Config::default())?;
+/// engine.ingest([
+///     Touchpoint { email: Some("An.Nguyen@gmail.com".into()), ..Touchpoint::new("web-1") },
+///     Touchpoint { email: Some("annguyen@gmail.com".into()), phone: Some("0912 345 678".into()), ..Touchpoint::new("pos-7") },
+///     Touchpoint { phone: Some("+84912345678".into()), ..Touchpoint::new("zalo-3") },
+/// ])?;
+/// let report = engine.resolve();
+/// assert_eq!(report.profiles, 1);
+/// let why = engine.explain("web-1", "zalo-3")?;
+/// assert!(why.same_profile);
+/// # Ok::<(), omnitwin::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Engine {
+    rules: Rules,
+    touchpoints: Vec<Touchpoint>,
+    index: FxHashMap<Text, u32>,
+    resolution: OnceLock<Resolution>,
+}
+
+impl Engine {
+    /// An empty engine; the config is validated here.
+    pub fn new(config: Config) -> Result<Engine> {
+        Ok(Engine { rules: config.compile()?, touchpoints: Vec::new(), index: FxHashMap::default(), resolution: OnceLock::new() })
+    }
+
+    /// The engine's config.
+    pub fn config(&self) -> &Config {
+        &self.rules.config
+    }
+
+    /// How many touchpoints the engine holds.
+    pub fn len(&self) -> usize {
+        self.touchpoints.len()
+    }
+
+    /// Whether the engine holds no touchpoints.
+    pub fn is_empty(&self) -> bool {
+        self.touchpoints.is_empty()
+    }
+
+    /// A touchpoint by id.
+    pub fn touchpoint(&self, touchpoint_id: &str) -> Option<&Touchpoint> {
+        self.index.get(touchpoint_id).map(|&i| &self.touchpoints[i as usize])
+    }
+
+    /// Adds touchpoints. All or nothing: a missing or repeated id, or a value longer than
+    /// `max_field_bytes`, fails the whole call and adds none.
+    pub fn ingest(&mut self, touchpoints: impl IntoIterator<Item = Touchpoint>) -> Result<IngestReport> {
+        let batch: Vec<Touchpoint> = touchpoints.into_iter().collect();
+        let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
+        for (i, tp) in batch.iter().enumerate() {
+            let row = i + 1;
+            if tp.touchpoint_id.trim().is_empty() {
+                return Err(Error::MissingTouchpointId { row, column: "touchpoint_id".into() });
+            }
+            if self.index.contains_key(&tp.touchpoint_id) {
+                return Err(Error::DuplicateTouchpointId {
+                    row,
+                    touchpoint_id: tp.touchpoint_id.to_string(),
+                    first_seen: "in an earlier ingest".into(),
+                });
+            }
+            if let Some(first) = seen.insert(&tp.touchpoint_id, row) {
+                return Err(Error::DuplicateTouchpointId {
+                    row,
+                    touchpoint_id: tp.touchpoint_id.to_string(),
+                    first_seen: format!("at row {first}"),
+                });
+            }
+            frame::check_sizes(tp, row, self.rules.config.max_field_bytes)?;
+        }
+        drop(seen);
+        let accepted = batch.len();
+        self.append(batch);
+        Ok(IngestReport { accepted, rejected: Vec::new() })
+    }
+
+    /// Adds the rows of a DataFrame in the standard touchpoint schema (after the config's column
+    /// mapping). Columns outside the schema become custom attributes. With [`OnError::Fail`] the
+    /// first bad row fails the call and nothing is added; with [`OnError::Skip`] bad rows are
+    /// left out and listed in the report.
+    pub fn ingest_frame(&mut self, df: &DataFrame, on_error: OnError) -> Result<IngestReport> {
+        self.ingest_frame_with_progress(df, on_error, &NoProgress)
+    }
+
+    /// [`Engine::ingest_frame`], reporting progress.
+    pub fn ingest_frame_with_progress(&mut self, df: &DataFrame, on_error: OnError, progress: &dyn Progress) -> Result<IngestReport> {
+        let (batch, rejected) = frame::touchpoints_from_frame(df, &self.rules, on_error, &self.index, progress)?;
+        let accepted = batch.len();
+        self.append(batch);
+        Ok(IngestReport { accepted, rejected })
+    }
+
+    fn append(&mut self, batch: Vec<Touchpoint>) {
+        if batch.is_empty() {
+            return;
+        }
+        self.resolution = OnceLock::new();
+        self.touchpoints.reserve(batch.len());
+        self.index.reserve(batch.len());
+        for tp in batch {
+            self.index.insert(tp.touchpoint_id.clone(), self.touchpoints.len() as u32);
+            self.touchpoints.push(tp);
+        }
+    }
+
+    /// Resolves everything ingested (if not already resolved) and returns the report.
+    pub fn resolve(&self) -> &ResolveReport {
+        &self.resolved(&NoProgress).report
+    }
+
+    /// [`Engine::resolve`], reporting progress.
+    pub fn resolve_with_progress(&self, progress: &dyn Progress) -> &ResolveReport {
+        &self.resolved(progress).report
+    }
+
+    fn resolved(&self, progress: &dyn Progress) -> &Resolution {
+        self.resolution.get_or_init(|| self.compute(progress))
+    }
+
+    fn compute(&self, progress: &dyn Progress) -> Resolution {
+        let graph = Graph::build(&self.touchpoints, &self.rules, progress);
+        let profiles = crate::twin::build_profiles(&self.touchpoints, &graph, &self.rules, progress);
+        let by_id = profiles.iter().enumerate().map(|(c, p)| (p.profile_id.clone(), c as u32)).collect();
+        let report = self.report_for(&graph, &profiles);
+        Resolution { graph, profiles, by_id, report }
+    }
+
+    fn report_for(&self, graph: &Graph, profiles: &[Profile]) -> ResolveReport {
+        let mut shared: Vec<SharedIdentifierReport> = graph
+            .shared
+            .iter()
+            .map(|(&id, finding)| SharedIdentifierReport {
+                identifier: self.describe_identifier(graph, id),
+                reason: finding.to_string(),
+                touchpoints: finding.touchpoints,
+            })
+            .collect();
+        shared.sort_by(|a, b| b.touchpoints.cmp(&a.touchpoints).then_with(|| a.identifier.cmp(&b.identifier)));
+        shared.truncate(REPORT_EXAMPLES);
+        let mut quarantined: Vec<QuarantineReport> = profiles
+            .iter()
+            .filter(|p| p.status == ProfileStatus::Quarantined)
+            .map(|p| QuarantineReport { profile_id: p.profile_id.clone(), touchpoints: p.touchpoint_count, reasons: p.quarantine_reasons.clone() })
+            .collect();
+        let quarantined_profiles = quarantined.len();
+        quarantined.sort_by(|a, b| b.touchpoints.cmp(&a.touchpoints).then_with(|| a.profile_id.cmp(&b.profile_id)));
+        quarantined.truncate(REPORT_EXAMPLES);
+        ResolveReport {
+            touchpoints: self.touchpoints.len(),
+            profiles: profiles.len(),
+            merged_profiles: profiles.iter().filter(|p| p.touchpoint_count > 1).count(),
+            largest_profile: profiles.iter().map(|p| p.touchpoint_count).max().unwrap_or(0),
+            quarantined_profiles,
+            links: graph.stats.clone(),
+            shared_identifiers: shared,
+            quarantined,
+        }
+    }
+
+    /// `kind:value` or `kind[scope]:value` for an interned identifier.
+    fn describe_identifier(&self, graph: &Graph, id: u32) -> String {
+        let (kind, key) = graph.interner.key(id);
+        let kind = &self.rules.kinds[kind as usize].kind;
+        match key.split_once(SCOPE_SEPARATOR) {
+            Some((scope, value)) => format!("{kind}[{scope}]:{value}"),
+            None => format!("{kind}:{key}"),
+        }
+    }
+
+    /// Every touchpoint with its profile, in ingest order.
+    pub fn assignments(&self) -> Vec<Assignment> {
+        let r = self.resolved(&NoProgress);
+        self.touchpoints
+            .iter()
+            .zip(&r.graph.cluster_of)
+            .map(|(tp, &c)| Assignment { touchpoint_id: tp.touchpoint_id.to_string(), profile_id: r.profiles[c as usize].profile_id.clone() })
+            .collect()
+    }
+
+    /// [`Engine::assignments`] as a DataFrame with columns `touchpoint_id`, `profile_id`.
+    pub fn assignments_frame(&self) -> Result<DataFrame> {
+        let r = self.resolved(&NoProgress);
+        frame::assignments_frame(&self.touchpoints, &r.graph.cluster_of, &r.profiles)
+    }
+
+    /// Every profile, sorted by profile id.
+    pub fn profiles(&self) -> Vec<&Profile> {
+        let mut out: Vec<&Profile> = self.resolved(&NoProgress).profiles.iter().collect();
+        out.sort_unstable_by(|a, b| a.profile_id.cmp(&b.profile_id));
+        out
+    }
+
+    /// [`Engine::profiles`] as a DataFrame, one row per profile: ids, status, counts, first and
+    /// last seen, channels, identifiers by kind (list columns), and each attribute with its
+    /// source and touchpoint.
+    pub fn profiles_frame(&self) -> Result<DataFrame> {
+        frame::profiles_frame(&self.profiles(), &self.rules, frame::ListStyle::List)
+    }
+
+    /// [`Engine::profiles_frame`] with list columns joined by `|`, for formats without lists (CSV).
+    pub fn profiles_frame_flat(&self) -> Result<DataFrame> {
+        frame::profiles_frame(&self.profiles(), &self.rules, frame::ListStyle::Joined)
+    }
+
+    /// A profile by id.
+    pub fn profile(&self, profile_id: &str) -> Option<&Profile> {
+        let r = self.resolved(&NoProgress);
+        r.by_id.get(profile_id).map(|&c| &r.profiles[c as usize])
+    }
+
+    /// The profile a touchpoint belongs to.
+    pub fn profile_of(&self, touchpoint_id: &str) -> Option<&Profile> {
+        let &tp = self.index.get(touchpoint_id)?;
+        let r = self.resolved(&NoProgress);
+        Some(&r.profiles[r.graph.cluster_of[tp as usize] as usize])
+    }
+
+    /// The profile an identifier belongs to, from a raw value (normalized here like any input:
+    /// `lookup(&Identifier::new(IdKind::Phone, "0912 345 678"))`). For kinds scoped by source,
+    /// give the source as the identifier's scope. Blocked and shared identifiers identify nobody
+    /// and return `None`.
+    pub fn lookup(&self, identifier: &Identifier) -> Option<&Profile> {
+        let kind_index = self.rules.kind_index(&identifier.kind)?;
+        let rule = &self.rules.kinds[kind_index];
+        let IdValue::Valid(value) = identifier_value(&identifier.kind, &identifier.value, self.rules.region) else {
+            return None;
+        };
+        let (scope, value) = match (&identifier.scope, rule.scope) {
+            (_, crate::config::Scope::None) => (None, value.as_str()),
+            (Some(scope), _) => (Some(scope.as_str()), value.as_str()),
+            (None, _) => scope_of(rule, &value, None),
+        };
+        let key: Text = match scope {
+            Some(scope) => format!("{scope}{SCOPE_SEPARATOR}{value}").into(),
+            None => value.into(),
+        };
+        let r = self.resolved(&NoProgress);
+        let id = r.graph.interner.get(kind_index as u16, &key)?;
+        if !r.graph.links(id) {
+            return None;
+        }
+        // The identifier's first member anchors it; members refused a link stay elsewhere.
+        let owner = *r.graph.members.get(id as usize).first()?;
+        Some(&r.profiles[r.graph.cluster_of[owner as usize] as usize])
+    }
+
+    /// Why two touchpoints are, or are not, in one profile.
+    pub fn explain(&self, touchpoint_a: &str, touchpoint_b: &str) -> Result<Explanation> {
+        let a = *self.index.get(touchpoint_a).ok_or_else(|| Error::UnknownTouchpoint(touchpoint_a.into()))?;
+        let b = *self.index.get(touchpoint_b).ok_or_else(|| Error::UnknownTouchpoint(touchpoint_b.into()))?;
+        let r = self.resolved(&NoProgress);
+        let profile_id_of = |tp: u32| r.profiles[r.graph.cluster_of[tp as usize] as usize].profile_id.clone();
+        let describe_identifier = |id: u32| self.describe_identifier(&r.graph, id);
+        let describe_refusal = |id: u32, tp: u32| {
+            let Some(refusal) = r.graph.refused.get(&(id, tp)) else { return String::new() };
+            let kind = &self.rules.kinds[r.graph.slot_kind[refusal.slot as usize] as usize];
+            format!(
+                "refused: the link would give one profile both {} and {} (at most {} {} per profile)",
+                self.describe_identifier(&r.graph, refusal.existing),
+                self.describe_identifier(&r.graph, refusal.incoming),
+                kind.max_per_profile.unwrap_or(1),
+                kind.kind
+            )
+        };
+        Ok(explain::explain(&r.graph, &self.touchpoints, &profile_id_of, &describe_identifier, &describe_refusal, a, b))
+    }
+
+    /// The identifier kinds the engine links on, strongest first.
+    pub fn identifier_kinds(&self) -> Vec<IdKind> {
+        self.rules.kinds.iter().map(|k| k.kind.clone()).collect()
+    }
+}

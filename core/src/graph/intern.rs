@@ -1,0 +1,85 @@
+//! Interning: each distinct identifier (kind and key) gets a dense `u32`.
+
+use std::hash::{BuildHasher, Hash};
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+
+use crate::model::Text;
+
+/// Distinct `(kind, key)` pairs, numbered in first-seen order.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    keys: Vec<(u16, Text)>,
+    table: HashTable<u32>,
+}
+
+fn hash_of(kind: u16, key: &str) -> u64 {
+    let mut state = FxBuildHasher.build_hasher();
+    kind.hash(&mut state);
+    key.hash(&mut state);
+    std::hash::Hasher::finish(&state)
+}
+
+impl Interner {
+    /// The number of `kind, key` pair; returns its id and whether it is new.
+    pub(crate) fn intern(&mut self, kind: u16, key: &Text) -> (u32, bool) {
+        let hash = hash_of(kind, key);
+        let keys = &self.keys;
+        if let Some(&id) = self.table.find(hash, |&id| {
+            let (k, text) = &keys[id as usize];
+            *k == kind && text == key
+        }) {
+            return (id, false);
+        }
+        let id = u32::try_from(self.keys.len()).expect("fewer than 2^32 identifiers");
+        self.keys.push((kind, key.clone()));
+        let keys = &self.keys;
+        self.table.insert_unique(hash, id, |&id| {
+            let (k, text) = &keys[id as usize];
+            hash_of(*k, text)
+        });
+        (id, true)
+    }
+
+    /// The id of a `kind, key` pair, if interned.
+    pub(crate) fn get(&self, kind: u16, key: &str) -> Option<u32> {
+        let keys = &self.keys;
+        self.table
+            .find(hash_of(kind, key), |&id| {
+                let (k, text) = &keys[id as usize];
+                *k == kind && text == key
+            })
+            .copied()
+    }
+
+    /// The kind and key of an id.
+    pub(crate) fn key(&self, id: u32) -> (u16, &str) {
+        let (kind, text) = &self.keys[id as usize];
+        (*kind, text)
+    }
+
+    /// How many distinct pairs there are.
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Interner;
+
+    #[test]
+    fn same_pair_same_id() {
+        let mut interner = Interner::default();
+        let (a, new_a) = interner.intern(0, &"x".into());
+        let (b, new_b) = interner.intern(1, &"x".into());
+        let (c, new_c) = interner.intern(0, &"x".into());
+        assert_eq!((a, b, c), (0, 1, 0));
+        assert_eq!((new_a, new_b, new_c), (true, true, false));
+        assert_eq!(interner.get(1, "x"), Some(1));
+        assert_eq!(interner.get(2, "x"), None);
+        assert_eq!(interner.key(1), (1, "x"));
+        assert_eq!(interner.len(), 2);
+    }
+}

@@ -1,0 +1,356 @@
+//! Linking: touchpoints joined through their strong identifiers, in an order that depends only
+//! on the data (never on input order or thread count), with every refusal recorded.
+
+use std::cmp::Reverse;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::intern::Interner;
+use super::protection::{first_overfull_slot, name_groups};
+use super::union_find::{Limited, UnionFind};
+use super::{Csr, SharedFinding};
+use crate::config::Rules;
+use crate::model::{Text, Touchpoint};
+use crate::prepare::{prepare, split_key};
+use crate::progress::Progress;
+
+/// Marks "no name" in the per-touchpoint name table.
+const NO_NAME: u32 = u32::MAX;
+
+/// How many touchpoints are prepared in parallel before their identifiers are interned.
+const CHUNK: usize = 1 << 15;
+
+/// A link from an identifier to a touchpoint that was refused because the touchpoint's profile
+/// and the identifier's profile would together break a per-profile limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    /// The limited slot (kind and scope) that would be broken.
+    pub slot: u32,
+    /// The value the identifier's profile already has there.
+    pub existing: u32,
+    /// The different value the touchpoint's profile has there.
+    pub incoming: u32,
+}
+
+/// Counts of what linking did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkStats {
+    /// Distinct identifiers seen.
+    pub identifiers: usize,
+    /// Unions of two profiles through an identifier.
+    pub links_made: usize,
+    /// Touchpoint links not made because the identifier is on the blocked-values list.
+    pub refused_blocked_value: usize,
+    /// Touchpoint links not made because the identifier is shared by different people.
+    pub refused_shared_identifier: usize,
+    /// Touchpoint links refused because they would break a per-profile limit.
+    pub refused_limit: usize,
+    /// Identifiers found shared.
+    pub shared_identifiers: usize,
+    /// Identifiers on the blocked-values list.
+    pub blocked_identifiers: usize,
+    /// Raw identifier values that were not valid for their kind, by kind.
+    pub invalid_values: std::collections::BTreeMap<String, usize>,
+    /// Masked phone numbers (kept as weak evidence, never linked).
+    pub masked_phones: usize,
+}
+
+/// The identity graph of a set of touchpoints after linking.
+#[derive(Debug)]
+pub(crate) struct Graph {
+    pub interner: Interner,
+    /// Per identifier: whether it is on the blocklist.
+    pub blocked: Vec<bool>,
+    /// Per identifier: its slot (kind and scope), for limits and shared detection.
+    pub slot_of: Vec<u32>,
+    /// Per slot: its kind index.
+    pub slot_kind: Vec<u16>,
+    /// Per touchpoint: its identifiers.
+    pub tp_ids: Csr,
+    /// Per identifier: its touchpoints, sorted by touchpoint id.
+    pub members: Csr,
+    /// Per touchpoint: its name key's index in `names`, or `NO_NAME`.
+    pub tp_name: Vec<u32>,
+    pub names: Vec<String>,
+    pub shared: FxHashMap<u32, SharedFinding>,
+    /// Refused `(identifier, touchpoint)` links.
+    pub refused: FxHashMap<(u32, u32), Refusal>,
+    /// Per touchpoint: its cluster.
+    pub cluster_of: Vec<u32>,
+    /// Per cluster: its touchpoints, in input order.
+    pub clusters: Csr,
+    /// Quarantined clusters and why.
+    pub quarantined: FxHashMap<u32, Vec<String>>,
+    pub stats: LinkStats,
+}
+
+impl Graph {
+    /// Links `touchpoints` under `rules`.
+    pub(crate) fn build(touchpoints: &[Touchpoint], rules: &Rules, progress: &dyn Progress) -> Graph {
+        let mut graph = Graph::intern_all(touchpoints, rules, progress);
+        graph.sort_members(touchpoints);
+        progress.stage("protecting", None);
+        graph.find_shared(rules);
+        progress.stage("linking", None);
+        graph.link(rules);
+        graph.find_quarantined(rules);
+        graph
+    }
+
+    /// Prepares every touchpoint (in parallel, a chunk at a time to bound memory) and interns
+    /// its identifiers and name.
+    fn intern_all(touchpoints: &[Touchpoint], rules: &Rules, progress: &dyn Progress) -> Graph {
+        progress.stage("normalizing", Some(touchpoints.len() as u64));
+        let mut interner = Interner::default();
+        let mut blocked = Vec::new();
+        let mut slot_of = Vec::new();
+        let mut slots: FxHashMap<(u16, Text), u32> = FxHashMap::default();
+        let mut slot_kind = Vec::new();
+        let mut tp_ids = Csr::new();
+        let mut names: Vec<String> = Vec::new();
+        let mut name_index: FxHashMap<String, u32> = FxHashMap::default();
+        let mut tp_name = Vec::with_capacity(touchpoints.len());
+        let mut stats = LinkStats::default();
+        for chunk in touchpoints.chunks(CHUNK) {
+            let prepared: Vec<_> = chunk.par_iter().map(|tp| prepare(tp, rules)).collect();
+            for p in prepared {
+                let mut ids = smallvec::SmallVec::<[u32; 8]>::new();
+                for id in &p.ids {
+                    let (index, new) = interner.intern(id.kind, &id.key);
+                    if new {
+                        blocked.push(id.blocked);
+                        let scope: Text = split_key(&id.key).0.unwrap_or("").into();
+                        let next = slots.len() as u32;
+                        let slot = *slots.entry((id.kind, scope)).or_insert_with(|| {
+                            slot_kind.push(id.kind);
+                            next
+                        });
+                        slot_of.push(slot);
+                    }
+                    ids.push(index);
+                }
+                tp_ids.push_list(ids);
+                tp_name.push(match p.name_key {
+                    Some(key) => {
+                        let next = names.len() as u32;
+                        *name_index.entry(key).or_insert_with_key(|key| {
+                            names.push(key.clone());
+                            next
+                        })
+                    }
+                    None => NO_NAME,
+                });
+                for kind in p.issues.invalid {
+                    *stats.invalid_values.entry(rules.kinds[kind as usize].kind.to_string()).or_default() += 1;
+                }
+                stats.masked_phones += usize::from(p.issues.masked_phone);
+            }
+            progress.advance(chunk.len() as u64);
+        }
+        stats.identifiers = interner.len();
+        stats.blocked_identifiers = blocked.iter().filter(|b| **b).count();
+        Graph {
+            interner,
+            blocked,
+            slot_of,
+            slot_kind,
+            tp_ids,
+            members: Csr::new(),
+            tp_name,
+            names,
+            shared: FxHashMap::default(),
+            refused: FxHashMap::default(),
+            cluster_of: Vec::new(),
+            clusters: Csr::new(),
+            quarantined: FxHashMap::default(),
+            stats,
+        }
+    }
+
+    /// Builds identifier → touchpoints lists, each sorted by touchpoint id.
+    fn sort_members(&mut self, touchpoints: &[Touchpoint]) {
+        let pairs = (0..self.tp_ids.len()).flat_map(|tp| self.tp_ids.get(tp).iter().map(move |&id| (id, tp as u32)));
+        self.members = Csr::group(self.interner.len(), pairs);
+        self.members.lists_mut().into_par_iter().filter(|list| list.len() > 1).for_each(|list| {
+            list.sort_unstable_by(|a, b| touchpoints[*a as usize].touchpoint_id.cmp(&touchpoints[*b as usize].touchpoint_id));
+        });
+        for (id, blocked) in self.blocked.iter().enumerate() {
+            if *blocked {
+                self.stats.refused_blocked_value += self.members.get(id).len();
+            }
+        }
+    }
+
+    /// The bound on distinct values of a slot among one identifier's touchpoints before it
+    /// counts as shared: the kind's per-profile limit, else the configured bound.
+    fn shared_bound(&self, rules: &Rules, slot: u32) -> usize {
+        let rule = &rules.kinds[self.slot_kind[slot as usize] as usize];
+        rule.max_per_profile.map_or(rules.config.shared_identifiers.max_values_per_kind, |m| m as usize)
+    }
+
+    /// Marks identifiers whose touchpoints disagree beyond the configured bounds as shared.
+    fn find_shared(&mut self, rules: &Rules) {
+        let this = &*self;
+        let found: Vec<(u32, SharedFinding)> = (0..this.interner.len() as u32)
+            .into_par_iter()
+            .filter(|&id| {
+                let kind = this.interner.key(id).0 as usize;
+                !this.blocked[id as usize] && rules.kinds[kind].detect_shared && this.members.get(id as usize).len() > 1
+            })
+            .filter_map(|id| this.shared_finding(rules, id).map(|f| (id, f)))
+            .collect();
+        for (id, finding) in found {
+            self.stats.refused_shared_identifier += finding.touchpoints;
+            self.shared.insert(id, finding);
+        }
+        self.stats.shared_identifiers = self.shared.len();
+    }
+
+    fn shared_finding(&self, rules: &Rules, id: u32) -> Option<SharedFinding> {
+        let members = self.members.get(id as usize);
+        let bound = rules.config.shared_identifiers.max_names;
+        let keys: Vec<&str> = members
+            .iter()
+            .filter_map(|&tp| self.name_of(tp))
+            .collect();
+        let distinct = name_groups(keys, bound);
+        if distinct > bound {
+            return Some(SharedFinding { disagree_on: "full_name".into(), distinct, bound, touchpoints: members.len() });
+        }
+        let pairs: Vec<(u32, u32)> = members
+            .iter()
+            .flat_map(|&tp| self.tp_ids.get(tp as usize))
+            .filter(|&&other| {
+                let kind = self.interner.key(other).0 as usize;
+                !self.blocked[other as usize] && rules.kinds[kind].person_level
+            })
+            .map(|&other| (self.slot_of[other as usize], other))
+            .collect();
+        let (slot, distinct) = first_overfull_slot(pairs, |slot| self.shared_bound(rules, slot))?;
+        let kind = &rules.kinds[self.slot_kind[slot as usize] as usize].kind;
+        Some(SharedFinding {
+            disagree_on: kind.to_string(),
+            distinct,
+            bound: self.shared_bound(rules, slot),
+            touchpoints: members.len(),
+        })
+    }
+
+    /// The name key of a touchpoint.
+    pub(crate) fn name_of(&self, tp: u32) -> Option<&str> {
+        match self.tp_name[tp as usize] {
+            NO_NAME => None,
+            index => Some(&self.names[index as usize]),
+        }
+    }
+
+    /// Whether an identifier links at all (not blocked, not shared).
+    pub(crate) fn links(&self, id: u32) -> bool {
+        !self.blocked[id as usize] && !self.shared.contains_key(&id)
+    }
+
+    /// Joins touchpoints through linking identifiers, strongest kind first, then identifiers
+    /// with more touchpoints, then by value: an order fixed by the data alone.
+    fn link(&mut self, rules: &Rules) {
+        let limited: Vec<Limited> = (0..self.tp_ids.len())
+            .map(|tp| {
+                let mut values: Limited = self
+                    .tp_ids
+                    .get(tp)
+                    .iter()
+                    .filter(|&&id| self.links(id) && self.limit_of(rules, self.slot_of[id as usize]) != u32::MAX)
+                    .map(|&id| (self.slot_of[id as usize], id))
+                    .collect();
+                values.sort_unstable();
+                values
+            })
+            .collect();
+        let mut order: Vec<u32> = (0..self.interner.len() as u32)
+            .filter(|&id| self.members.get(id as usize).len() > 1 && self.links(id))
+            .collect();
+        order.par_sort_unstable_by(|&a, &b| {
+            let (kind_a, key_a) = self.interner.key(a);
+            let (kind_b, key_b) = self.interner.key(b);
+            let degree = |id: u32| Reverse(self.members.get(id as usize).len());
+            (kind_a, degree(a), key_a).cmp(&(kind_b, degree(b), key_b))
+        });
+        let slot_limits: Vec<u32> = (0..self.slot_kind.len() as u32).map(|slot| self.limit_of(rules, slot)).collect();
+        let mut uf = UnionFind::new(limited);
+        for id in order {
+            let members = self.members.get(id as usize);
+            let mut root = uf.find(members[0]);
+            for &tp in &members[1..] {
+                let other = uf.find(tp);
+                if other == root {
+                    continue;
+                }
+                match uf.union_roots(root, other, |slot| slot_limits[slot as usize]) {
+                    Ok(joined) => {
+                        root = joined;
+                        self.stats.links_made += 1;
+                    }
+                    Err(conflict) => {
+                        self.stats.refused_limit += 1;
+                        self.refused.insert(
+                            (id, tp),
+                            Refusal { slot: conflict.slot, existing: conflict.existing, incoming: conflict.incoming },
+                        );
+                    }
+                }
+            }
+        }
+        let mut cluster_index: FxHashMap<u32, u32> = FxHashMap::default();
+        self.cluster_of = (0..self.tp_ids.len() as u32)
+            .map(|tp| {
+                let root = uf.find(tp);
+                let next = cluster_index.len() as u32;
+                *cluster_index.entry(root).or_insert(next)
+            })
+            .collect();
+        let pairs = self.cluster_of.iter().enumerate().map(|(tp, &c)| (c, tp as u32));
+        self.clusters = Csr::group(cluster_index.len(), pairs);
+    }
+
+    /// A slot's per-profile limit, or `u32::MAX` when it has none.
+    fn limit_of(&self, rules: &Rules, slot: u32) -> u32 {
+        rules.kinds[self.slot_kind[slot as usize] as usize].max_per_profile.unwrap_or(u32::MAX)
+    }
+
+    /// Flags clusters that break the quarantine bounds.
+    fn find_quarantined(&mut self, rules: &Rules) {
+        let bounds = &rules.config.quarantine;
+        let this = &*self;
+        let found: Vec<(u32, Vec<String>)> = (0..this.clusters.len() as u32)
+            .into_par_iter()
+            .filter(|&c| this.clusters.get(c as usize).len() > 1)
+            .filter_map(|c| {
+                let tps = this.clusters.get(c as usize);
+                let mut reasons = Vec::new();
+                let pairs: Vec<(u32, u32)> = tps
+                    .iter()
+                    .flat_map(|&tp| this.tp_ids.get(tp as usize))
+                    .filter(|&&id| {
+                        let kind = this.interner.key(id).0 as usize;
+                        this.links(id) && rules.kinds[kind].person_level
+                    })
+                    .map(|&id| (u32::from(this.interner.key(id).0), id))
+                    .collect();
+                if let Some((kind, count)) = first_overfull_slot(pairs, |_| bounds.max_values_per_kind) {
+                    reasons.push(format!(
+                        "{count} different {} values (the bound is {})",
+                        rules.kinds[kind as usize].kind, bounds.max_values_per_kind
+                    ));
+                }
+                let names: Vec<&str> = tps.iter().filter_map(|&tp| this.name_of(tp)).collect();
+                let groups = name_groups(names, bounds.max_names);
+                if groups > bounds.max_names {
+                    reasons.push(format!("at least {groups} different names (the bound is {})", bounds.max_names));
+                }
+                (!reasons.is_empty()).then_some((c, reasons))
+            })
+            .collect();
+        self.quarantined = found.into_iter().collect();
+    }
+}

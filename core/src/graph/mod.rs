@@ -1,0 +1,17 @@
+//! The identity graph: touchpoints linked through shared strong identifiers, with merge
+//! protection (blocked values, shared identifiers, per-profile limits, quarantine).
+
+mod blocklist;
+mod csr;
+mod intern;
+mod link;
+mod names;
+mod protection;
+mod union_find;
+
+pub(crate) use blocklist::Blocklist;
+pub(crate) use csr::Csr;
+pub(crate) use link::Graph;
+pub use link::LinkStats;
+pub(crate) use names::NameGroups;
+pub use protection::SharedFinding;

@@ -1,0 +1,47 @@
+//! # omnitwin
+//!
+//! A customer data platform engine: it takes **touchpoints** from every channel (store tills,
+//! the website, marketplaces, social messaging, email, the hotline, the app) and resolves them
+//! into **profiles**, one per real customer, with every identifier and attribute, where each
+//! value came from, and why records were joined.
+//!
+//! ```
+//! use omnitwin::{Config, Engine, Touchpoint};
+//!
+//! let mut engine = Engine::new(Config::default())?;
+//! engine.ingest([
+//!     Touchpoint { email: Some("an.nguyen+shop@gmail.com".into()), full_name: Some("Nguyễn An".into()), ..Touchpoint::new("web-1") },
+//!     Touchpoint { email: Some("AnNguyen@gmail.com".into()), phone: Some("0912.345.678".into()), ..Touchpoint::new("pos-1") },
+//!     Touchpoint { phone: Some("+84 912 345 678".into()), full_name: Some("Nguyen An".into()), ..Touchpoint::new("zalo-1") },
+//!     Touchpoint { phone: Some("0000000000".into()), ..Touchpoint::new("pos-2") }, // junk: links nothing
+//! ])?;
+//! assert_eq!(engine.resolve().profiles, 2);
+//! let profile = engine.profile_of("zalo-1").unwrap();
+//! assert_eq!(profile.touchpoint_count, 3);
+//! assert_eq!(profile.attribute("full_name"), Some("Nguyễn An"));
+//! # Ok::<(), omnitwin::Error>(())
+//! ```
+//!
+//! The pipeline: [`normalize`] (emails, phones, names, addresses) → the identity graph with
+//! merge protection → profiles with survivorship and provenance, all behind [`Engine`].
+
+pub mod config;
+mod engine;
+pub mod error;
+mod graph;
+pub mod model;
+pub mod normalize;
+mod prepare;
+pub mod progress;
+pub mod store;
+mod twin;
+
+pub use config::Config;
+pub use engine::{
+    Assignment, Engine, Explanation, IngestReport, LinkStep, OnError, QuarantineReport, RejectedRow, ResolveReport,
+    SharedIdentifierReport, StepStatus,
+};
+pub use error::{Error, ErrorKind, Result};
+pub use graph::{LinkStats, SharedFinding};
+pub use model::{Channel, IdKind, Identifier, Profile, ProfileStatus, Touchpoint};
+pub use polars::prelude::DataFrame;

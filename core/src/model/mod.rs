@@ -1,0 +1,11 @@
+//! The domain's types: touchpoints in, identifiers between, profiles out. Serde on all of them.
+
+mod channel;
+mod identifier;
+mod profile;
+mod touchpoint;
+
+pub use channel::Channel;
+pub use identifier::{IdKind, Identifier};
+pub use profile::{Attribute, IdentifierStatus, ObservedValue, Profile, ProfileIdentifier, ProfileStatus};
+pub use touchpoint::{Text, Touchpoint, STANDARD_COLUMNS};

@@ -1,0 +1,251 @@
+//! Phone numbers: E.164 through the `phonenumber` library (libphonenumber's metadata), with
+//! Vietnam's 2018 renumbering of 11-digit mobile numbers and masked marketplace numbers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use phonenumber::country;
+
+/// The region whose national conventions apply to numbers written without a country code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhoneRegion {
+    id: country::Id,
+}
+
+impl PhoneRegion {
+    /// Vietnam, the default.
+    pub const VN: PhoneRegion = PhoneRegion { id: country::Id::VN };
+
+    fn is_vietnam(self) -> bool {
+        self.id == country::Id::VN
+    }
+}
+
+impl Default for PhoneRegion {
+    fn default() -> Self {
+        PhoneRegion::VN
+    }
+}
+
+impl FromStr for PhoneRegion {
+    type Err = String;
+
+    /// Parses an ISO 3166-1 alpha-2 region code such as `VN`, `SG` or `US`.
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        country::Id::from_str(&code.trim().to_ascii_uppercase())
+            .map(|id| PhoneRegion { id })
+            .map_err(|_| format!("`{code}` is not an ISO 3166-1 alpha-2 region code (e.g. VN, SG, US)"))
+    }
+}
+
+impl fmt::Display for PhoneRegion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id.as_ref())
+    }
+}
+
+/// What a raw phone value turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum NormalizedPhone {
+    /// A valid number, in E.164 (`+84912345678`): an identifier.
+    Valid {
+        /// The E.164 form.
+        e164: String,
+    },
+    /// A number with hidden digits (`84******123`), as marketplaces hand them out: not an
+    /// identifier, but its visible trailing digits are weak evidence for matching.
+    Masked {
+        /// The digits after the mask (`123`), possibly empty.
+        visible_suffix: String,
+    },
+    /// Not a valid phone number for its region.
+    Invalid,
+}
+
+/// Vietnam's 2018 renumbering: old 11-digit mobile prefixes (national number without the trunk
+/// `0`) and the 10-digit prefixes that replaced them.
+const VN_RENUMBERING: [(&str, &str); 21] = [
+    ("162", "32"), ("163", "33"), ("164", "34"), ("165", "35"), ("166", "36"), ("167", "37"),
+    ("168", "38"), ("169", "39"), // Viettel
+    ("120", "70"), ("121", "79"), ("122", "77"), ("126", "76"), ("128", "78"), // MobiFone
+    ("123", "83"), ("124", "84"), ("125", "85"), ("127", "81"), ("129", "82"), // VinaPhone
+    ("186", "56"), ("188", "58"), // Vietnamobile
+    ("199", "59"), // Gmobile
+];
+
+/// Normalizes a phone number; `None` for an empty value.
+///
+/// ```
+/// use omnitwin::normalize::{normalize_phone, NormalizedPhone, PhoneRegion};
+/// let e164 = |raw| match normalize_phone(raw, PhoneRegion::VN) {
+///     Some(NormalizedPhone::Valid { e164 }) => e164,
+///     other => panic!("{raw}: {other:?}"),
+/// };
+/// assert_eq!(e164("+84 912 345 678"), "+84912345678");
+/// assert_eq!(e164("0912.345.678"), "+84912345678");
+/// assert_eq!(e164("84912345678"), "+84912345678");
+/// assert_eq!(e164("(0912) 345678"), "+84912345678");
+/// assert_eq!(e164("01682 345 678"), "+84382345678"); // renumbered in 2018
+/// ```
+pub fn normalize_phone(raw: &str, region: PhoneRegion) -> Option<NormalizedPhone> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    if let Some(masked) = masked(trimmed) {
+        return Some(masked);
+    }
+    let Some((international, digits)) = digits_of(trimmed) else {
+        return Some(NormalizedPhone::Invalid);
+    };
+    if digits.is_empty() || digits.len() > 17 {
+        return Some(NormalizedPhone::Invalid);
+    }
+    let candidate = if region.is_vietnam() || (international && digits.starts_with("84")) {
+        vietnam_candidate(international, &digits, region)
+    } else if international {
+        Some(format!("+{digits}"))
+    } else {
+        None
+    };
+    let parsed = match candidate {
+        Some(e164) => phonenumber::parse(None, &e164),
+        None => phonenumber::parse(Some(region.id), &digits),
+    };
+    Some(match parsed {
+        Ok(number) if number.is_valid() => NormalizedPhone::Valid { e164: number.format().to_string() },
+        _ => NormalizedPhone::Invalid,
+    })
+}
+
+/// `+84…`-form for numbers that are (or may be) Vietnamese, renumbering old mobile prefixes;
+/// `None` when the digits carry another country code.
+fn vietnam_candidate(international: bool, digits: &str, region: PhoneRegion) -> Option<String> {
+    let national = if let Some(rest) = digits.strip_prefix("84") {
+        // `84912345678` (no plus) is the usual export form of a Vietnamese number; a national
+        // number never starts with 84 followed by 9 or 10 more digits.
+        if international || (region.is_vietnam() && matches!(rest.len(), 9 | 10)) {
+            // `+84 (0) 912…`: a trunk 0 written after the country code.
+            rest.strip_prefix('0').unwrap_or(rest)
+        } else if let Some(national) = digits.strip_prefix('0') {
+            national
+        } else {
+            digits
+        }
+    } else if international {
+        return Some(format!("+{digits}"));
+    } else if let Some(national) = digits.strip_prefix('0') {
+        national
+    } else {
+        digits
+    };
+    Some(format!("+84{}", renumber_vietnam(national)))
+}
+
+/// Maps a pre-2018 11-digit mobile number (10 digits without the trunk `0`) to its new form.
+fn renumber_vietnam(national: &str) -> String {
+    if national.len() == 10 && national.starts_with('1') {
+        if let Some((_, new)) = VN_RENUMBERING.iter().find(|(old, _)| national.starts_with(old)) {
+            return format!("{new}{}", &national[3..]);
+        }
+    }
+    national.to_owned()
+}
+
+/// A masked number: mask characters (`*`, `x`, `•`) with digits around them.
+fn masked(value: &str) -> Option<NormalizedPhone> {
+    let is_mask = |c: char| matches!(c, '*' | 'x' | 'X' | '•' | '#');
+    if !value.chars().any(is_mask) || !value.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let allowed = |c: char| is_mask(c) || c.is_ascii_digit() || " +-.()".contains(c);
+    if !value.chars().all(allowed) {
+        return None;
+    }
+    let last_mask = value.rfind(is_mask)?;
+    let visible_suffix: String =
+        value[last_mask..].chars().filter(char::is_ascii_digit).collect();
+    Some(NormalizedPhone::Masked { visible_suffix })
+}
+
+/// The digits of a written number and whether it was written with an international prefix
+/// (`+` or `00`); `None` when it holds letters or symbols no phone number has.
+fn digits_of(value: &str) -> Option<(bool, String)> {
+    let mut digits = String::with_capacity(value.len());
+    let mut international = false;
+    for (i, c) in value.char_indices() {
+        match c {
+            '0'..='9' => digits.push(c),
+            '+' if digits.is_empty() && !international => international = true,
+            ' ' | '.' | '-' | '(' | ')' | '/' | '\u{a0}' => {}
+            _ if i == 0 && c == '\'' => {} // spreadsheets prefix numbers with an apostrophe
+            _ => return None,
+        }
+    }
+    if !international {
+        if let Some(rest) = digits.strip_prefix("00") {
+            return Some((true, rest.to_owned()));
+        }
+    }
+    Some((international, digits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vn(raw: &str) -> Option<NormalizedPhone> {
+        normalize_phone(raw, PhoneRegion::VN)
+    }
+
+    fn valid(e164: &str) -> Option<NormalizedPhone> {
+        Some(NormalizedPhone::Valid { e164: e164.to_owned() })
+    }
+
+    #[test]
+    fn vietnamese_spellings_are_one_number() {
+        for raw in ["+84 912 345 678", "0912.345.678", "84912345678", "(0912) 345678", "0912-345-678",
+            "+84 (0) 912 345 678", "0084912345678", "'0912345678", "912345678"] {
+            assert_eq!(vn(raw), valid("+84912345678"), "{raw}");
+        }
+    }
+
+    #[test]
+    fn old_eleven_digit_mobiles_are_renumbered() {
+        assert_eq!(vn("01682345678"), valid("+84382345678"));
+        assert_eq!(vn("0120 234 5678"), valid("+84702345678"));
+        assert_eq!(vn("+84 168 234 5678"), valid("+84382345678"));
+        assert_eq!(vn("841232345678"), valid("+84832345678"));
+        assert_eq!(vn("01992345678"), valid("+84592345678"));
+    }
+
+    #[test]
+    fn masked_numbers_keep_visible_digits() {
+        assert_eq!(vn("84******123"), Some(NormalizedPhone::Masked { visible_suffix: "123".into() }));
+        assert_eq!(vn("090****567"), Some(NormalizedPhone::Masked { visible_suffix: "567".into() }));
+        assert_eq!(vn("+84 9xx xxx 321"), Some(NormalizedPhone::Masked { visible_suffix: "321".into() }));
+    }
+
+    #[test]
+    fn junk_is_invalid_not_an_error() {
+        assert_eq!(vn("call me"), Some(NormalizedPhone::Invalid));
+        assert_eq!(vn("12"), Some(NormalizedPhone::Invalid));
+        assert_eq!(vn("0000000000"), Some(NormalizedPhone::Invalid));
+        assert_eq!(vn("99999999999999999999999"), Some(NormalizedPhone::Invalid));
+        assert_eq!(vn("   "), None);
+    }
+
+    #[test]
+    fn foreign_numbers_keep_their_country() {
+        assert_eq!(vn("+65 6123 4567"), valid("+6561234567"));
+        let us: PhoneRegion = "us".parse().unwrap();
+        assert_eq!(normalize_phone("(201) 555-0123", us), valid("+12015550123"));
+    }
+
+    #[test]
+    fn region_codes_are_checked() {
+        assert!("VN".parse::<PhoneRegion>().is_ok());
+        assert!("Vietnam".parse::<PhoneRegion>().is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! Preparation: a touchpoint's raw values turned into the identifiers and name key that the
+//! identity graph links on. One function per question, all pure; the engine runs them in parallel.
+
+use crate::config::{KindRule, Rules, Scope};
+use crate::model::{IdKind, Text, Touchpoint};
+use crate::normalize::{normalize_email, normalize_name, normalize_phone, NormalizedPhone, PhoneRegion};
+
+/// What one raw identifier value turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IdValue {
+    /// A usable identifier, normalized.
+    Valid(Text),
+    /// A masked phone number: weak evidence, never an identifier.
+    Masked,
+    /// Not a valid value of its kind.
+    Invalid,
+}
+
+/// Normalizes a raw value of an identifier kind: canonical email, E.164 phone, trimmed id.
+pub(crate) fn identifier_value(kind: &IdKind, raw: &str, region: PhoneRegion) -> IdValue {
+    match kind {
+        IdKind::Email => match normalize_email(raw) {
+            Some(email) => IdValue::Valid(email.canonical.into()),
+            None => IdValue::Invalid,
+        },
+        IdKind::Phone => match normalize_phone(raw, region) {
+            Some(NormalizedPhone::Valid { e164 }) => IdValue::Valid(e164.into()),
+            Some(NormalizedPhone::Masked { .. }) => IdValue::Masked,
+            Some(NormalizedPhone::Invalid) | None => IdValue::Invalid,
+        },
+        _ => {
+            let trimmed = raw.trim();
+            if trimmed.is_empty() {
+                IdValue::Invalid
+            } else {
+                IdValue::Valid(trimmed.into())
+            }
+        }
+    }
+}
+
+/// The scope an identifier value is unique within, and the value with any scope prefix removed.
+pub(crate) fn scope_of<'a>(rule: &KindRule, value: &'a str, source: Option<&'a str>) -> (Option<&'a str>, &'a str) {
+    match rule.scope {
+        Scope::None => (None, value),
+        Scope::Source => (Some(source.unwrap_or("")), value),
+        Scope::Prefix => match value.rsplit_once(':') {
+            Some((prefix, id)) if !prefix.is_empty() && !id.is_empty() => (Some(prefix), id),
+            _ => (Some(source.unwrap_or("")), value),
+        },
+    }
+}
+
+/// One identifier of a prepared touchpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PreparedId {
+    /// Index of the kind in [`Rules::kinds`].
+    pub kind: u16,
+    /// The interning key: the value, or `scope \u{1f} value` for scoped kinds.
+    pub key: Text,
+    /// Whether the value is on the blocklist.
+    pub blocked: bool,
+}
+
+/// The separator between scope and value in an identifier key.
+pub(crate) const SCOPE_SEPARATOR: char = '\u{1f}';
+
+/// Counts of raw values that could not be used, by kind of problem.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ValueIssues {
+    pub invalid: Vec<u16>,
+    pub masked_phone: bool,
+}
+
+/// A touchpoint ready for linking.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Prepared {
+    pub ids: Vec<PreparedId>,
+    /// Sorted folded name words (`anh nguyen thi`), for shared-identifier and quarantine checks.
+    pub name_key: Option<String>,
+    pub issues: ValueIssues,
+}
+
+/// Prepares one touchpoint.
+pub(crate) fn prepare(tp: &Touchpoint, rules: &Rules) -> Prepared {
+    let mut prepared = Prepared::default();
+    for (index, rule) in rules.kinds.iter().enumerate() {
+        let index = index as u16;
+        let raw = match &rule.kind {
+            IdKind::Custom(name) => tp.identifiers.get(name.as_str()).map(Text::as_str),
+            builtin => tp.text(builtin.as_str()),
+        };
+        let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else { continue };
+        match identifier_value(&rule.kind, raw, rules.region) {
+            IdValue::Valid(value) => {
+                let (scope, value) = scope_of(rule, &value, tp.source.as_deref());
+                let blocked = rules.blocked.is_blocked(&rule.kind, value);
+                let key = match scope {
+                    Some(scope) => {
+                        let mut key = Text::with_capacity(scope.len() + value.len() + 1);
+                        key.push_str(scope);
+                        key.push(SCOPE_SEPARATOR);
+                        key.push_str(value);
+                        key
+                    }
+                    None => value.into(),
+                };
+                prepared.ids.push(PreparedId { kind: index, key, blocked });
+            }
+            IdValue::Masked => prepared.issues.masked_phone = true,
+            IdValue::Invalid => prepared.issues.invalid.push(index),
+        }
+    }
+    prepared.name_key = tp.full_name.as_deref().and_then(normalize_name).map(|n| n.key);
+    prepared
+}
+
+/// Splits an identifier key into its scope and value.
+pub(crate) fn split_key(key: &str) -> (Option<&str>, &str) {
+    match key.split_once(SCOPE_SEPARATOR) {
+        Some((scope, value)) => (Some(scope), value),
+        None => (None, key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    #[test]
+    fn identifiers_are_normalized_scoped_and_checked() {
+        let rules = Config::default().compile().unwrap();
+        let tp = Touchpoint {
+            touchpoint_id: "t1".into(),
+            source: Some("web".into()),
+            email: Some(" A.N@Gmail.com".into()),
+            phone: Some("84******123".into()),
+            customer_id: Some(" C-1 ".into()),
+            social_id: Some("zalo:oa_9:abc".into()),
+            loyalty_id: Some("null".into()),
+            full_name: Some("Nguyễn An".into()),
+            ..Touchpoint::default()
+        };
+        let prepared = prepare(&tp, &rules);
+        let keys: Vec<(&str, &str, bool)> = prepared
+            .ids
+            .iter()
+            .map(|id| (rules.kinds[id.kind as usize].kind.as_str(), id.key.as_str(), id.blocked))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("customer_id", "web\u{1f}C-1", false),
+                ("loyalty_id", "null", true),
+                ("email", "an@gmail.com", false),
+                ("social_id", "zalo:oa_9\u{1f}abc", false),
+            ]
+        );
+        assert!(prepared.issues.masked_phone);
+        assert_eq!(prepared.name_key.as_deref(), Some("an nguyen"));
+    }
+
+    #[test]
+    fn invalid_values_are_counted_not_linked() {
+        let rules = Config::default().compile().unwrap();
+        let tp = Touchpoint { email: Some("not-an-email".into()), ..Touchpoint::new("t") };
+        let prepared = prepare(&tp, &rules);
+        assert!(prepared.ids.is_empty());
+        assert_eq!(prepared.issues.invalid, [rules.kind_index(&IdKind::Email).unwrap() as u16]);
+    }
+}

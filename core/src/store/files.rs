@@ -1,0 +1,141 @@
+//! Files in and out: CSV, Parquet and JSON Lines, read as DataFrames with errors that name the
+//! file, line and column.
+
+use std::fs::File;
+use std::io::{BufWriter, Cursor};
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::engine::{OnError, RejectedRow};
+use crate::error::{Error, Result};
+
+/// An input file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputFormat {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// JSON Lines: one JSON object per line.
+    Jsonl,
+}
+
+impl InputFormat {
+    /// The format a file name suggests (`.csv`, `.parquet`/`.pq`, `.jsonl`/`.ndjson`/`.json`).
+    pub fn from_path(path: &Path) -> Option<InputFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "txt" => Some(InputFormat::Csv),
+            "parquet" | "pq" => Some(InputFormat::Parquet),
+            "jsonl" | "ndjson" | "json" => Some(InputFormat::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+/// An output file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputFormat {
+    /// Comma-separated values (list columns joined by `|`).
+    Csv,
+    /// Apache Parquet (list columns kept as lists).
+    Parquet,
+}
+
+/// Reads a file into a DataFrame, every CSV column as text (so phone numbers keep their
+/// leading zeros). Lines that are not valid UTF-8 fail the read with their line and column
+/// or, with [`OnError::Skip`], are left out and returned as rejected rows.
+pub fn read_frame(path: &Path, format: Option<InputFormat>, on_error: OnError) -> Result<(DataFrame, Vec<RejectedRow>)> {
+    let format = format.or_else(|| InputFormat::from_path(path)).ok_or_else(|| Error::Format {
+        path: path.to_owned(),
+        message: "cannot tell the format from the file name; expected .csv, .parquet or .jsonl (or say which)".into(),
+    })?;
+    let format_error = |e: PolarsError| Error::Format { path: path.to_owned(), message: e.to_string() };
+    if format == InputFormat::Parquet {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
+            return Err(Error::EmptyInput(path.display().to_string()));
+        }
+        let df = ParquetReader::new(file).finish().map_err(format_error)?;
+        return non_empty(df, path).map(|df| (df, Vec::new()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::EmptyInput(path.display().to_string()));
+    }
+    let (bytes, rejected) = valid_utf8_lines(bytes, path, on_error, format == InputFormat::Csv)?;
+    let df = match format {
+        InputFormat::Csv => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_raise_if_empty(true)
+            .into_reader_with_file_handle(Cursor::new(bytes))
+            .finish(),
+        InputFormat::Jsonl => JsonReader::new(Cursor::new(bytes)).with_json_format(JsonFormat::JsonLines).finish(),
+        InputFormat::Parquet => unreachable!("parquet was read above"),
+    }
+    .map_err(format_error)?;
+    non_empty(df, path).map(|df| (df, rejected))
+}
+
+fn non_empty(df: DataFrame, path: &Path) -> Result<DataFrame> {
+    if df.height() == 0 {
+        Err(Error::EmptyInput(path.display().to_string()))
+    } else {
+        Ok(df)
+    }
+}
+
+/// Checks that `bytes` is UTF-8. When it is not: fails naming the first bad line and field, or
+/// (skip mode) drops every bad line and reports it. `header` says the first line is a header
+/// (so line `n` is data row `n - 1`).
+fn valid_utf8_lines(bytes: Vec<u8>, path: &Path, on_error: OnError, header: bool) -> Result<(Vec<u8>, Vec<RejectedRow>)> {
+    let first_bad = match std::str::from_utf8(&bytes) {
+        Ok(_) => return Ok((bytes, Vec::new())),
+        Err(e) => e.valid_up_to(),
+    };
+    let mut kept = Vec::with_capacity(bytes.len());
+    let mut rejected = Vec::new();
+    let mut line_start = 0;
+    for (n, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
+        let line_no = n + 1;
+        let line_end = line_start + line.len();
+        if line_end <= first_bad || std::str::from_utf8(line).is_ok() {
+            kept.extend_from_slice(line);
+        } else {
+            let bad_at = std::str::from_utf8(line).err().map_or(0, |e| e.valid_up_to());
+            if on_error == OnError::Fail || (header && line_no == 1) {
+                let column = line[..bad_at].iter().filter(|b| **b == b',').count() + 1;
+                let context = &line[bad_at.saturating_sub(10)..(bad_at + 10).min(line.len())];
+                return Err(Error::InvalidUtf8 {
+                    path: path.to_owned(),
+                    line: line_no,
+                    column,
+                    detail: context.escape_ascii().to_string(),
+                });
+            }
+            rejected.push(RejectedRow {
+                row: if header { line_no - 1 } else { line_no },
+                touchpoint_id: None,
+                reasons: vec![format!("line {line_no}: bytes that are not valid UTF-8 at byte {}", bad_at + 1)],
+            });
+        }
+        line_start = line_end;
+    }
+    Ok((kept, rejected))
+}
+
+/// Writes a DataFrame as CSV or Parquet.
+pub fn write_frame(df: &mut DataFrame, path: &Path, format: OutputFormat) -> Result<()> {
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut writer = BufWriter::new(file);
+    let result = match format {
+        OutputFormat::Csv => CsvWriter::new(&mut writer).finish(df),
+        OutputFormat::Parquet => ParquetWriter::new(&mut writer).finish(df).map(|_| ()),
+    };
+    result.map_err(|e| Error::Format { path: path.to_owned(), message: e.to_string() })?;
+    std::io::Write::flush(&mut writer).map_err(|e| Error::io(path, e))
+}

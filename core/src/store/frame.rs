@@ -1,0 +1,393 @@
+//! Conversion between polars DataFrames and the engine's types. The one place where rows
+//! become touchpoints, and profiles become rows.
+
+use polars::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::config::Rules;
+use crate::engine::{OnError, RejectedRow};
+use crate::error::{Error, Result};
+use crate::model::{IdKind, IdentifierStatus, Profile, Text, Touchpoint};
+use crate::normalize::{parse_timestamp, shorten};
+use crate::progress::Progress;
+use crate::twin::STANDARD_ATTRIBUTES;
+
+/// What an input column feeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Role {
+    /// A standard field, by its standard name.
+    Standard(&'static str),
+    /// A declared identifier kind, by kind name.
+    Identifier(Text),
+    /// A custom attribute, by column name.
+    Attribute(Text),
+}
+
+/// Rows with problems, collected while converting column by column.
+#[derive(Default)]
+struct Problems {
+    by_row: FxHashMap<usize, Vec<Error>>,
+}
+
+impl Problems {
+    fn add(&mut self, row_index: usize, error: Error) {
+        self.by_row.entry(row_index).or_default().push(error);
+    }
+
+    fn field(&mut self, row_index: usize, column: &str, message: String) {
+        self.add(row_index, Error::InvalidField { row: row_index + 1, column: column.to_owned(), message });
+    }
+}
+
+/// Checks that no text field of a touchpoint is longer than `max` bytes.
+pub(crate) fn check_sizes(tp: &Touchpoint, row: usize, max: usize) -> Result<()> {
+    let mut fields: Vec<(&str, &str)> = crate::model::STANDARD_COLUMNS
+        .iter()
+        .filter_map(|c| tp.text(c).map(|v| (*c, v)))
+        .collect();
+    fields.extend(tp.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    fields.extend(tp.identifiers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if let Some(&(column, channel)) = tp.channel.as_ref().map(|c| ("channel", c.as_str())).as_ref() {
+        fields.push((column, channel));
+    }
+    match fields.into_iter().find(|(_, v)| v.len() > max) {
+        Some((column, value)) => Err(too_long(row, column, value.len(), max)),
+        None => Ok(()),
+    }
+}
+
+fn too_long(row: usize, column: &str, len: usize, max: usize) -> Error {
+    Error::InvalidField {
+        row,
+        column: column.to_owned(),
+        message: format!("the value is {len} bytes long; the limit is {max} (config `max_field_bytes`)"),
+    }
+}
+
+/// The role of each input column, after the config's mapping.
+fn roles(df: &DataFrame, rules: &Rules) -> Result<Vec<Role>> {
+    let mut by_column: FxHashMap<&str, Role> = FxHashMap::default();
+    for field in crate::model::STANDARD_COLUMNS {
+        by_column.insert(rules.columns[field].as_str(), Role::Standard(field));
+    }
+    for rule in &rules.kinds {
+        if let IdKind::Custom(name) = &rule.kind {
+            by_column.insert(rule.column.as_str(), Role::Identifier(name.clone()));
+        }
+    }
+    let roles: Vec<Role> = df
+        .columns()
+        .iter()
+        .map(|c| {
+            let name = c.name().trim();
+            by_column.get(name).cloned().unwrap_or_else(|| Role::Attribute(name.into()))
+        })
+        .collect();
+    if !roles.contains(&Role::Standard("touchpoint_id")) {
+        let names: Vec<String> = df.columns().iter().map(|c| format!("`{}`", c.name())).collect();
+        return Err(Error::Schema(format!(
+            "no `{}` column (the touchpoint id; map another column to it under `columns.touchpoint_id`); the columns are {}",
+            rules.columns["touchpoint_id"],
+            names.join(", ")
+        )));
+    }
+    Ok(roles)
+}
+
+/// A column's values as text: strings as they are, numbers and booleans printed, nested types
+/// refused.
+fn text_values(column: &Column) -> Result<StringChunked> {
+    let dtype = column.dtype();
+    if dtype.is_nested() || matches!(dtype, DataType::Binary | DataType::BinaryOffset) {
+        return Err(Error::Schema(format!("column `{}` has type {dtype}; expected text, numbers or dates", column.name())));
+    }
+    let series = column.as_materialized_series();
+    let text = if dtype == &DataType::String { series.clone() } else { series.cast(&DataType::String)? };
+    Ok(text.str()?.clone())
+}
+
+/// Converts the rows of `df` into touchpoints.
+pub(crate) fn touchpoints_from_frame(
+    df: &DataFrame,
+    rules: &Rules,
+    on_error: OnError,
+    existing: &FxHashMap<Text, u32>,
+    progress: &dyn Progress,
+) -> Result<(Vec<Touchpoint>, Vec<RejectedRow>)> {
+    let height = df.height();
+    if height == 0 {
+        return Err(Error::EmptyInput("the DataFrame".into()));
+    }
+    let roles = roles(df, rules)?;
+    progress.stage("converting", Some(df.width() as u64));
+    let max = rules.config.max_field_bytes;
+    let mut tps = vec![Touchpoint::default(); height];
+    let mut problems = Problems::default();
+    for (column, role) in df.columns().iter().zip(&roles) {
+        let name = column.name().trim();
+        match role {
+            Role::Standard("timestamp") => fill_timestamps(column, rules, &mut tps, &mut problems)?,
+            Role::Standard("amount") => fill_amounts(column, &mut tps, &mut problems)?,
+            role => {
+                let values = text_values(column)?;
+                for (i, value) in values.iter().enumerate() {
+                    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { continue };
+                    if value.len() > max {
+                        problems.add(i, too_long(i + 1, name, value.len(), max));
+                        continue;
+                    }
+                    let tp = &mut tps[i];
+                    match role {
+                        Role::Standard("touchpoint_id") => tp.touchpoint_id = value.into(),
+                        Role::Standard("channel") => {
+                            let Ok(channel) = value.parse();
+                            tp.channel = Some(channel);
+                        }
+                        Role::Standard(field) => {
+                            if let Some(slot) = tp.text_slot(field) {
+                                *slot = Some(value.into());
+                            }
+                        }
+                        Role::Identifier(kind) => {
+                            tp.identifiers.insert(kind.clone(), value.into());
+                        }
+                        Role::Attribute(attribute) => {
+                            tp.attributes.insert(attribute.clone(), value.into());
+                        }
+                    }
+                }
+            }
+        }
+        progress.advance(1);
+    }
+    check_ids(&tps, rules, existing, &mut problems);
+    if problems.by_row.is_empty() {
+        return Ok((tps, Vec::new()));
+    }
+    match on_error {
+        OnError::Fail => {
+            let first = problems.by_row.keys().min().copied().expect("there are problems");
+            let mut errors = problems.by_row.remove(&first).expect("the row has problems");
+            Err(errors.swap_remove(0))
+        }
+        OnError::Skip => {
+            let mut rejected: Vec<RejectedRow> = problems
+                .by_row
+                .into_iter()
+                .map(|(i, errors)| RejectedRow {
+                    row: i + 1,
+                    touchpoint_id: Some(tps[i].touchpoint_id.to_string()).filter(|id| !id.is_empty()),
+                    reasons: errors.iter().map(ToString::to_string).collect(),
+                })
+                .collect();
+            rejected.sort_by_key(|r| r.row);
+            let mut bad = rejected.iter().map(|r| r.row - 1).peekable();
+            let mut kept = Vec::with_capacity(height - rejected.len());
+            for (i, tp) in tps.into_iter().enumerate() {
+                if bad.peek() == Some(&i) {
+                    bad.next();
+                } else {
+                    kept.push(tp);
+                }
+            }
+            Ok((kept, rejected))
+        }
+    }
+}
+
+/// Every row needs an id, unique in the frame and new to the engine.
+fn check_ids(tps: &[Touchpoint], rules: &Rules, existing: &FxHashMap<Text, u32>, problems: &mut Problems) {
+    let column = &rules.columns["touchpoint_id"];
+    let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
+    for (i, tp) in tps.iter().enumerate() {
+        if tp.touchpoint_id.is_empty() {
+            if !problems.by_row.get(&i).is_some_and(|e| e.iter().any(|e| e.column() == Some(column))) {
+                problems.add(i, Error::MissingTouchpointId { row: i + 1, column: column.clone() });
+            }
+            continue;
+        }
+        let first_seen = if existing.contains_key(&tp.touchpoint_id) {
+            Some("in an earlier ingest".to_owned())
+        } else {
+            seen.get(tp.touchpoint_id.as_str()).map(|first| format!("at row {}", first + 1))
+        };
+        match first_seen {
+            Some(first_seen) => problems.add(
+                i,
+                Error::DuplicateTouchpointId { row: i + 1, touchpoint_id: tp.touchpoint_id.to_string(), first_seen },
+            ),
+            None => {
+                seen.insert(&tp.touchpoint_id, i);
+            }
+        }
+    }
+}
+
+fn fill_timestamps(column: &Column, rules: &Rules, tps: &mut [Touchpoint], problems: &mut Problems) -> Result<()> {
+    let name = column.name().trim();
+    let series = column.as_materialized_series();
+    let offset_ms = {
+        // Milliseconds to subtract from naive wall-clock times to get UTC.
+        let probe = parse_timestamp("1970-01-01T00:00:00", rules.offset).unwrap_or(0);
+        -probe
+    };
+    match series.dtype() {
+        DataType::String => {
+            for (i, value) in series.str()?.iter().enumerate() {
+                let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { continue };
+                match parse_timestamp(value, rules.offset) {
+                    Ok(ms) => tps[i].timestamp = Some(ms),
+                    Err(message) => problems.field(i, name, message),
+                }
+            }
+        }
+        DataType::Datetime(_, _) | DataType::Date => {
+            let naive = !matches!(series.dtype(), DataType::Datetime(_, Some(_)));
+            let ms = series
+                .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?
+                .cast(&DataType::Int64)?;
+            for (i, value) in ms.i64()?.iter().enumerate() {
+                tps[i].timestamp = value.map(|v| if naive { v - offset_ms } else { v });
+            }
+        }
+        dtype if dtype.is_integer() => {
+            for (i, value) in series.cast(&DataType::Int64)?.i64()?.iter().enumerate() {
+                tps[i].timestamp = value;
+            }
+        }
+        dtype => {
+            return Err(Error::Schema(format!(
+                "column `{name}` has type {dtype}; timestamps must be text (ISO 8601), datetimes, dates or epoch milliseconds"
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn fill_amounts(column: &Column, tps: &mut [Touchpoint], problems: &mut Problems) -> Result<()> {
+    let name = column.name().trim();
+    let series = column.as_materialized_series();
+    if series.dtype().is_primitive_numeric() {
+        for (i, value) in series.cast(&DataType::Float64)?.f64()?.iter().enumerate() {
+            match value {
+                Some(v) if !v.is_finite() => problems.field(i, name, format!("`{v}` is not a finite amount")),
+                v => tps[i].amount = v,
+            }
+        }
+        return Ok(());
+    }
+    for (i, value) in text_values(column)?.iter().enumerate() {
+        let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { continue };
+        match value.parse::<f64>() {
+            Ok(v) if v.is_finite() => tps[i].amount = Some(v),
+            _ => problems.field(i, name, format!("`{}` is not a number; expected e.g. `120000` or `99.5`", shorten(value))),
+        }
+    }
+    Ok(())
+}
+
+/// `touchpoint_id, profile_id` for every touchpoint, in ingest order.
+pub(crate) fn assignments_frame(touchpoints: &[Touchpoint], cluster_of: &[u32], profiles: &[Profile]) -> Result<DataFrame> {
+    let ids = StringChunked::from_iter_values("touchpoint_id".into(), touchpoints.iter().map(|t| t.touchpoint_id.as_str()));
+    let profile_ids = StringChunked::from_iter_values(
+        "profile_id".into(),
+        cluster_of.iter().map(|&c| profiles[c as usize].profile_id.as_str()),
+    );
+    Ok(DataFrame::new(touchpoints.len(), vec![ids.into_column(), profile_ids.into_column()])?)
+}
+
+/// How list-valued profile fields are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListStyle {
+    /// As list columns (Parquet, Arrow, DataFrames).
+    List,
+    /// Joined by `|` into text (CSV).
+    Joined,
+}
+
+fn list_column<'a>(name: &str, style: ListStyle, rows: impl Iterator<Item = Vec<&'a str>>) -> Column {
+    match style {
+        ListStyle::List => {
+            let rows: Vec<Vec<&str>> = rows.collect();
+            let mut builder = ListStringChunkedBuilder::new(name.into(), rows.len(), rows.iter().map(Vec::len).sum());
+            for row in &rows {
+                builder.append_values_iter(row.iter().copied());
+            }
+            builder.finish().into_column()
+        }
+        ListStyle::Joined => StringChunked::from_iter_values(name.into(), rows.map(|r| r.join("|"))).into_column(),
+    }
+}
+
+fn datetime_column(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), values)
+        .into_datetime(TimeUnit::Milliseconds, None)
+        .into_column()
+}
+
+fn text_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
+    StringChunked::from_iter_options(name.into(), values).into_column()
+}
+
+/// One row per profile; see [`crate::Engine::profiles_frame`].
+pub(crate) fn profiles_frame(profiles: &[&Profile], rules: &Rules, style: ListStyle) -> Result<DataFrame> {
+    let mut columns = vec![
+        text_column("profile_id", profiles.iter().map(|p| Some(p.profile_id.as_str()))),
+        text_column(
+            "status",
+            profiles.iter().map(|p| Some(if p.quarantine_reasons.is_empty() { "active" } else { "quarantined" })),
+        ),
+        StringChunked::from_iter_options(
+            "quarantine_reasons".into(),
+            profiles.iter().map(|p| (!p.quarantine_reasons.is_empty()).then(|| p.quarantine_reasons.join("; "))),
+        )
+        .into_column(),
+        UInt32Chunked::from_iter_values("touchpoint_count".into(), profiles.iter().map(|p| p.touchpoint_count as u32)).into_column(),
+        datetime_column("first_seen", profiles.iter().map(|p| p.first_seen)),
+        datetime_column("last_seen", profiles.iter().map(|p| p.last_seen)),
+        list_column("channels", style, profiles.iter().map(|p| p.channels.iter().map(String::as_str).collect())),
+        list_column("sources", style, profiles.iter().map(|p| p.sources.iter().map(Text::as_str).collect())),
+    ];
+    for rule in &rules.kinds {
+        let values: Vec<Vec<String>> = profiles
+            .iter()
+            .map(|p| {
+                p.identifiers_of(&rule.kind)
+                    .filter(|id| matches!(id.status, IdentifierStatus::Linked | IdentifierStatus::PartlyRefused))
+                    .map(|id| match &id.scope {
+                        Some(scope) if !scope.is_empty() => format!("{scope}:{}", id.value),
+                        _ => id.value.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        columns.push(list_column(rule.kind.as_str(), style, values.iter().map(|v| v.iter().map(String::as_str).collect())));
+    }
+    let mut attribute_names: Vec<&str> = STANDARD_ATTRIBUTES.to_vec();
+    let mut custom: Vec<&str> = profiles
+        .iter()
+        .flat_map(|p| p.attributes.keys().map(String::as_str))
+        .filter(|name| !STANDARD_ATTRIBUTES.contains(name))
+        .collect();
+    custom.sort_unstable();
+    custom.dedup();
+    attribute_names.extend(custom);
+    for name in attribute_names {
+        let taken = columns.iter().any(|c| c.name().as_str() == name);
+        let column = if taken { format!("attribute_{name}") } else { name.to_owned() };
+        fn attribute<'p>(p: &&'p Profile, name: &str) -> Option<&'p crate::model::Attribute> {
+            p.attributes.get(name)
+        }
+        let attribute = |p| attribute(p, name);
+        columns.push(text_column(&column, profiles.iter().map(|p| attribute(p).map(|a| a.value.as_str()))));
+        columns.push(text_column(
+            &format!("{column}_source"),
+            profiles.iter().map(|p| attribute(p).and_then(|a| a.source.as_deref())),
+        ));
+        columns.push(text_column(
+            &format!("{column}_touchpoint_id"),
+            profiles.iter().map(|p| attribute(p).map(|a| a.touchpoint_id.as_str())),
+        ));
+    }
+    Ok(DataFrame::new(profiles.len(), columns)?)
+}

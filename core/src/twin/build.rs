@@ -1,0 +1,163 @@
+//! Profile assembly: one profile per cluster of the identity graph.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::attributes::observations;
+use super::profile_id_for;
+use super::survivorship::{survive, Sighting};
+use crate::config::Rules;
+use crate::graph::Graph;
+use crate::model::{IdKind, IdentifierStatus, Profile, ProfileIdentifier, ProfileStatus, Text, Touchpoint};
+use crate::prepare::split_key;
+use crate::progress::Progress;
+
+/// Builds every cluster's profile, in cluster order, with collision-free stable ids.
+pub(crate) fn build_profiles(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules, progress: &dyn Progress) -> Vec<Profile> {
+    progress.stage("profiles", Some(graph.clusters.len() as u64));
+    let mut profiles: Vec<Profile> = (0..graph.clusters.len())
+        .into_par_iter()
+        .map(|c| build_one(touchpoints, graph, rules, c as u32))
+        .collect();
+    progress.advance(profiles.len() as u64);
+    assign_unique_ids(&mut profiles, touchpoints, graph);
+    profiles
+}
+
+/// The anchor of a cluster: its earliest touchpoint (missing timestamps count as latest), ties
+/// broken by id.
+fn anchor<'a>(touchpoints: &'a [Touchpoint], members: &[u32]) -> &'a Touchpoint {
+    members
+        .iter()
+        .map(|&tp| &touchpoints[tp as usize])
+        .min_by(|a, b| {
+            let key = |t: &Touchpoint| (t.timestamp.unwrap_or(i64::MAX), t.touchpoint_id.clone());
+            key(a).cmp(&key(b))
+        })
+        .expect("a cluster has touchpoints")
+}
+
+/// Gives each profile its anchor-derived id; on a (rare) 64-bit hash collision the profile with
+/// the larger anchor id steps to the next salt, so the outcome does not depend on order.
+fn assign_unique_ids(profiles: &mut [Profile], touchpoints: &[Touchpoint], graph: &Graph) {
+    let anchors: Vec<Text> = (0..profiles.len())
+        .map(|c| anchor(touchpoints, graph.clusters.get(c)).touchpoint_id.clone())
+        .collect();
+    let mut by_anchor: Vec<usize> = (0..profiles.len()).collect();
+    by_anchor.sort_unstable_by(|&a, &b| anchors[a].cmp(&anchors[b]));
+    let mut taken: FxHashSet<String> = FxHashSet::default();
+    for c in by_anchor {
+        let mut salt = 0;
+        let mut id = profile_id_for(&anchors[c], salt);
+        while taken.contains(&id) {
+            salt += 1;
+            id = profile_id_for(&anchors[c], salt);
+        }
+        taken.insert(id.clone());
+        profiles[c].profile_id = id;
+    }
+}
+
+fn build_one(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules, cluster: u32) -> Profile {
+    let members = graph.clusters.get(cluster as usize);
+    let tps: Vec<&Touchpoint> = members.iter().map(|&i| &touchpoints[i as usize]).collect();
+    let mut touchpoint_ids: Vec<Text> = tps.iter().map(|t| t.touchpoint_id.clone()).collect();
+    touchpoint_ids.sort_unstable();
+    let mut channels: Vec<String> = tps.iter().filter_map(|t| t.channel.as_ref()).map(|c| c.as_str().to_owned()).collect();
+    channels.sort_unstable();
+    channels.dedup();
+    let mut sources: Vec<Text> = tps.iter().filter_map(|t| t.source.clone()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let quarantine_reasons = graph.quarantined.get(&cluster).cloned().unwrap_or_default();
+    Profile {
+        profile_id: String::new(),
+        status: if quarantine_reasons.is_empty() { ProfileStatus::Active } else { ProfileStatus::Quarantined },
+        quarantine_reasons,
+        touchpoint_count: members.len(),
+        touchpoint_ids,
+        first_seen: tps.iter().filter_map(|t| t.timestamp).min(),
+        last_seen: tps.iter().filter_map(|t| t.timestamp).max(),
+        channels,
+        sources,
+        identifiers: identifiers(&tps, members, graph, rules),
+        attributes: attributes(&tps, rules),
+    }
+}
+
+/// The profile's identifiers with their raw spellings and how each took part in linking.
+fn identifiers(tps: &[&Touchpoint], members: &[u32], graph: &Graph, rules: &Rules) -> Vec<ProfileIdentifier> {
+    let mut by_id: FxHashMap<u32, (u32, Vec<Text>, bool)> = FxHashMap::default();
+    for (tp, &index) in tps.iter().zip(members) {
+        for &id in graph.tp_ids.get(index as usize) {
+            let kind = &rules.kinds[graph.interner.key(id).0 as usize].kind;
+            let raw = match kind {
+                IdKind::Custom(name) => tp.identifiers.get(name.as_str()).cloned(),
+                builtin => tp.text(builtin.as_str()).map(Text::from),
+            };
+            let entry = by_id.entry(id).or_default();
+            entry.0 += 1;
+            if let Some(raw) = raw {
+                let raw: Text = raw.trim().into();
+                if !entry.1.contains(&raw) {
+                    entry.1.push(raw);
+                }
+            }
+            entry.2 |= graph.refused.contains_key(&(id, index));
+        }
+    }
+    let mut out: Vec<(u16, ProfileIdentifier)> = by_id
+        .into_iter()
+        .map(|(id, (count, mut raw_values, refused))| {
+            let (kind, key) = graph.interner.key(id);
+            let (scope, value) = split_key(key);
+            raw_values.sort_unstable();
+            let status = if graph.blocked[id as usize] {
+                IdentifierStatus::Blocked
+            } else if graph.shared.contains_key(&id) {
+                IdentifierStatus::Shared
+            } else if refused {
+                IdentifierStatus::PartlyRefused
+            } else {
+                IdentifierStatus::Linked
+            };
+            let identifier = ProfileIdentifier {
+                kind: rules.kinds[kind as usize].kind.clone(),
+                scope: scope.map(Text::from),
+                value: value.into(),
+                raw_values,
+                touchpoint_count: count,
+                status,
+            };
+            (kind, identifier)
+        })
+        .collect();
+    out.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| (&a.scope, &a.value).cmp(&(&b.scope, &b.value))));
+    out.into_iter().map(|(_, id)| id).collect()
+}
+
+/// Survivorship over every attribute the touchpoints carry.
+fn attributes(tps: &[&Touchpoint], rules: &Rules) -> BTreeMap<String, crate::model::Attribute> {
+    let mut sightings: BTreeMap<Text, Vec<Sighting<'_>>> = BTreeMap::new();
+    for tp in tps {
+        for obs in observations(tp) {
+            sightings.entry(obs.name).or_default().push(Sighting {
+                display: obs.display,
+                key: obs.key,
+                touchpoint_id: &tp.touchpoint_id,
+                timestamp: tp.timestamp,
+                source: tp.source.as_deref(),
+            });
+        }
+    }
+    let survivorship = &rules.config.survivorship;
+    sightings
+        .into_iter()
+        .filter_map(|(name, sightings)| {
+            let rule = survivorship.attributes.get(name.as_str()).copied().unwrap_or(survivorship.default);
+            survive(sightings, rule, &survivorship.source_priority).map(|a| (name.to_string(), a))
+        })
+        .collect()
+}

@@ -1,0 +1,11 @@
+//! The digital twin: profiles assembled from linked touchpoints, with survivorship and
+//! provenance for every attribute and stable ids.
+
+mod attributes;
+mod build;
+mod profile_id;
+mod survivorship;
+
+pub(crate) use attributes::STANDARD_ATTRIBUTES;
+pub(crate) use build::build_profiles;
+pub(crate) use profile_id::profile_id_for;
