@@ -247,8 +247,7 @@ impl Config {
     pub fn from_json_file(path: impl AsRef<Path>) -> Result<Config> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::config(path.display().to_string(), e.to_string()))
+        serde_json::from_str(&text).map_err(|e| Error::config(path.display().to_string(), e.to_string()))
     }
 
     /// Checks every field and says which one is wrong and what is accepted.
@@ -257,8 +256,7 @@ impl Config {
     }
 
     pub(crate) fn compile(&self) -> Result<Rules> {
-        let region: PhoneRegion =
-            self.default_region.parse().map_err(|m| Error::config("default_region", m))?;
+        let region: PhoneRegion = self.default_region.parse().map_err(|m| Error::config("default_region", m))?;
         let offset: UtcOffset = self.timezone.parse().map_err(|m| Error::config("timezone", m))?;
         for (field, column) in &self.columns {
             if !STANDARD_COLUMNS.contains(&field.as_str()) {
@@ -301,7 +299,10 @@ impl Config {
             if STANDARD_COLUMNS.contains(&name.as_str()) && !known.contains(name.as_str()) {
                 return Err(Error::config(
                     format!("survivorship.attributes.{name}"),
-                    format!("`{name}` is not an attribute; attributes are {} and custom columns", known.iter().copied().collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "`{name}` is not an attribute; attributes are {} and custom columns",
+                        known.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
                 ));
             }
         }
@@ -323,7 +324,9 @@ impl Config {
                     if settings.column.is_some() {
                         return Err(Error::config(
                             format!("{field}.column"),
-                            format!("`{name}` is built in and reads its standard column; map it under `columns` instead"),
+                            format!(
+                                "`{name}` is built in and reads its standard column; map it under `columns` instead"
+                            ),
                         ));
                     }
                     &mut rules[at]

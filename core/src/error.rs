@@ -121,12 +121,10 @@ impl Error {
     /// The category of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidField { .. }
-            | Error::MissingTouchpointId { .. }
-            | Error::DuplicateTouchpointId { .. } => ErrorKind::InvalidInput,
-            Error::Schema(_) | Error::EmptyInput(_) | Error::InvalidUtf8 { .. } | Error::Json(_) => {
-                ErrorKind::Schema
+            Error::InvalidField { .. } | Error::MissingTouchpointId { .. } | Error::DuplicateTouchpointId { .. } => {
+                ErrorKind::InvalidInput
             }
+            Error::Schema(_) | Error::EmptyInput(_) | Error::InvalidUtf8 { .. } | Error::Json(_) => ErrorKind::Schema,
             Error::Format { .. } | Error::DataFrame(_) => ErrorKind::Schema,
             Error::Config { .. } => ErrorKind::Config,
             Error::UnknownTouchpoint(_) | Error::UnknownProfile(_) => ErrorKind::NotFound,
@@ -147,9 +145,7 @@ impl Error {
     /// The column this error is about, when it is about one column.
     pub fn column(&self) -> Option<&str> {
         match self {
-            Error::InvalidField { column, .. } | Error::MissingTouchpointId { column, .. } => {
-                Some(column)
-            }
+            Error::InvalidField { column, .. } | Error::MissingTouchpointId { column, .. } => Some(column),
             _ => None,
         }
     }

@@ -43,7 +43,8 @@ impl Rng {
 }
 
 const FAMILY: [&str; 16] = [
-    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý",
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương",
+    "Lý",
 ];
 const MIDDLE: [&str; 12] = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Ngọc", "Thanh", "Quang", "Thu", "Hoài", "Kim", "Bảo"];
 const GIVEN: [&str; 40] = [
@@ -52,16 +53,33 @@ const GIVEN: [&str; 40] = [
     "Trung", "Tuấn", "Vy", "Yến", "Đạt", "Khoa", "Lộc", "Nhi", "Quyên", "Tú", "Việt",
 ];
 const STREETS: [&str; 10] = [
-    "Lê Lợi", "Nguyễn Huệ", "Trần Hưng Đạo", "Hai Bà Trưng", "Lý Thường Kiệt", "Điện Biên Phủ", "Cách Mạng Tháng 8",
-    "Võ Văn Tần", "Pasteur", "Nguyễn Trãi",
+    "Lê Lợi",
+    "Nguyễn Huệ",
+    "Trần Hưng Đạo",
+    "Hai Bà Trưng",
+    "Lý Thường Kiệt",
+    "Điện Biên Phủ",
+    "Cách Mạng Tháng 8",
+    "Võ Văn Tần",
+    "Pasteur",
+    "Nguyễn Trãi",
 ];
-const CITIES: [(&str, &str); 3] = [("TP.HCM", "Q.{d}, TP.HCM"), ("Hà Nội", "Q. Ba Đình, HN"), ("Đà Nẵng", "Q. Hải Châu, Đà Nẵng")];
+const CITIES: [(&str, &str); 3] =
+    [("TP.HCM", "Q.{d}, TP.HCM"), ("Hà Nội", "Q. Ba Đình, HN"), ("Đà Nẵng", "Q. Hải Châu, Đà Nẵng")];
 const DOMAINS: [&str; 4] = ["gmail.com", "yahoo.com", "outlook.com.vn", "fpt.vn"];
 /// Current Vietnamese mobile prefixes (national number without the trunk 0), with the old
 /// 11-digit prefix where the 2018 renumbering made one.
 const MOBILE: [(&str, Option<&str>); 10] = [
-    ("91", None), ("98", None), ("90", None), ("93", None), ("38", Some("168")), ("39", Some("169")), ("70", Some("120")),
-    ("79", Some("121")), ("83", Some("123")), ("77", Some("122")),
+    ("91", None),
+    ("98", None),
+    ("90", None),
+    ("93", None),
+    ("38", Some("168")),
+    ("39", Some("169")),
+    ("70", Some("120")),
+    ("79", Some("121")),
+    ("83", Some("123")),
+    ("77", Some("122")),
 ];
 /// Each store's own landline, typed by cashiers for customers who decline to give a number.
 const STORE_PHONES: [&str; 3] = ["028 3823 4567", "024 3936 1122", "0236 3822 333"];
@@ -239,7 +257,11 @@ fn touchpoint(p: &Person, visit: usize, rng: &mut Rng) -> Touchpoint {
             tp.source = Some(STORES[store].into());
             tp.event_type = Some("purchase".into());
             tp.full_name = Some(spelled_name(p, rng).into());
-            tp.phone = if rng.chance(0.15) || p.phone.is_none() { Some(STORE_PHONES[store].into()) } else { phone(rng).map(Into::into) };
+            tp.phone = if rng.chance(0.15) || p.phone.is_none() {
+                Some(STORE_PHONES[store].into())
+            } else {
+                phone(rng).map(Into::into)
+            };
             tp.loyalty_id = p.loyalty.clone().filter(|_| rng.chance(0.7)).map(Into::into);
             tp.amount = Some((50 + rng.below(2000)) as f64 * 1000.0);
             tp.currency = Some("VND".into());
@@ -249,11 +271,17 @@ fn touchpoint(p: &Person, visit: usize, rng: &mut Rng) -> Touchpoint {
             tp.event_type = Some(rng.pick(&["page_view", "add_to_cart", "purchase"]).to_string().into());
             tp.cookie_id = Some(rng.pick(&p.cookies).as_str().into());
             tp.customer_id = p.web_account.clone().filter(|_| rng.chance(0.8)).map(Into::into);
-            tp.email = if rng.chance(0.03) { Some(rng.pick(&JUNK_EMAILS).to_string().into()) } else { email(rng).map(Into::into) };
+            tp.email = if rng.chance(0.03) {
+                Some(rng.pick(&JUNK_EMAILS).to_string().into())
+            } else {
+                email(rng).map(Into::into)
+            };
             if rng.chance(0.3) {
                 tp.phone = phone(rng).map(Into::into);
                 tp.full_name = Some(spelled_name(p, rng).into());
-                tp.address = Some(format!("{}, {}", p.street, CITIES[p.city].1.replace("{d}", &(1 + p.id % 12).to_string())).into());
+                tp.address = Some(
+                    format!("{}, {}", p.street, CITIES[p.city].1.replace("{d}", &(1 + p.id % 12).to_string())).into(),
+                );
                 tp.city = Some(CITIES[p.city].0.into());
             }
         }
@@ -279,7 +307,8 @@ fn touchpoint(p: &Person, visit: usize, rng: &mut Rng) -> Touchpoint {
             tp.full_name = Some(spelled_name(p, rng).into());
             tp.phone = p.phone.as_ref().map(|(n, _)| format!("84******{}", &n[n.len() - 3..]).into());
             tp.customer_id = Some(format!("{}{}", if shopee { "S" } else { "Z" }, p.id * 7 + 1).into());
-            tp.address = Some(format!("{}, {}", p.street, CITIES[p.city].1.replace("{d}", &(1 + p.id % 12).to_string())).into());
+            tp.address =
+                Some(format!("{}, {}", p.street, CITIES[p.city].1.replace("{d}", &(1 + p.id % 12).to_string())).into());
             tp.amount = Some((80 + rng.below(3000)) as f64 * 1000.0);
             tp.currency = Some("VND".into());
         }

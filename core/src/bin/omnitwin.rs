@@ -90,7 +90,11 @@ struct Bar(ProgressBar);
 
 impl Bar {
     fn new(quiet: bool) -> Bar {
-        let target = if quiet || !std::io::stderr().is_terminal() { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+        let target = if quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         Bar(bar)
@@ -186,8 +190,12 @@ fn resolve(input: &InputArgs, out: &Path, format: ProfilesFormat, on_error: OnEr
     std::fs::create_dir_all(out).map_err(|e| omnitwin::Error::Io { path: out.into(), source: e })?;
     write_frame(&mut engine.assignments_frame()?, &out.join("assignments.csv"), OutputFormat::Csv)?;
     match format {
-        ProfilesFormat::Parquet => write_frame(&mut engine.profiles_frame()?, &out.join("profiles.parquet"), OutputFormat::Parquet)?,
-        ProfilesFormat::Csv => write_frame(&mut engine.profiles_frame_flat()?, &out.join("profiles.csv"), OutputFormat::Csv)?,
+        ProfilesFormat::Parquet => {
+            write_frame(&mut engine.profiles_frame()?, &out.join("profiles.parquet"), OutputFormat::Parquet)?
+        }
+        ProfilesFormat::Csv => {
+            write_frame(&mut engine.profiles_frame_flat()?, &out.join("profiles.csv"), OutputFormat::Csv)?
+        }
         ProfilesFormat::Json => write_json(&out.join("profiles.json"), &engine.profiles())?,
     }
     let rejected_rows: usize = rejected.iter().map(|r| r.rows.len()).sum();

@@ -74,7 +74,12 @@ pub struct Engine {
 impl Engine {
     /// An empty engine; the config is validated here.
     pub fn new(config: Config) -> Result<Engine> {
-        Ok(Engine { rules: config.compile()?, touchpoints: Vec::new(), index: FxHashMap::default(), resolution: OnceLock::new() })
+        Ok(Engine {
+            rules: config.compile()?,
+            touchpoints: Vec::new(),
+            index: FxHashMap::default(),
+            resolution: OnceLock::new(),
+        })
     }
 
     /// The engine's config.
@@ -138,7 +143,12 @@ impl Engine {
     }
 
     /// [`Engine::ingest_frame`], reporting progress.
-    pub fn ingest_frame_with_progress(&mut self, df: &DataFrame, on_error: OnError, progress: &dyn Progress) -> Result<IngestReport> {
+    pub fn ingest_frame_with_progress(
+        &mut self,
+        df: &DataFrame,
+        on_error: OnError,
+        progress: &dyn Progress,
+    ) -> Result<IngestReport> {
         let (batch, rejected) = frame::touchpoints_from_frame(df, &self.rules, on_error, &self.index, progress)?;
         let accepted = batch.len();
         self.append(batch);
@@ -195,7 +205,11 @@ impl Engine {
         let mut quarantined: Vec<QuarantineReport> = profiles
             .iter()
             .filter(|p| p.status == ProfileStatus::Quarantined)
-            .map(|p| QuarantineReport { profile_id: p.profile_id.clone(), touchpoints: p.touchpoint_count, reasons: p.quarantine_reasons.clone() })
+            .map(|p| QuarantineReport {
+                profile_id: p.profile_id.clone(),
+                touchpoints: p.touchpoint_count,
+                reasons: p.quarantine_reasons.clone(),
+            })
             .collect();
         let quarantined_profiles = quarantined.len();
         quarantined.sort_by(|a, b| b.touchpoints.cmp(&a.touchpoints).then_with(|| a.profile_id.cmp(&b.profile_id)));
@@ -228,7 +242,10 @@ impl Engine {
         self.touchpoints
             .iter()
             .zip(&r.graph.cluster_of)
-            .map(|(tp, &c)| Assignment { touchpoint_id: tp.touchpoint_id.to_string(), profile_id: r.profiles[c as usize].profile_id.clone() })
+            .map(|(tp, &c)| Assignment {
+                touchpoint_id: tp.touchpoint_id.to_string(),
+                profile_id: r.profiles[c as usize].profile_id.clone(),
+            })
             .collect()
     }
 

@@ -10,20 +10,33 @@ use crate::prepare::{identifier_value, IdValue};
 
 /// Email local parts that mean "no email" on any domain (`noemail@…`, `test@…`).
 const JUNK_EMAIL_LOCALS: [&str; 18] = [
-    "noemail", "no.email", "no_email", "no-email", "nomail", "none", "null", "noreply", "no-reply",
-    "test", "unknown", "na", "n.a", "khongco", "khong", "chuaco", "email", "abc",
+    "noemail", "no.email", "no_email", "no-email", "nomail", "none", "null", "noreply", "no-reply", "test", "unknown",
+    "na", "n.a", "khongco", "khong", "chuaco", "email", "abc",
 ];
 
 /// Domains that are never someone's mailbox.
-const JUNK_EMAIL_DOMAINS: [&str; 8] = [
-    "example.com", "example.org", "example.net", "test.com", "test.vn", "email.test", "invalid.com",
-    "noemail.com",
-];
+const JUNK_EMAIL_DOMAINS: [&str; 8] =
+    ["example.com", "example.org", "example.net", "test.com", "test.vn", "email.test", "invalid.com", "noemail.com"];
 
 /// Values of id kinds that stand for "no id".
 const JUNK_IDS: [&str; 17] = [
-    "0", "-1", "null", "none", "nil", "n/a", "na", "nan", "unknown", "guest", "test",
-    "anonymous", "undefined", "default", "-", "123456", "1234",
+    "0",
+    "-1",
+    "null",
+    "none",
+    "nil",
+    "n/a",
+    "na",
+    "nan",
+    "unknown",
+    "guest",
+    "test",
+    "anonymous",
+    "undefined",
+    "default",
+    "-",
+    "123456",
+    "1234",
 ];
 
 /// Phone digit runs that are placeholders, checked on the last nine digits of a number.
@@ -45,7 +58,10 @@ impl Blocklist {
             let field = format!("blocked_values.{name}");
             let Some(rule) = kinds.iter().find(|r| r.kind.as_str() == name) else {
                 let known: Vec<&str> = kinds.iter().map(|r| r.kind.as_str()).collect();
-                return Err(Error::config(field, format!("`{name}` is not an identifier kind; expected one of {}", known.join(", "))));
+                return Err(Error::config(
+                    field,
+                    format!("`{name}` is not an identifier kind; expected one of {}", known.join(", ")),
+                ));
             };
             for raw in values {
                 match identifier_value(&rule.kind, raw, region) {
@@ -81,7 +97,7 @@ fn is_default_junk(kind: &IdKind, value: &str) -> bool {
             let (local, domain) = value.split_once('@').unwrap_or((value, ""));
             JUNK_EMAIL_LOCALS.contains(&local)
                 || JUNK_EMAIL_DOMAINS.contains(&domain)
-                || local.bytes().all(|b| b == local.as_bytes()[0])
+                || (local.len() >= 3 && local.bytes().all(|b| b == local.as_bytes()[0]))
         }
         IdKind::Phone => {
             let digits = value.trim_start_matches('+');
@@ -112,6 +128,7 @@ mod tests {
             assert!(b.is_blocked(&IdKind::Email, email), "{email}");
         }
         assert!(!b.is_blocked(&IdKind::Email, "an@gmail.com"));
+        assert!(!b.is_blocked(&IdKind::Email, "a@x.vn"), "one-letter mailboxes are real");
         for phone in ["+84999999999", "+84123456789", "+84912345678"] {
             assert_eq!(b.is_blocked(&IdKind::Phone, phone), phone != "+84912345678", "{phone}");
         }

@@ -174,7 +174,9 @@ impl Graph {
         let pairs = (0..self.tp_ids.len()).flat_map(|tp| self.tp_ids.get(tp).iter().map(move |&id| (id, tp as u32)));
         self.members = Csr::group(self.interner.len(), pairs);
         self.members.lists_mut().into_par_iter().filter(|list| list.len() > 1).for_each(|list| {
-            list.sort_unstable_by(|a, b| touchpoints[*a as usize].touchpoint_id.cmp(&touchpoints[*b as usize].touchpoint_id));
+            list.sort_unstable_by(|a, b| {
+                touchpoints[*a as usize].touchpoint_id.cmp(&touchpoints[*b as usize].touchpoint_id)
+            });
         });
         for (id, blocked) in self.blocked.iter().enumerate() {
             if *blocked {
@@ -211,13 +213,15 @@ impl Graph {
     fn shared_finding(&self, rules: &Rules, id: u32) -> Option<SharedFinding> {
         let members = self.members.get(id as usize);
         let bound = rules.config.shared_identifiers.max_names;
-        let keys: Vec<&str> = members
-            .iter()
-            .filter_map(|&tp| self.name_of(tp))
-            .collect();
+        let keys: Vec<&str> = members.iter().filter_map(|&tp| self.name_of(tp)).collect();
         let distinct = name_groups(keys, bound);
         if distinct > bound {
-            return Some(SharedFinding { disagree_on: "full_name".into(), distinct, bound, touchpoints: members.len() });
+            return Some(SharedFinding {
+                disagree_on: "full_name".into(),
+                distinct,
+                bound,
+                touchpoints: members.len(),
+            });
         }
         let pairs: Vec<(u32, u32)> = members
             .iter()

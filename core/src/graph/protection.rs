@@ -21,7 +21,8 @@ pub struct SharedFinding {
 
 impl fmt::Display for SharedFinding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = if self.disagree_on == "full_name" { "names".to_owned() } else { format!("{} values", self.disagree_on) };
+        let what =
+            if self.disagree_on == "full_name" { "names".to_owned() } else { format!("{} values", self.disagree_on) };
         write!(f, "shared: its {} touchpoints carry more than {} different {what}", self.touchpoints, self.bound)
     }
 }

@@ -32,7 +32,7 @@ pub fn normalize_address(raw: &str) -> Option<String> {
         let next = words.get(i + 1).copied();
         let next_is_number = next.is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
         match word {
-            "q" | "quan" if next_is_number || word == "quan" => out.push("quan".into()),
+            "q" | "quan" if next.is_some() || word == "quan" => out.push("quan".into()),
             "p" | "phuong" | "f" if next.is_some() => out.push("phuong".into()),
             "tp" => out.push("thanh pho".into()),
             "tx" => out.push("thi xa".into()),
@@ -100,6 +100,7 @@ mod tests {
         assert_eq!(norm("Q1"), "quan 1");
         assert_eq!(norm("q. 1"), "quan 1");
         assert_eq!(norm("Quận 1"), "quan 1");
+        assert_eq!(norm("Q. Tân Bình"), "quan tan binh");
     }
 
     #[test]
@@ -112,7 +113,8 @@ mod tests {
 
     #[test]
     fn ho_chi_minh_city_forms_agree() {
-        for raw in ["TP.HCM", "TP HCM", "HCM", "TPHCM", "Tp. Hồ Chí Minh", "Thành phố Hồ Chí Minh", "Sài Gòn"] {
+        for raw in ["TP.HCM", "TP HCM", "HCM", "TPHCM", "Tp. Hồ Chí Minh", "Thành phố Hồ Chí Minh", "Sài Gòn"]
+        {
             assert_eq!(norm(raw), "ho chi minh", "{raw}");
         }
     }

@@ -118,14 +118,10 @@ pub fn parse_timestamp(raw: &str, offset: UtcOffset) -> Result<i64, String> {
 /// ```
 pub fn normalize_date_of_birth(raw: &str) -> Result<String, String> {
     let text = raw.trim();
-    let date = parse_date(text).or_else(|| {
-        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok().map(|d| d.date())
-    });
+    let date =
+        parse_date(text).or_else(|| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok().map(|d| d.date()));
     let Some(date) = date else {
-        return Err(format!(
-            "`{}` is not a date of birth; expected YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY",
-            shorten(text)
-        ));
+        return Err(format!("`{}` is not a date of birth; expected YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY", shorten(text)));
     };
     let year = chrono::Datelike::year(&date);
     if !(1900..=2100).contains(&year) {
@@ -157,8 +153,14 @@ mod tests {
     #[test]
     fn timestamps_in_many_spellings() {
         let vn: UtcOffset = "+07:00".parse().unwrap();
-        for raw in ["2024-01-01T07:00:00+07:00", "2024-01-01T00:00:00Z", "2024-01-01 07:00:00",
-            "2024-01-01T07:00", "2024-01-01 00:00:00.000+00:00", "01/01/2024 07:00:00"] {
+        for raw in [
+            "2024-01-01T07:00:00+07:00",
+            "2024-01-01T00:00:00Z",
+            "2024-01-01 07:00:00",
+            "2024-01-01T07:00",
+            "2024-01-01 00:00:00.000+00:00",
+            "01/01/2024 07:00:00",
+        ] {
             assert_eq!(parse_timestamp(raw, vn), Ok(JAN_1_2024_UTC), "{raw}");
         }
         assert_eq!(parse_timestamp("2024-01-01", UtcOffset::UTC), Ok(JAN_1_2024_UTC));

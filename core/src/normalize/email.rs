@@ -99,8 +99,19 @@ mod tests {
     #[test]
     fn rejects_bad_shapes() {
         for bad in [
-            "", "an", "an@", "@x.com", "an@x", "an@@x.com", "a n@x.com", "an@x.c0m", ".an@x.com",
-            "an..b@x.com", "an@-x.com", "+tag@x.com", "an@x..com",
+            "",
+            "an",
+            "an@",
+            "@x.com",
+            "an@x",
+            "an@@x.com",
+            "a n@x.com",
+            "an@x.c0m",
+            ".an@x.com",
+            "an..b@x.com",
+            "an@-x.com",
+            "+tag@x.com",
+            "an@x..com",
         ] {
             assert!(normalize_email(bad).is_none(), "{bad:?} should be rejected");
         }

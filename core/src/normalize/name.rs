@@ -59,8 +59,7 @@ mod tests {
 
     #[test]
     fn display_is_nfc_and_capitalized() {
-        let decomposed: String =
-            unicode_normalization::UnicodeNormalization::nfd("nguyễn thị ánh").collect();
+        let decomposed: String = unicode_normalization::UnicodeNormalization::nfd("nguyễn thị ánh").collect();
         let n = normalize_name(&decomposed).unwrap();
         assert_eq!(n.display, "Nguyễn Thị Ánh");
         assert_eq!(n.folded, "nguyen thi anh");

@@ -66,11 +66,26 @@ pub enum NormalizedPhone {
 /// Vietnam's 2018 renumbering: old 11-digit mobile prefixes (national number without the trunk
 /// `0`) and the 10-digit prefixes that replaced them.
 const VN_RENUMBERING: [(&str, &str); 21] = [
-    ("162", "32"), ("163", "33"), ("164", "34"), ("165", "35"), ("166", "36"), ("167", "37"),
-    ("168", "38"), ("169", "39"), // Viettel
-    ("120", "70"), ("121", "79"), ("122", "77"), ("126", "76"), ("128", "78"), // MobiFone
-    ("123", "83"), ("124", "84"), ("125", "85"), ("127", "81"), ("129", "82"), // VinaPhone
-    ("186", "56"), ("188", "58"), // Vietnamobile
+    ("162", "32"),
+    ("163", "33"),
+    ("164", "34"),
+    ("165", "35"),
+    ("166", "36"),
+    ("167", "37"),
+    ("168", "38"),
+    ("169", "39"), // Viettel
+    ("120", "70"),
+    ("121", "79"),
+    ("122", "77"),
+    ("126", "76"),
+    ("128", "78"), // MobiFone
+    ("123", "83"),
+    ("124", "84"),
+    ("125", "85"),
+    ("127", "81"),
+    ("129", "82"), // VinaPhone
+    ("186", "56"),
+    ("188", "58"), // Vietnamobile
     ("199", "59"), // Gmobile
 ];
 
@@ -164,8 +179,7 @@ fn masked(value: &str) -> Option<NormalizedPhone> {
         return None;
     }
     let last_mask = value.rfind(is_mask)?;
-    let visible_suffix: String =
-        value[last_mask..].chars().filter(char::is_ascii_digit).collect();
+    let visible_suffix: String = value[last_mask..].chars().filter(char::is_ascii_digit).collect();
     Some(NormalizedPhone::Masked { visible_suffix })
 }
 
@@ -205,8 +219,17 @@ mod tests {
 
     #[test]
     fn vietnamese_spellings_are_one_number() {
-        for raw in ["+84 912 345 678", "0912.345.678", "84912345678", "(0912) 345678", "0912-345-678",
-            "+84 (0) 912 345 678", "0084912345678", "'0912345678", "912345678"] {
+        for raw in [
+            "+84 912 345 678",
+            "0912.345.678",
+            "84912345678",
+            "(0912) 345678",
+            "0912-345-678",
+            "+84 (0) 912 345 678",
+            "0084912345678",
+            "'0912345678",
+            "912345678",
+        ] {
             assert_eq!(vn(raw), valid("+84912345678"), "{raw}");
         }
     }

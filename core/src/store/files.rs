@@ -48,7 +48,11 @@ pub enum OutputFormat {
 /// Reads a file into a DataFrame, every CSV column as text (so phone numbers keep their
 /// leading zeros). Lines that are not valid UTF-8 fail the read with their line and column
 /// or, with [`OnError::Skip`], are left out and returned as rejected rows.
-pub fn read_frame(path: &Path, format: Option<InputFormat>, on_error: OnError) -> Result<(DataFrame, Vec<RejectedRow>)> {
+pub fn read_frame(
+    path: &Path,
+    format: Option<InputFormat>,
+    on_error: OnError,
+) -> Result<(DataFrame, Vec<RejectedRow>)> {
     let format = format.or_else(|| InputFormat::from_path(path)).ok_or_else(|| Error::Format {
         path: path.to_owned(),
         message: "cannot tell the format from the file name; expected .csv, .parquet or .jsonl (or say which)".into(),
@@ -92,7 +96,12 @@ fn non_empty(df: DataFrame, path: &Path) -> Result<DataFrame> {
 /// Checks that `bytes` is UTF-8. When it is not: fails naming the first bad line and field, or
 /// (skip mode) drops every bad line and reports it. `header` says the first line is a header
 /// (so line `n` is data row `n - 1`).
-fn valid_utf8_lines(bytes: Vec<u8>, path: &Path, on_error: OnError, header: bool) -> Result<(Vec<u8>, Vec<RejectedRow>)> {
+fn valid_utf8_lines(
+    bytes: Vec<u8>,
+    path: &Path,
+    on_error: OnError,
+    header: bool,
+) -> Result<(Vec<u8>, Vec<RejectedRow>)> {
     let first_bad = match std::str::from_utf8(&bytes) {
         Ok(_) => return Ok((bytes, Vec::new())),
         Err(e) => e.valid_up_to(),

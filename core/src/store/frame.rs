@@ -41,10 +41,8 @@ impl Problems {
 
 /// Checks that no text field of a touchpoint is longer than `max` bytes.
 pub(crate) fn check_sizes(tp: &Touchpoint, row: usize, max: usize) -> Result<()> {
-    let mut fields: Vec<(&str, &str)> = crate::model::STANDARD_COLUMNS
-        .iter()
-        .filter_map(|c| tp.text(c).map(|v| (*c, v)))
-        .collect();
+    let mut fields: Vec<(&str, &str)> =
+        crate::model::STANDARD_COLUMNS.iter().filter_map(|c| tp.text(c).map(|v| (*c, v))).collect();
     fields.extend(tp.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     fields.extend(tp.identifiers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     if let Some(&(column, channel)) = tp.channel.as_ref().map(|c| ("channel", c.as_str())).as_ref() {
@@ -99,7 +97,10 @@ fn roles(df: &DataFrame, rules: &Rules) -> Result<Vec<Role>> {
 fn text_values(column: &Column) -> Result<StringChunked> {
     let dtype = column.dtype();
     if dtype.is_nested() || matches!(dtype, DataType::Binary | DataType::BinaryOffset) {
-        return Err(Error::Schema(format!("column `{}` has type {dtype}; expected text, numbers or dates", column.name())));
+        return Err(Error::Schema(format!(
+            "column `{}` has type {dtype}; expected text, numbers or dates",
+            column.name()
+        )));
     }
     let series = column.as_materialized_series();
     let text = if dtype == &DataType::String { series.clone() } else { series.cast(&DataType::String)? };
@@ -280,15 +281,24 @@ fn fill_amounts(column: &Column, tps: &mut [Touchpoint], problems: &mut Problems
         let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { continue };
         match value.parse::<f64>() {
             Ok(v) if v.is_finite() => tps[i].amount = Some(v),
-            _ => problems.field(i, name, format!("`{}` is not a number; expected e.g. `120000` or `99.5`", shorten(value))),
+            _ => problems.field(
+                i,
+                name,
+                format!("`{}` is not a number; expected e.g. `120000` or `99.5`", shorten(value)),
+            ),
         }
     }
     Ok(())
 }
 
 /// `touchpoint_id, profile_id` for every touchpoint, in ingest order.
-pub(crate) fn assignments_frame(touchpoints: &[Touchpoint], cluster_of: &[u32], profiles: &[Profile]) -> Result<DataFrame> {
-    let ids = StringChunked::from_iter_values("touchpoint_id".into(), touchpoints.iter().map(|t| t.touchpoint_id.as_str()));
+pub(crate) fn assignments_frame(
+    touchpoints: &[Touchpoint],
+    cluster_of: &[u32],
+    profiles: &[Profile],
+) -> Result<DataFrame> {
+    let ids =
+        StringChunked::from_iter_values("touchpoint_id".into(), touchpoints.iter().map(|t| t.touchpoint_id.as_str()));
     let profile_ids = StringChunked::from_iter_values(
         "profile_id".into(),
         cluster_of.iter().map(|&c| profiles[c as usize].profile_id.as_str()),
@@ -320,9 +330,7 @@ fn list_column<'a>(name: &str, style: ListStyle, rows: impl Iterator<Item = Vec<
 }
 
 fn datetime_column(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
-    Int64Chunked::from_iter_options(name.into(), values)
-        .into_datetime(TimeUnit::Milliseconds, None)
-        .into_column()
+    Int64Chunked::from_iter_options(name.into(), values).into_datetime(TimeUnit::Milliseconds, None).into_column()
 }
 
 fn text_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
@@ -342,7 +350,8 @@ pub(crate) fn profiles_frame(profiles: &[&Profile], rules: &Rules, style: ListSt
             profiles.iter().map(|p| (!p.quarantine_reasons.is_empty()).then(|| p.quarantine_reasons.join("; "))),
         )
         .into_column(),
-        UInt32Chunked::from_iter_values("touchpoint_count".into(), profiles.iter().map(|p| p.touchpoint_count as u32)).into_column(),
+        UInt32Chunked::from_iter_values("touchpoint_count".into(), profiles.iter().map(|p| p.touchpoint_count as u32))
+            .into_column(),
         datetime_column("first_seen", profiles.iter().map(|p| p.first_seen)),
         datetime_column("last_seen", profiles.iter().map(|p| p.last_seen)),
         list_column("channels", style, profiles.iter().map(|p| p.channels.iter().map(String::as_str).collect())),
@@ -361,7 +370,11 @@ pub(crate) fn profiles_frame(profiles: &[&Profile], rules: &Rules, style: ListSt
                     .collect()
             })
             .collect();
-        columns.push(list_column(rule.kind.as_str(), style, values.iter().map(|v| v.iter().map(String::as_str).collect())));
+        columns.push(list_column(
+            rule.kind.as_str(),
+            style,
+            values.iter().map(|v| v.iter().map(String::as_str).collect()),
+        ));
     }
     let mut attribute_names: Vec<&str> = STANDARD_ATTRIBUTES.to_vec();
     let mut custom: Vec<&str> = profiles

@@ -15,12 +15,15 @@ use crate::prepare::split_key;
 use crate::progress::Progress;
 
 /// Builds every cluster's profile, in cluster order, with collision-free stable ids.
-pub(crate) fn build_profiles(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules, progress: &dyn Progress) -> Vec<Profile> {
+pub(crate) fn build_profiles(
+    touchpoints: &[Touchpoint],
+    graph: &Graph,
+    rules: &Rules,
+    progress: &dyn Progress,
+) -> Vec<Profile> {
     progress.stage("profiles", Some(graph.clusters.len() as u64));
-    let mut profiles: Vec<Profile> = (0..graph.clusters.len())
-        .into_par_iter()
-        .map(|c| build_one(touchpoints, graph, rules, c as u32))
-        .collect();
+    let mut profiles: Vec<Profile> =
+        (0..graph.clusters.len()).into_par_iter().map(|c| build_one(touchpoints, graph, rules, c as u32)).collect();
     progress.advance(profiles.len() as u64);
     assign_unique_ids(&mut profiles, touchpoints, graph);
     profiles
@@ -42,9 +45,8 @@ fn anchor<'a>(touchpoints: &'a [Touchpoint], members: &[u32]) -> &'a Touchpoint 
 /// Gives each profile its anchor-derived id; on a (rare) 64-bit hash collision the profile with
 /// the larger anchor id steps to the next salt, so the outcome does not depend on order.
 fn assign_unique_ids(profiles: &mut [Profile], touchpoints: &[Touchpoint], graph: &Graph) {
-    let anchors: Vec<Text> = (0..profiles.len())
-        .map(|c| anchor(touchpoints, graph.clusters.get(c)).touchpoint_id.clone())
-        .collect();
+    let anchors: Vec<Text> =
+        (0..profiles.len()).map(|c| anchor(touchpoints, graph.clusters.get(c)).touchpoint_id.clone()).collect();
     let mut by_anchor: Vec<usize> = (0..profiles.len()).collect();
     by_anchor.sort_unstable_by(|&a, &b| anchors[a].cmp(&anchors[b]));
     let mut taken: FxHashSet<String> = FxHashSet::default();
@@ -65,7 +67,8 @@ fn build_one(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules, cluster: 
     let tps: Vec<&Touchpoint> = members.iter().map(|&i| &touchpoints[i as usize]).collect();
     let mut touchpoint_ids: Vec<Text> = tps.iter().map(|t| t.touchpoint_id.clone()).collect();
     touchpoint_ids.sort_unstable();
-    let mut channels: Vec<String> = tps.iter().filter_map(|t| t.channel.as_ref()).map(|c| c.as_str().to_owned()).collect();
+    let mut channels: Vec<String> =
+        tps.iter().filter_map(|t| t.channel.as_ref()).map(|c| c.as_str().to_owned()).collect();
     channels.sort_unstable();
     channels.dedup();
     let mut sources: Vec<Text> = tps.iter().filter_map(|t| t.source.clone()).collect();

@@ -53,7 +53,8 @@ impl<'a> Group<'a> {
             let end = start + spellings[start..].iter().take_while(|s| s.display == spellings[start].display).count();
             let latest = spellings[end - 1];
             let score = (latest.display.chars().filter(|c| !c.is_ascii()).count(), end - start);
-            let better = best.is_none_or(|(b, bs)| score.cmp(&b).then_with(|| by_time(latest, bs)) == Ordering::Greater);
+            let better =
+                best.is_none_or(|(b, bs)| score.cmp(&b).then_with(|| by_time(latest, bs)) == Ordering::Greater);
             if better {
                 best = Some((score, latest));
             }
@@ -72,7 +73,11 @@ impl<'a> Group<'a> {
 }
 
 /// Chooses an attribute's value from its sightings under `rule` and keeps every observed value.
-pub(crate) fn survive(mut sightings: Vec<Sighting<'_>>, rule: SurvivorshipRule, priority: &[String]) -> Option<Attribute> {
+pub(crate) fn survive(
+    mut sightings: Vec<Sighting<'_>>,
+    rule: SurvivorshipRule,
+    priority: &[String],
+) -> Option<Attribute> {
     if sightings.is_empty() {
         return None;
     }
@@ -86,12 +91,12 @@ pub(crate) fn survive(mut sightings: Vec<Sighting<'_>>, rule: SurvivorshipRule, 
     }
     let count = |g: &Group<'_>| g.sightings.len();
     let chosen = match rule {
-        SurvivorshipRule::MostRecent => groups
-            .iter()
-            .max_by(|a, b| by_time(a.latest(), b.latest()).then_with(|| count(a).cmp(&count(b)))),
-        SurvivorshipRule::MostFrequent => groups
-            .iter()
-            .max_by(|a, b| count(a).cmp(&count(b)).then_with(|| by_time(a.latest(), b.latest()))),
+        SurvivorshipRule::MostRecent => {
+            groups.iter().max_by(|a, b| by_time(a.latest(), b.latest()).then_with(|| count(a).cmp(&count(b))))
+        }
+        SurvivorshipRule::MostFrequent => {
+            groups.iter().max_by(|a, b| count(a).cmp(&count(b)).then_with(|| by_time(a.latest(), b.latest())))
+        }
         SurvivorshipRule::FirstSeen => groups.iter().min_by(|a, b| {
             let (ea, eb) = (a.earliest(), b.earliest());
             match (ea.timestamp, eb.timestamp) {
@@ -143,7 +148,13 @@ mod tests {
     use super::*;
 
     fn sighting<'a>(display: &str, tp: &'a str, ts: Option<i64>, source: &'a str) -> Sighting<'a> {
-        Sighting { display: display.into(), key: crate::normalize::fold(display), touchpoint_id: tp, timestamp: ts, source: Some(source) }
+        Sighting {
+            display: display.into(),
+            key: crate::normalize::fold(display),
+            touchpoint_id: tp,
+            timestamp: ts,
+            source: Some(source),
+        }
     }
 
     fn sample() -> Vec<Sighting<'static>> {

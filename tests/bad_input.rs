@@ -1,0 +1,147 @@
+//! Bad input: a typed error naming the row and column, or with `OnError::Skip` the row left out
+//! and reported. Never a panic, never a lost touchpoint.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use omnitwin::store::read_frame;
+use omnitwin::{Config, Engine, Error, ErrorKind, OnError, Touchpoint};
+
+fn write(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("omnitwin-bad-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
+    path
+}
+
+fn ingest_file(name: &str, bytes: &[u8], on_error: OnError) -> omnitwin::Result<(Engine, usize)> {
+    let path = write(name, bytes);
+    let (df, bad_lines) = read_frame(&path, None, on_error)?;
+    let mut engine = Engine::new(Config::default())?;
+    let report = engine.ingest_frame(&df, on_error)?;
+    Ok((engine, report.rejected.len() + bad_lines.len()))
+}
+
+#[test]
+fn missing_id_column_is_a_schema_error() {
+    let err = ingest_file("noid.csv", b"email,phone\na@x.vn,0912345678\n", OnError::Fail).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Schema);
+    assert!(err.to_string().contains("touchpoint_id") && err.to_string().contains("`email`"), "{err}");
+}
+
+#[test]
+fn empty_id_names_the_row() {
+    let err = ingest_file("emptyid.csv", b"touchpoint_id,email\nt1,a@x.vn\n,b@x.vn\n", OnError::Fail).unwrap_err();
+    assert!(matches!(err, Error::MissingTouchpointId { row: 2, .. }), "{err}");
+}
+
+#[test]
+fn duplicate_ids_name_both_rows() {
+    let err =
+        ingest_file("dup.csv", b"touchpoint_id,email\nt1,a@x.vn\nt2,b@x.vn\nt1,c@x.vn\n", OnError::Fail).unwrap_err();
+    assert_eq!(err.to_string(), "row 3: duplicate touchpoint_id `t1` (already used at row 1)");
+}
+
+#[test]
+fn duplicates_across_ingests_are_refused() {
+    let mut engine = Engine::new(Config::default()).unwrap();
+    engine.ingest([Touchpoint::new("t1")]).unwrap();
+    let err = engine.ingest([Touchpoint::new("t2"), Touchpoint::new("t1")]).unwrap_err();
+    assert!(matches!(err, Error::DuplicateTouchpointId { row: 2, .. }), "{err}");
+    assert_eq!(engine.len(), 1, "all or nothing");
+}
+
+#[test]
+fn bad_timestamp_names_row_and_column() {
+    let err =
+        ingest_file("ts.csv", b"touchpoint_id,timestamp\nt1,2024-01-01\nt2,yesterday\n", OnError::Fail).unwrap_err();
+    assert_eq!(err.row(), Some(2));
+    assert_eq!(err.column(), Some("timestamp"));
+    assert!(err.to_string().contains("yesterday"), "{err}");
+}
+
+#[test]
+fn wrong_type_amount_names_row_and_column() {
+    let err = ingest_file("amount.csv", b"touchpoint_id,amount\nt1,120000\nt2,12O000\n", OnError::Fail).unwrap_err();
+    assert_eq!((err.row(), err.column()), (Some(2), Some("amount")));
+}
+
+#[test]
+fn empty_and_header_only_files() {
+    for (name, bytes) in [("empty.csv", &b""[..]), ("blank.csv", b"\n\n  \n"), ("header.csv", b"touchpoint_id,email\n")]
+    {
+        let err = ingest_file(name, bytes, OnError::Fail).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Schema, "{name}: {err}");
+        assert!(err.to_string().contains("no touchpoints") || err.to_string().contains("empty"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn non_utf8_bytes_name_the_line_or_are_skipped() {
+    let bytes = b"touchpoint_id,full_name\nt1,An\nt2,B\xffnh\nt3,Chi\n";
+    let err = ingest_file("latin1.csv", bytes, OnError::Fail).unwrap_err();
+    assert!(matches!(err, Error::InvalidUtf8 { line: 3, column: 2, .. }), "{err}");
+    let (engine, rejected) = ingest_file("latin1-skip.csv", bytes, OnError::Skip).unwrap();
+    assert_eq!((engine.len(), rejected), (2, 1));
+    assert!(engine.touchpoint("t3").is_some());
+}
+
+#[test]
+fn huge_fields_are_refused_not_swallowed() {
+    let mut bytes = b"touchpoint_id,full_name\nt1,".to_vec();
+    bytes.extend(std::iter::repeat_n(b'a', 10 * 1024 * 1024));
+    bytes.extend(b"\nt2,Binh\n");
+    let err = ingest_file("huge.csv", &bytes, OnError::Fail).unwrap_err();
+    assert_eq!((err.row(), err.column()), (Some(1), Some("full_name")));
+    assert!(err.to_string().contains("max_field_bytes"), "{err}");
+    let (engine, rejected) = ingest_file("huge-skip.csv", &bytes, OnError::Skip).unwrap();
+    assert_eq!((engine.len(), rejected), (1, 1));
+}
+
+#[test]
+fn skip_mode_keeps_every_good_row_exactly_once() {
+    let bytes = b"touchpoint_id,timestamp,amount,email\nt1,2024-01-01,1,a@x.vn\nt2,nope,2,a@x.vn\nt1,2024-01-02,3,b@x.vn\nt4,2024-01-03,x,c@x.vn\n,2024-01-01,1,\nt6,,,a@x.vn\n";
+    let path = write("mixed.csv", bytes);
+    let (df, _) = read_frame(&path, None, OnError::Skip).unwrap();
+    let mut engine = Engine::new(Config::default()).unwrap();
+    let report = engine.ingest_frame(&df, OnError::Skip).unwrap();
+    let rows: Vec<usize> = report.rejected.iter().map(|r| r.row).collect();
+    assert_eq!(rows, [2, 3, 4, 5]);
+    assert_eq!(report.accepted, 2);
+    let ids: Vec<String> = engine.assignments().into_iter().map(|a| a.touchpoint_id).collect();
+    assert_eq!(ids, ["t1", "t6"]);
+    assert!(report.rejected[1].reasons[0].contains("duplicate"));
+}
+
+#[test]
+fn invalid_identifier_values_are_counted_not_fatal() {
+    let (engine, _) =
+        ingest_file("junk.csv", b"touchpoint_id,email,phone\nt1,not-an-email,call me\nt2,a@x.vn,12\n", OnError::Fail)
+            .unwrap();
+    let report = engine.resolve();
+    assert_eq!(report.links.invalid_values.get("email"), Some(&1));
+    assert_eq!(report.links.invalid_values.get("phone"), Some(&2));
+}
+
+#[test]
+fn jsonl_and_parquet_inputs_work() {
+    let path = write("in.jsonl", b"{\"touchpoint_id\": \"j1\", \"email\": \"A@x.vn\", \"amount\": 5}\n{\"touchpoint_id\": \"j2\", \"email\": \"a@x.vn\"}\n");
+    let (df, _) = read_frame(&path, None, OnError::Fail).unwrap();
+    let mut engine = Engine::new(Config::default()).unwrap();
+    engine.ingest_frame(&df, OnError::Fail).unwrap();
+    assert_eq!(engine.resolve().profiles, 1);
+    assert_eq!(engine.touchpoint("j1").unwrap().amount, Some(5.0));
+    let mut frame = engine.assignments_frame().unwrap();
+    let parquet = write("out.parquet", b"");
+    omnitwin::store::write_frame(&mut frame, &parquet, omnitwin::store::OutputFormat::Parquet).unwrap();
+    let (back, _) = read_frame(&parquet, None, OnError::Fail).unwrap();
+    assert_eq!(back.height(), 2);
+}
+
+#[test]
+fn unknown_format_is_a_clear_error() {
+    let path = write("data.xlsx", b"x");
+    let err = read_frame(&path, None, OnError::Fail).unwrap_err();
+    assert!(err.to_string().contains(".csv, .parquet or .jsonl"), "{err}");
+}

@@ -1,0 +1,108 @@
+//! The command-line tool, run as a user would: outputs, exit codes and messages.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn omnitwin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_omnitwin"))
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data/touchpoints.csv")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("omnitwin-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn resolve_writes_assignments_profiles_and_report() {
+    let out = temp_dir("resolve");
+    let status = omnitwin().args(["resolve", "--input"]).arg(sample()).arg("--out").arg(&out).status().unwrap();
+    assert!(status.success());
+    let assignments = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
+    let input_rows = std::fs::read_to_string(sample()).unwrap().lines().count() - 1;
+    assert_eq!(assignments.lines().count() - 1, input_rows, "every touchpoint exactly once");
+    assert!(assignments.starts_with("touchpoint_id,profile_id\n"));
+    assert!(out.join("profiles.parquet").metadata().unwrap().len() > 0);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["resolve"]["touchpoints"], input_rows);
+    assert!(report["resolve"]["links"]["refused_shared_identifier"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn csv_and_json_profile_formats() {
+    for format in ["csv", "json"] {
+        let out = temp_dir(format);
+        let status = omnitwin()
+            .args(["resolve", "-q", "--format", format, "--input"])
+            .arg(sample())
+            .arg("--out")
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{format}");
+        let text = std::fs::read_to_string(out.join(format!("profiles.{format}"))).unwrap();
+        assert!(text.contains("profile_id"), "{format}");
+    }
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_a_clear_message() {
+    let dir = temp_dir("bad");
+    let input = dir.join("bad.csv");
+    std::fs::write(&input, "touchpoint_id,timestamp\nt1,2024-01-01\nt2,someday\n").unwrap();
+    let output =
+        omnitwin().args(["resolve", "--input"]).arg(&input).arg("--out").arg(dir.join("out")).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("row 2, column `timestamp`") && stderr.contains("someday"), "{stderr}");
+}
+
+#[test]
+fn skip_mode_writes_rejected_rows() {
+    let dir = temp_dir("skip");
+    let input = dir.join("mixed.csv");
+    std::fs::write(&input, "touchpoint_id,timestamp,email\nt1,2024-01-01,a@x.vn\nt2,someday,a@x.vn\nt3,,a@x.vn\n")
+        .unwrap();
+    let out = dir.join("out");
+    let status = omnitwin()
+        .args(["resolve", "--on-error", "skip", "--input"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rejected = std::fs::read_to_string(out.join("rejected.csv")).unwrap();
+    assert!(rejected.contains(",2,\"t2\",") && rejected.contains("someday"), "{rejected}");
+    let assignments = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
+    assert_eq!(assignments.lines().count(), 3);
+}
+
+#[test]
+fn explain_prints_the_chain() {
+    let dir = temp_dir("explain");
+    let input = dir.join("tp.csv");
+    std::fs::write(
+        &input,
+        "touchpoint_id,email,phone\na,an@gmail.com,\nb,an@gmail.com,0912345678\nc,,+84912345678\nd,x@y.vn,\n",
+    )
+    .unwrap();
+    let output = omnitwin().args(["explain", "--input"]).arg(&input).args(["a", "c"]).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("are in one profile")
+            && stdout.contains("email:an@gmail.com")
+            && stdout.contains("phone:+84912345678"),
+        "{stdout}"
+    );
+    let output = omnitwin().args(["explain", "--json", "--input"]).arg(&input).args(["a", "zzz"]).output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown touchpoint `zzz`"));
+}

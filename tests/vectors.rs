@@ -1,0 +1,116 @@
+//! The shared test vectors in `tests/vectors/`: the same files are run by the Python and Node
+//! suites, so a behaviour is specified once and every language must match it exactly.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use omnitwin::normalize::{self, PhoneRegion};
+use omnitwin::{Config, Engine, Touchpoint};
+use serde_json::{json, Value};
+
+fn vectors_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors"))
+}
+
+fn load(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn cases<'a>(vectors: &'a Value, kind: &str) -> &'a Vec<Value> {
+    vectors[kind].as_array().unwrap_or_else(|| panic!("no `{kind}` cases"))
+}
+
+#[test]
+fn normalizers_match_the_vectors() {
+    let vectors = load(&vectors_dir().join("normalize.json"));
+    let mut checked = 0;
+    for case in cases(&vectors, "email") {
+        let got = normalize::normalize_email(case["input"].as_str().unwrap());
+        assert_eq!(serde_json::to_value(got).unwrap(), case["expected"], "email {}", case["input"]);
+        checked += 1;
+    }
+    for case in cases(&vectors, "phone") {
+        let region: PhoneRegion = case["region"].as_str().unwrap().parse().unwrap();
+        let got = normalize::normalize_phone(case["input"].as_str().unwrap(), region);
+        assert_eq!(serde_json::to_value(got).unwrap(), case["expected"], "phone {}", case["input"]);
+        checked += 1;
+    }
+    for case in cases(&vectors, "name") {
+        let got = normalize::normalize_name(case["input"].as_str().unwrap());
+        assert_eq!(serde_json::to_value(got).unwrap(), case["expected"], "name {}", case["input"]);
+        checked += 1;
+    }
+    for case in cases(&vectors, "address") {
+        let got = normalize::normalize_address(case["input"].as_str().unwrap());
+        assert_eq!(serde_json::to_value(got).unwrap(), case["expected"], "address {}", case["input"]);
+        checked += 1;
+    }
+    for case in cases(&vectors, "date_of_birth") {
+        let got = normalize::normalize_date_of_birth(case["input"].as_str().unwrap()).ok();
+        assert_eq!(serde_json::to_value(got).unwrap(), case["expected"], "date_of_birth {}", case["input"]);
+        checked += 1;
+    }
+    for case in cases(&vectors, "gender") {
+        let got = normalize::normalize_gender(case["input"].as_str().unwrap());
+        assert_eq!(serde_json::to_value(got).unwrap(), case["expected"], "gender {}", case["input"]);
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} normalizer cases ran");
+}
+
+fn check_resolve_vector(path: &Path) {
+    let vector = load(path);
+    let name = path.file_name().unwrap().to_string_lossy();
+    let config: Config = serde_json::from_value(vector["config"].clone()).unwrap();
+    let touchpoints: Vec<Touchpoint> = serde_json::from_value(vector["touchpoints"].clone()).unwrap();
+    let mut engine = Engine::new(config).unwrap();
+    engine.ingest(touchpoints).unwrap();
+    let expected = &vector["expected"];
+
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for a in engine.assignments() {
+        groups.entry(a.profile_id).or_default().push(a.touchpoint_id);
+    }
+    let mut got: Vec<Vec<String>> = groups
+        .into_values()
+        .map(|mut g| {
+            g.sort();
+            g
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<Vec<String>> = serde_json::from_value(expected["groups"].clone()).unwrap();
+    want.iter_mut().for_each(|g| g.sort());
+    want.sort();
+    assert_eq!(got, want, "{name}: groups");
+
+    let report = serde_json::to_value(engine.resolve()).unwrap();
+    for (field, value) in expected["report"].as_object().unwrap() {
+        assert_eq!(&report[field], value, "{name}: report.{field}");
+    }
+    for (field, value) in expected["links"].as_object().unwrap() {
+        assert_eq!(&report["links"][field], value, "{name}: report.links.{field}");
+    }
+    for (tp, attributes) in expected["attributes"].as_object().unwrap() {
+        let profile = engine.profile_of(tp).unwrap();
+        for (attribute, value) in attributes.as_object().unwrap() {
+            assert_eq!(json!(profile.attribute(attribute)), *value, "{name}: {tp}.{attribute}");
+        }
+    }
+    for case in expected["explain"].as_array().unwrap() {
+        let why = engine.explain(case["a"].as_str().unwrap(), case["b"].as_str().unwrap()).unwrap();
+        assert_eq!(json!(why.same_profile), case["same_profile"], "{name}: explain {case}");
+        assert_eq!(json!(why.path.len()), case["path_length"], "{name}: explain {case}: {why}");
+    }
+}
+
+#[test]
+fn resolve_vectors_match() {
+    let mut paths: Vec<_> =
+        std::fs::read_dir(vectors_dir().join("resolve")).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    assert!(paths.len() >= 2);
+    for path in paths {
+        check_resolve_vector(&path);
+    }
+}
