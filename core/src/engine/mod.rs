@@ -16,7 +16,7 @@ pub use report::{IngestReport, OnError, QuarantineReport, RejectedRow, ResolveRe
 use crate::config::{Config, Rules};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::model::{IdKind, Identifier, Profile, ProfileStatus, Text, Touchpoint};
+use crate::model::{IdKind, Identifier, Profile, Text, Touchpoint};
 use crate::prepare::{identifier_value, scope_of, IdValue, SCOPE_SEPARATOR};
 use crate::progress::{NoProgress, Progress};
 use crate::store::frame;
@@ -31,15 +31,18 @@ pub struct Assignment {
     pub profile_id: String,
 }
 
-/// The result of resolving everything ingested so far.
+/// The result of resolving everything ingested so far. Profiles (survivorship over every
+/// attribute) are built on first need: assignments and the report don't need them.
 #[derive(Debug)]
 struct Resolution {
     graph: Graph,
-    /// Per cluster of the graph: its profile.
-    profiles: Vec<Profile>,
+    /// Per cluster of the graph: its profile id.
+    profile_ids: Vec<String>,
     /// Profile id → cluster.
     by_id: FxHashMap<String, u32>,
     report: ResolveReport,
+    /// Per cluster of the graph: its profile.
+    profiles: OnceLock<Vec<Profile>>,
 }
 
 /// The omnitwin engine: holds touchpoints and resolves them into profiles.
@@ -184,13 +187,24 @@ impl Engine {
 
     fn compute(&self, progress: &dyn Progress) -> Resolution {
         let graph = Graph::build(&self.touchpoints, &self.rules, progress);
-        let profiles = crate::twin::build_profiles(&self.touchpoints, &graph, &self.rules, progress);
-        let by_id = profiles.iter().enumerate().map(|(c, p)| (p.profile_id.clone(), c as u32)).collect();
-        let report = self.report_for(&graph, &profiles);
-        Resolution { graph, profiles, by_id, report }
+        let profile_ids = crate::twin::profile_ids(&self.touchpoints, &graph);
+        let by_id = profile_ids.iter().enumerate().map(|(c, id)| (id.clone(), c as u32)).collect();
+        let report = self.report_for(&graph, &profile_ids);
+        Resolution { graph, profile_ids, by_id, report, profiles: OnceLock::new() }
     }
 
-    fn report_for(&self, graph: &Graph, profiles: &[Profile]) -> ResolveReport {
+    /// Every cluster's profile, built on first need.
+    fn built_profiles(&self, progress: &dyn Progress) -> &[Profile] {
+        let r = self.resolved(progress);
+        r.profiles.get_or_init(|| crate::twin::build_profiles(&self.touchpoints, &r.graph, &self.rules, &r.profile_ids, progress))
+    }
+
+    /// Builds the profiles now (they are otherwise built on first need), reporting progress.
+    pub fn build_profiles_with_progress(&self, progress: &dyn Progress) -> usize {
+        self.built_profiles(progress).len()
+    }
+
+    fn report_for(&self, graph: &Graph, profile_ids: &[String]) -> ResolveReport {
         let mut shared: Vec<SharedIdentifierReport> = graph
             .shared
             .iter()
@@ -202,23 +216,24 @@ impl Engine {
             .collect();
         shared.sort_by(|a, b| b.touchpoints.cmp(&a.touchpoints).then_with(|| a.identifier.cmp(&b.identifier)));
         shared.truncate(REPORT_EXAMPLES);
-        let mut quarantined: Vec<QuarantineReport> = profiles
+        let mut quarantined: Vec<QuarantineReport> = graph
+            .quarantined
             .iter()
-            .filter(|p| p.status == ProfileStatus::Quarantined)
-            .map(|p| QuarantineReport {
-                profile_id: p.profile_id.clone(),
-                touchpoints: p.touchpoint_count,
-                reasons: p.quarantine_reasons.clone(),
+            .map(|(&c, reasons)| QuarantineReport {
+                profile_id: profile_ids[c as usize].clone(),
+                touchpoints: graph.clusters.get(c as usize).len(),
+                reasons: reasons.clone(),
             })
             .collect();
         let quarantined_profiles = quarantined.len();
         quarantined.sort_by(|a, b| b.touchpoints.cmp(&a.touchpoints).then_with(|| a.profile_id.cmp(&b.profile_id)));
         quarantined.truncate(REPORT_EXAMPLES);
+        let sizes = (0..graph.clusters.len()).map(|c| graph.clusters.get(c).len());
         ResolveReport {
             touchpoints: self.touchpoints.len(),
-            profiles: profiles.len(),
-            merged_profiles: profiles.iter().filter(|p| p.touchpoint_count > 1).count(),
-            largest_profile: profiles.iter().map(|p| p.touchpoint_count).max().unwrap_or(0),
+            profiles: profile_ids.len(),
+            merged_profiles: sizes.clone().filter(|&n| n > 1).count(),
+            largest_profile: sizes.max().unwrap_or(0),
             quarantined_profiles,
             links: graph.stats.clone(),
             shared_identifiers: shared,
@@ -244,7 +259,7 @@ impl Engine {
             .zip(&r.graph.cluster_of)
             .map(|(tp, &c)| Assignment {
                 touchpoint_id: tp.touchpoint_id.to_string(),
-                profile_id: r.profiles[c as usize].profile_id.clone(),
+                profile_id: r.profile_ids[c as usize].clone(),
             })
             .collect()
     }
@@ -252,12 +267,12 @@ impl Engine {
     /// [`Engine::assignments`] as a DataFrame with columns `touchpoint_id`, `profile_id`.
     pub fn assignments_frame(&self) -> Result<DataFrame> {
         let r = self.resolved(&NoProgress);
-        frame::assignments_frame(&self.touchpoints, &r.graph.cluster_of, &r.profiles)
+        frame::assignments_frame(&self.touchpoints, &r.graph.cluster_of, &r.profile_ids)
     }
 
     /// Every profile, sorted by profile id.
     pub fn profiles(&self) -> Vec<&Profile> {
-        let mut out: Vec<&Profile> = self.resolved(&NoProgress).profiles.iter().collect();
+        let mut out: Vec<&Profile> = self.built_profiles(&NoProgress).iter().collect();
         out.sort_unstable_by(|a, b| a.profile_id.cmp(&b.profile_id));
         out
     }
@@ -276,15 +291,15 @@ impl Engine {
 
     /// A profile by id.
     pub fn profile(&self, profile_id: &str) -> Option<&Profile> {
-        let r = self.resolved(&NoProgress);
-        r.by_id.get(profile_id).map(|&c| &r.profiles[c as usize])
+        let &c = self.resolved(&NoProgress).by_id.get(profile_id)?;
+        Some(&self.built_profiles(&NoProgress)[c as usize])
     }
 
     /// The profile a touchpoint belongs to.
     pub fn profile_of(&self, touchpoint_id: &str) -> Option<&Profile> {
         let &tp = self.index.get(touchpoint_id)?;
-        let r = self.resolved(&NoProgress);
-        Some(&r.profiles[r.graph.cluster_of[tp as usize] as usize])
+        let c = self.resolved(&NoProgress).graph.cluster_of[tp as usize];
+        Some(&self.built_profiles(&NoProgress)[c as usize])
     }
 
     /// The profile an identifier belongs to, from a raw value (normalized here like any input:
@@ -313,7 +328,7 @@ impl Engine {
         }
         // The identifier's first member anchors it; members refused a link stay elsewhere.
         let owner = *r.graph.members.get(id as usize).first()?;
-        Some(&r.profiles[r.graph.cluster_of[owner as usize] as usize])
+        Some(&self.built_profiles(&NoProgress)[r.graph.cluster_of[owner as usize] as usize])
     }
 
     /// Why two touchpoints are, or are not, in one profile.
@@ -321,7 +336,7 @@ impl Engine {
         let a = *self.index.get(touchpoint_a).ok_or_else(|| Error::UnknownTouchpoint(touchpoint_a.into()))?;
         let b = *self.index.get(touchpoint_b).ok_or_else(|| Error::UnknownTouchpoint(touchpoint_b.into()))?;
         let r = self.resolved(&NoProgress);
-        let profile_id_of = |tp: u32| r.profiles[r.graph.cluster_of[tp as usize] as usize].profile_id.clone();
+        let profile_id_of = |tp: u32| r.profile_ids[r.graph.cluster_of[tp as usize] as usize].clone();
         let describe_identifier = |id: u32| self.describe_identifier(&r.graph, id);
         let describe_refusal = |id: u32, tp: u32| {
             let Some(refusal) = r.graph.refused.get(&(id, tp)) else { return String::new() };

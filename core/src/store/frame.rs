@@ -295,15 +295,15 @@ fn fill_amounts(column: &Column, tps: &mut [Touchpoint], problems: &mut Problems
 pub(crate) fn assignments_frame(
     touchpoints: &[Touchpoint],
     cluster_of: &[u32],
-    profiles: &[Profile],
+    profile_ids: &[String],
 ) -> Result<DataFrame> {
     let ids =
         StringChunked::from_iter_values("touchpoint_id".into(), touchpoints.iter().map(|t| t.touchpoint_id.as_str()));
-    let profile_ids = StringChunked::from_iter_values(
+    let profile_column = StringChunked::from_iter_values(
         "profile_id".into(),
-        cluster_of.iter().map(|&c| profiles[c as usize].profile_id.as_str()),
+        cluster_of.iter().map(|&c| profile_ids[c as usize].as_str()),
     );
-    Ok(DataFrame::new(touchpoints.len(), vec![ids.into_column(), profile_ids.into_column()])?)
+    Ok(DataFrame::new(touchpoints.len(), vec![ids.into_column(), profile_column.into_column()])?)
 }
 
 /// How list-valued profile fields are written.

@@ -14,18 +14,20 @@ use crate::model::{IdKind, IdentifierStatus, Profile, ProfileIdentifier, Profile
 use crate::prepare::split_key;
 use crate::progress::Progress;
 
-/// Builds every cluster's profile, in cluster order, with collision-free stable ids.
+/// Builds every cluster's profile, in cluster order, under the ids from [`profile_ids`].
 pub(crate) fn build_profiles(
     touchpoints: &[Touchpoint],
     graph: &Graph,
     rules: &Rules,
+    ids: &[String],
     progress: &dyn Progress,
 ) -> Vec<Profile> {
     progress.stage("profiles", Some(graph.clusters.len() as u64));
-    let mut profiles: Vec<Profile> =
-        (0..graph.clusters.len()).into_par_iter().map(|c| build_one(touchpoints, graph, rules, c as u32)).collect();
+    let profiles: Vec<Profile> = (0..graph.clusters.len())
+        .into_par_iter()
+        .map(|c| build_one(touchpoints, graph, rules, c as u32, &ids[c]))
+        .collect();
     progress.advance(profiles.len() as u64);
-    assign_unique_ids(&mut profiles, touchpoints, graph);
     profiles
 }
 
@@ -36,33 +38,44 @@ fn anchor<'a>(touchpoints: &'a [Touchpoint], members: &[u32]) -> &'a Touchpoint 
         .iter()
         .map(|&tp| &touchpoints[tp as usize])
         .min_by(|a, b| {
-            let key = |t: &Touchpoint| (t.timestamp.unwrap_or(i64::MAX), t.touchpoint_id.clone());
-            key(a).cmp(&key(b))
+            (a.timestamp.unwrap_or(i64::MAX), &a.touchpoint_id).cmp(&(b.timestamp.unwrap_or(i64::MAX), &b.touchpoint_id))
         })
         .expect("a cluster has touchpoints")
 }
 
-/// Gives each profile its anchor-derived id; on a (rare) 64-bit hash collision the profile with
-/// the larger anchor id steps to the next salt, so the outcome does not depend on order.
-fn assign_unique_ids(profiles: &mut [Profile], touchpoints: &[Touchpoint], graph: &Graph) {
-    let anchors: Vec<Text> =
-        (0..profiles.len()).map(|c| anchor(touchpoints, graph.clusters.get(c)).touchpoint_id.clone()).collect();
-    let mut by_anchor: Vec<usize> = (0..profiles.len()).collect();
-    by_anchor.sort_unstable_by(|&a, &b| anchors[a].cmp(&anchors[b]));
+/// Each cluster's profile id, derived from its anchor; on a (rare) 64-bit hash collision the
+/// profile with the larger anchor id steps to the next salt, so the outcome does not depend on
+/// order.
+pub(crate) fn profile_ids(touchpoints: &[Touchpoint], graph: &Graph) -> Vec<String> {
+    let anchors: Vec<&str> = (0..graph.clusters.len())
+        .into_par_iter()
+        .map(|c| anchor(touchpoints, graph.clusters.get(c)).touchpoint_id.as_str())
+        .collect();
+    let mut ids: Vec<String> = anchors.par_iter().map(|anchor| profile_id_for(anchor, 0)).collect();
+    let unique = {
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        ids.iter().all(|id| seen.insert(id.as_str()))
+    };
+    if unique {
+        return ids;
+    }
+    let mut by_anchor: Vec<usize> = (0..anchors.len()).collect();
+    by_anchor.sort_unstable_by(|&a, &b| anchors[a].cmp(anchors[b]));
     let mut taken: FxHashSet<String> = FxHashSet::default();
     for c in by_anchor {
         let mut salt = 0;
-        let mut id = profile_id_for(&anchors[c], salt);
+        let mut id = profile_id_for(anchors[c], salt);
         while taken.contains(&id) {
             salt += 1;
-            id = profile_id_for(&anchors[c], salt);
+            id = profile_id_for(anchors[c], salt);
         }
         taken.insert(id.clone());
-        profiles[c].profile_id = id;
+        ids[c] = id;
     }
+    ids
 }
 
-fn build_one(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules, cluster: u32) -> Profile {
+fn build_one(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules, cluster: u32, id: &str) -> Profile {
     let members = graph.clusters.get(cluster as usize);
     let tps: Vec<&Touchpoint> = members.iter().map(|&i| &touchpoints[i as usize]).collect();
     let mut touchpoint_ids: Vec<Text> = tps.iter().map(|t| t.touchpoint_id.clone()).collect();
@@ -76,7 +89,7 @@ fn build_one(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules, cluster: 
     sources.dedup();
     let quarantine_reasons = graph.quarantined.get(&cluster).cloned().unwrap_or_default();
     Profile {
-        profile_id: String::new(),
+        profile_id: id.to_owned(),
         status: if quarantine_reasons.is_empty() { ProfileStatus::Active } else { ProfileStatus::Quarantined },
         quarantine_reasons,
         touchpoint_count: members.len(),
