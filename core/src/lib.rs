@@ -45,3 +45,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use graph::{LinkStats, SharedFinding};
 pub use model::{Channel, IdKind, Identifier, Profile, ProfileStatus, Touchpoint};
 pub use polars::prelude::DataFrame;
+
+/// The README's Rust example, compiled and run as a doc test so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -3,7 +3,7 @@
 
 use crate::config::{KindRule, Rules, Scope};
 use crate::model::{IdKind, Text, Touchpoint};
-use crate::normalize::{normalize_email, normalize_name, normalize_phone, NormalizedPhone, PhoneRegion};
+use crate::normalize::{name_key, normalize_email, normalize_phone, NormalizedPhone, PhoneRegion};
 
 /// What one raw identifier value turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub(crate) fn prepare(tp: &Touchpoint, rules: &Rules) -> Prepared {
             IdValue::Invalid => prepared.issues.invalid.push(index),
         }
     }
-    prepared.name_key = tp.full_name.as_deref().and_then(normalize_name).map(|n| n.key);
+    prepared.name_key = tp.full_name.as_deref().and_then(name_key);
     prepared
 }
 

@@ -196,7 +196,9 @@ impl Engine {
     /// Every cluster's profile, built on first need.
     fn built_profiles(&self, progress: &dyn Progress) -> &[Profile] {
         let r = self.resolved(progress);
-        r.profiles.get_or_init(|| crate::twin::build_profiles(&self.touchpoints, &r.graph, &self.rules, &r.profile_ids, progress))
+        r.profiles.get_or_init(|| {
+            crate::twin::build_profiles(&self.touchpoints, &r.graph, &self.rules, &r.profile_ids, progress)
+        })
     }
 
     /// Builds the profiles now (they are otherwise built on first need), reporting progress.
@@ -281,12 +283,61 @@ impl Engine {
     /// last seen, channels, identifiers by kind (list columns), and each attribute with its
     /// source and touchpoint.
     pub fn profiles_frame(&self) -> Result<DataFrame> {
-        frame::profiles_frame(&self.profiles(), &self.rules, frame::ListStyle::List)
+        self.profiles_frame_in(frame::ListStyle::List)
     }
 
     /// [`Engine::profiles_frame`] with list columns joined by `|`, for formats without lists (CSV).
     pub fn profiles_frame_flat(&self) -> Result<DataFrame> {
-        frame::profiles_frame(&self.profiles(), &self.rules, frame::ListStyle::Joined)
+        self.profiles_frame_in(frame::ListStyle::Joined)
+    }
+
+    /// Builds the profiles frame. When the profiles are not built yet, they are built a chunk at
+    /// a time and dropped once converted, so a large frame never holds every profile object too.
+    fn profiles_frame_in(&self, style: frame::ListStyle) -> Result<DataFrame> {
+        const CHUNK: usize = 1 << 16;
+        let custom = self.custom_attribute_names();
+        let r = self.resolved(&NoProgress);
+        if let Some(built) = r.profiles.get() {
+            let mut profiles: Vec<&Profile> = built.iter().collect();
+            profiles.sort_unstable_by(|a, b| a.profile_id.cmp(&b.profile_id));
+            return frame::profiles_frame(&profiles, &self.rules, style, &custom);
+        }
+        let mut order: Vec<u32> = (0..r.profile_ids.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| r.profile_ids[a as usize].cmp(&r.profile_ids[b as usize]));
+        let mut out: Option<DataFrame> = None;
+        for chunk in order.chunks(CHUNK) {
+            let profiles =
+                crate::twin::build_some_profiles(&self.touchpoints, &r.graph, &self.rules, &r.profile_ids, chunk);
+            let refs: Vec<&Profile> = profiles.iter().collect();
+            let df = frame::profiles_frame(&refs, &self.rules, style, &custom)?;
+            match &mut out {
+                Some(all) => {
+                    all.vstack_mut(&df)?;
+                }
+                None => out = Some(df),
+            }
+        }
+        match out {
+            Some(mut df) => {
+                df.rechunk_mut();
+                Ok(df)
+            }
+            None => frame::profiles_frame(&[], &self.rules, style, &custom),
+        }
+    }
+
+    /// Every custom attribute name the touchpoints carry, sorted.
+    fn custom_attribute_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .touchpoints
+            .iter()
+            .flat_map(|tp| tp.attributes.keys())
+            .map(|k| k.to_string())
+            .collect::<rustc_hash::FxHashSet<String>>()
+            .into_iter()
+            .collect();
+        names.sort_unstable();
+        names
     }
 
     /// A profile by id.

@@ -17,5 +17,6 @@ pub use date::{normalize_date_of_birth, parse_timestamp, UtcOffset};
 pub use email::{normalize_email, NormalizedEmail};
 pub use fold::fold;
 pub use gender::normalize_gender;
+pub(crate) use name::name_key;
 pub use name::{normalize_name, NormalizedName};
 pub use phone::{normalize_phone, NormalizedPhone, PhoneRegion};

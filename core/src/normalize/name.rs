@@ -28,10 +28,21 @@ pub fn normalize_name(raw: &str) -> Option<NormalizedName> {
         return None;
     }
     let display = display_form(raw);
+    let key = key_of(&folded);
+    Some(NormalizedName { display, folded, key })
+}
+
+/// The matching key of a name alone (folded words, sorted): what linking needs, without the
+/// display form.
+pub(crate) fn name_key(raw: &str) -> Option<String> {
+    let folded = fold(raw);
+    (!folded.is_empty()).then(|| key_of(&folded))
+}
+
+fn key_of(folded: &str) -> String {
     let mut words: Vec<&str> = folded.split(' ').collect();
     words.sort_unstable();
-    let key = words.join(" ");
-    Some(NormalizedName { display, folded, key })
+    words.join(" ")
 }
 
 /// NFC, white space collapsed, first letter of each word upper case and the rest lower case.

@@ -338,7 +338,14 @@ fn text_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) ->
 }
 
 /// One row per profile; see [`crate::Engine::profiles_frame`].
-pub(crate) fn profiles_frame(profiles: &[&Profile], rules: &Rules, style: ListStyle) -> Result<DataFrame> {
+/// `custom_attributes` names the custom attribute columns (the same for every chunk of a frame
+/// built in chunks, whatever the chunk's profiles carry).
+pub(crate) fn profiles_frame(
+    profiles: &[&Profile],
+    rules: &Rules,
+    style: ListStyle,
+    custom_attributes: &[String],
+) -> Result<DataFrame> {
     let mut columns = vec![
         text_column("profile_id", profiles.iter().map(|p| Some(p.profile_id.as_str()))),
         text_column(
@@ -377,14 +384,7 @@ pub(crate) fn profiles_frame(profiles: &[&Profile], rules: &Rules, style: ListSt
         ));
     }
     let mut attribute_names: Vec<&str> = STANDARD_ATTRIBUTES.to_vec();
-    let mut custom: Vec<&str> = profiles
-        .iter()
-        .flat_map(|p| p.attributes.keys().map(String::as_str))
-        .filter(|name| !STANDARD_ATTRIBUTES.contains(name))
-        .collect();
-    custom.sort_unstable();
-    custom.dedup();
-    attribute_names.extend(custom);
+    attribute_names.extend(custom_attributes.iter().map(String::as_str).filter(|n| !STANDARD_ATTRIBUTES.contains(n)));
     for name in attribute_names {
         let taken = columns.iter().any(|c| c.name().as_str() == name);
         let column = if taken { format!("attribute_{name}") } else { name.to_owned() };

@@ -31,6 +31,17 @@ pub(crate) fn build_profiles(
     profiles
 }
 
+/// Builds the profiles of some clusters, in the given order.
+pub(crate) fn build_some_profiles(
+    touchpoints: &[Touchpoint],
+    graph: &Graph,
+    rules: &Rules,
+    ids: &[String],
+    clusters: &[u32],
+) -> Vec<Profile> {
+    clusters.par_iter().map(|&c| build_one(touchpoints, graph, rules, c, &ids[c as usize])).collect()
+}
+
 /// The anchor of a cluster: its earliest touchpoint (missing timestamps count as latest), ties
 /// broken by id.
 fn anchor<'a>(touchpoints: &'a [Touchpoint], members: &[u32]) -> &'a Touchpoint {
@@ -38,7 +49,8 @@ fn anchor<'a>(touchpoints: &'a [Touchpoint], members: &[u32]) -> &'a Touchpoint 
         .iter()
         .map(|&tp| &touchpoints[tp as usize])
         .min_by(|a, b| {
-            (a.timestamp.unwrap_or(i64::MAX), &a.touchpoint_id).cmp(&(b.timestamp.unwrap_or(i64::MAX), &b.touchpoint_id))
+            (a.timestamp.unwrap_or(i64::MAX), &a.touchpoint_id)
+                .cmp(&(b.timestamp.unwrap_or(i64::MAX), &b.touchpoint_id))
         })
         .expect("a cluster has touchpoints")
 }

@@ -7,5 +7,5 @@ mod profile_id;
 mod survivorship;
 
 pub(crate) use attributes::STANDARD_ATTRIBUTES;
-pub(crate) use build::{build_profiles, profile_ids};
+pub(crate) use build::{build_profiles, build_some_profiles, profile_ids};
 pub(crate) use profile_id::profile_id_for;
