@@ -4,3 +4,4 @@ mod files;
 pub(crate) mod frame;
 
 pub use files::{read_frame, write_frame, InputFormat, OutputFormat};
+pub use polars::prelude::DataType;
