@@ -10,6 +10,10 @@
 #[path = "../examples/synthetic/mod.rs"]
 mod synthetic;
 
+// The same allocator as the command-line tool, so that figures match what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use omnitwin::{Config, Engine, Touchpoint};
 
@@ -28,14 +32,14 @@ fn bench_resolve(c: &mut Criterion) {
         group.sample_size(10);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function("assign", |b| {
-            b.iter_batched(
+            b.iter_batched_ref(
                 || engine_with(&data.touchpoints),
                 |engine| engine.resolve().profiles,
                 BatchSize::PerIteration,
             )
         });
         group.bench_function("profiles", |b| {
-            b.iter_batched(
+            b.iter_batched_ref(
                 || {
                     let engine = engine_with(&data.touchpoints);
                     engine.resolve();

@@ -19,7 +19,7 @@ fn ingest_file(name: &str, bytes: &[u8], on_error: OnError) -> omnitwin::Result<
     let path = write(name, bytes);
     let (df, bad_lines) = read_frame(&path, None, on_error)?;
     let mut engine = Engine::new(Config::default())?;
-    let report = engine.ingest_frame(&df, on_error)?;
+    let report = engine.ingest_frame(df, on_error)?;
     Ok((engine, report.rejected.len() + bad_lines.len()))
 }
 
@@ -105,7 +105,7 @@ fn skip_mode_keeps_every_good_row_exactly_once() {
     let path = write("mixed.csv", bytes);
     let (df, _) = read_frame(&path, None, OnError::Skip).unwrap();
     let mut engine = Engine::new(Config::default()).unwrap();
-    let report = engine.ingest_frame(&df, OnError::Skip).unwrap();
+    let report = engine.ingest_frame(df, OnError::Skip).unwrap();
     let rows: Vec<usize> = report.rejected.iter().map(|r| r.row).collect();
     assert_eq!(rows, [2, 3, 4, 5]);
     assert_eq!(report.accepted, 2);
@@ -129,7 +129,7 @@ fn jsonl_and_parquet_inputs_work() {
     let path = write("in.jsonl", b"{\"touchpoint_id\": \"j1\", \"email\": \"A@x.vn\", \"amount\": 5}\n{\"touchpoint_id\": \"j2\", \"email\": \"a@x.vn\"}\n");
     let (df, _) = read_frame(&path, None, OnError::Fail).unwrap();
     let mut engine = Engine::new(Config::default()).unwrap();
-    engine.ingest_frame(&df, OnError::Fail).unwrap();
+    engine.ingest_frame(df, OnError::Fail).unwrap();
     assert_eq!(engine.resolve().profiles, 1);
     assert_eq!(engine.touchpoint("j1").unwrap().amount, Some(5.0));
     let mut frame = engine.assignments_frame().unwrap();
@@ -144,4 +144,34 @@ fn unknown_format_is_a_clear_error() {
     let path = write("data.xlsx", b"x");
     let err = read_frame(&path, None, OnError::Fail).unwrap_err();
     assert!(err.to_string().contains(".csv, .parquet or .jsonl"), "{err}");
+}
+
+#[test]
+fn csv_batches_keep_row_numbers_and_quoted_newlines() {
+    let mut text = String::from("touchpoint_id,timestamp,address\n");
+    for i in 1..=1000 {
+        let timestamp = if i == 777 { "not a time".to_owned() } else { "2024-01-01".to_owned() };
+        let address = if i % 50 == 0 { "\"12 Lê Lợi,\nQ.1\"".to_owned() } else { "HCM".to_owned() };
+        text.push_str(&format!("t{i},{timestamp},{address}\n"));
+    }
+    let path = write("batches.csv", text.as_bytes());
+    let ingest = |on_error| -> omnitwin::Result<(Engine, Vec<usize>, usize)> {
+        let mut engine = Engine::new(Config::default())?;
+        let mut rejected = Vec::new();
+        let mut batches = 0;
+        for batch in omnitwin::store::CsvBatches::open_with_batch_bytes(&path, on_error, 300)? {
+            let (df, first_row) = batch?;
+            batches += 1;
+            let report = engine.ingest_frame_batch(df, on_error, first_row, &omnitwin::progress::NoProgress)?;
+            rejected.extend(report.rejected.iter().map(|r| r.row));
+        }
+        Ok((engine, rejected, batches))
+    };
+    let err = ingest(OnError::Fail).unwrap_err();
+    assert_eq!((err.row(), err.column()), (Some(777), Some("timestamp")), "{err}");
+    let (engine, rejected, batches) = ingest(OnError::Skip).unwrap();
+    assert!(batches > 10, "{batches} batches");
+    assert_eq!(rejected, [777]);
+    assert_eq!(engine.len(), 999);
+    assert_eq!(engine.touchpoint("t50").unwrap().address.as_deref(), Some("12 Lê Lợi,\nQ.1"));
 }

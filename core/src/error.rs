@@ -40,7 +40,7 @@ pub enum Error {
         row: usize,
         /// The repeated id.
         touchpoint_id: String,
-        /// Where the id was first seen ("at row 3", "in an earlier ingest").
+        /// Where the id was first seen ("at row 3", "by a touchpoint ingested before").
         first_seen: String,
     },
     /// The input as a whole does not fit the touchpoint schema.

@@ -60,6 +60,8 @@ pub(crate) struct PreparedId {
     pub key: Text,
     /// Whether the value is on the blocklist.
     pub blocked: bool,
+    /// The interning hash of `(kind, key)`, computed here in parallel.
+    pub hash: u64,
 }
 
 /// The separator between scope and value in an identifier key.
@@ -75,7 +77,7 @@ pub(crate) struct ValueIssues {
 /// A touchpoint ready for linking.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Prepared {
-    pub ids: Vec<PreparedId>,
+    pub ids: smallvec::SmallVec<[PreparedId; 4]>,
     /// Sorted folded name words (`anh nguyen thi`), for shared-identifier and quarantine checks.
     pub name_key: Option<String>,
     pub issues: ValueIssues,
@@ -105,7 +107,8 @@ pub(crate) fn prepare(tp: &Touchpoint, rules: &Rules) -> Prepared {
                     }
                     None => value.into(),
                 };
-                prepared.ids.push(PreparedId { kind: index, key, blocked });
+                let hash = crate::graph::hash_of(index, &key);
+                prepared.ids.push(PreparedId { kind: index, key, blocked, hash });
             }
             IdValue::Masked => prepared.issues.masked_phone = true,
             IdValue::Invalid => prepared.issues.invalid.push(index),

@@ -8,8 +8,13 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use omnitwin::progress::Progress;
-use omnitwin::store::{read_frame, write_frame, InputFormat, OutputFormat};
+use omnitwin::store::{read_frame, write_frame, CsvBatches, InputFormat, OutputFormat};
 use omnitwin::{Config, Engine, OnError, RejectedRow};
+
+// The engine allocates many small strings from several threads; mimalloc handles that pattern
+// far better than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Resolve customer touchpoints from every channel into one profile per real person.
 #[derive(Parser)]
@@ -141,11 +146,23 @@ fn load(args: &InputArgs, on_error: OnError, bar: &Bar) -> omnitwin::Result<(Eng
     });
     for path in &args.input {
         bar.stage("reading", None);
-        let (df, mut bad_lines) = read_frame(path, format, on_error)?;
-        let report = engine.ingest_frame_with_progress(&df, on_error, bar)?;
-        bad_lines.extend(report.rejected);
-        if !bad_lines.is_empty() {
-            rejected.push(Rejected { file: path.clone(), rows: bad_lines });
+        let is_csv = format.or_else(|| InputFormat::from_path(path)) == Some(InputFormat::Csv);
+        let mut bad_rows = Vec::new();
+        if is_csv {
+            // Large CSV files are read a batch of rows at a time, to bound memory.
+            let mut batches = CsvBatches::open(path, on_error)?;
+            bad_rows.extend_from_slice(batches.rejected());
+            for batch in &mut batches {
+                let (df, first_row) = batch?;
+                bad_rows.extend(engine.ingest_frame_batch(df, on_error, first_row, bar)?.rejected);
+            }
+        } else {
+            let (df, bad_lines) = read_frame(path, format, on_error)?;
+            bad_rows.extend(bad_lines);
+            bad_rows.extend(engine.ingest_frame_with_progress(df, on_error, bar)?.rejected);
+        }
+        if !bad_rows.is_empty() {
+            rejected.push(Rejected { file: path.clone(), rows: bad_rows });
         }
     }
     Ok((engine, rejected))
@@ -190,12 +207,8 @@ fn resolve(input: &InputArgs, out: &Path, format: ProfilesFormat, on_error: OnEr
     std::fs::create_dir_all(out).map_err(|e| omnitwin::Error::Io { path: out.into(), source: e })?;
     write_frame(&mut engine.assignments_frame()?, &out.join("assignments.csv"), OutputFormat::Csv)?;
     match format {
-        ProfilesFormat::Parquet => {
-            write_frame(&mut engine.profiles_frame()?, &out.join("profiles.parquet"), OutputFormat::Parquet)?
-        }
-        ProfilesFormat::Csv => {
-            write_frame(&mut engine.profiles_frame_flat()?, &out.join("profiles.csv"), OutputFormat::Csv)?
-        }
+        ProfilesFormat::Parquet => engine.write_profiles(&out.join("profiles.parquet"), OutputFormat::Parquet)?,
+        ProfilesFormat::Csv => engine.write_profiles(&out.join("profiles.csv"), OutputFormat::Csv)?,
         ProfilesFormat::Json => write_json(&out.join("profiles.json"), &engine.profiles())?,
     }
     let rejected_rows: usize = rejected.iter().map(|r| r.rows.len()).sum();

@@ -38,8 +38,8 @@ struct Resolution {
     graph: Graph,
     /// Per cluster of the graph: its profile id.
     profile_ids: Vec<String>,
-    /// Profile id → cluster.
-    by_id: FxHashMap<String, u32>,
+    /// Profile id → cluster, built on first need.
+    by_id: OnceLock<FxHashMap<String, u32>>,
     report: ResolveReport,
     /// Per cluster of the graph: its profile.
     profiles: OnceLock<Vec<Profile>>,
@@ -119,7 +119,7 @@ impl Engine {
                 return Err(Error::DuplicateTouchpointId {
                     row,
                     touchpoint_id: tp.touchpoint_id.to_string(),
-                    first_seen: "in an earlier ingest".into(),
+                    first_seen: "by a touchpoint ingested before".into(),
                 });
             }
             if let Some(first) = seen.insert(&tp.touchpoint_id, row) {
@@ -141,18 +141,35 @@ impl Engine {
     /// mapping). Columns outside the schema become custom attributes. With [`OnError::Fail`] the
     /// first bad row fails the call and nothing is added; with [`OnError::Skip`] bad rows are
     /// left out and listed in the report.
-    pub fn ingest_frame(&mut self, df: &DataFrame, on_error: OnError) -> Result<IngestReport> {
+    ///
+    /// The frame is consumed: each column is freed once converted, so ingesting a large frame
+    /// does not hold it and its touchpoints in memory at once (clone the frame to keep it; polars
+    /// clones share their buffers).
+    pub fn ingest_frame(&mut self, df: DataFrame, on_error: OnError) -> Result<IngestReport> {
         self.ingest_frame_with_progress(df, on_error, &NoProgress)
     }
 
     /// [`Engine::ingest_frame`], reporting progress.
     pub fn ingest_frame_with_progress(
         &mut self,
-        df: &DataFrame,
+        df: DataFrame,
         on_error: OnError,
         progress: &dyn Progress,
     ) -> Result<IngestReport> {
-        let (batch, rejected) = frame::touchpoints_from_frame(df, &self.rules, on_error, &self.index, progress)?;
+        self.ingest_frame_batch(df, on_error, 1, progress)
+    }
+
+    /// [`Engine::ingest_frame`] for a frame that is one batch of a larger input whose first row
+    /// is row `first_row` (1-based): errors and rejected rows name rows of the whole input.
+    pub fn ingest_frame_batch(
+        &mut self,
+        df: DataFrame,
+        on_error: OnError,
+        first_row: usize,
+        progress: &dyn Progress,
+    ) -> Result<IngestReport> {
+        let (batch, rejected) =
+            frame::touchpoints_from_frame(df, &self.rules, on_error, &self.index, first_row.max(1), progress)?;
         let accepted = batch.len();
         self.append(batch);
         Ok(IngestReport { accepted, rejected })
@@ -163,11 +180,17 @@ impl Engine {
             return;
         }
         self.resolution = OnceLock::new();
-        self.touchpoints.reserve(batch.len());
         self.index.reserve(batch.len());
-        for tp in batch {
-            self.index.insert(tp.touchpoint_id.clone(), self.touchpoints.len() as u32);
-            self.touchpoints.push(tp);
+        let start = self.touchpoints.len();
+        for (i, tp) in batch.iter().enumerate() {
+            self.index.insert(tp.touchpoint_id.clone(), (start + i) as u32);
+        }
+        if self.touchpoints.is_empty() {
+            // Take the batch's buffer as it is: copying a million touchpoints would hold two
+            // copies at once.
+            self.touchpoints = batch;
+        } else {
+            self.touchpoints.extend(batch);
         }
     }
 
@@ -188,9 +211,8 @@ impl Engine {
     fn compute(&self, progress: &dyn Progress) -> Resolution {
         let graph = Graph::build(&self.touchpoints, &self.rules, progress);
         let profile_ids = crate::twin::profile_ids(&self.touchpoints, &graph);
-        let by_id = profile_ids.iter().enumerate().map(|(c, id)| (id.clone(), c as u32)).collect();
         let report = self.report_for(&graph, &profile_ids);
-        Resolution { graph, profile_ids, by_id, report, profiles: OnceLock::new() }
+        Resolution { graph, profile_ids, by_id: OnceLock::new(), report, profiles: OnceLock::new() }
     }
 
     /// Every cluster's profile, built on first need.
@@ -291,39 +313,68 @@ impl Engine {
         self.profiles_frame_in(frame::ListStyle::Joined)
     }
 
-    /// Builds the profiles frame. When the profiles are not built yet, they are built a chunk at
-    /// a time and dropped once converted, so a large frame never holds every profile object too.
+    /// Builds the profiles frame; see [`Engine::for_each_profiles_chunk`].
     fn profiles_frame_in(&self, style: frame::ListStyle) -> Result<DataFrame> {
-        const CHUNK: usize = 1 << 16;
-        let custom = self.custom_attribute_names();
-        let r = self.resolved(&NoProgress);
-        if let Some(built) = r.profiles.get() {
-            let mut profiles: Vec<&Profile> = built.iter().collect();
-            profiles.sort_unstable_by(|a, b| a.profile_id.cmp(&b.profile_id));
-            return frame::profiles_frame(&profiles, &self.rules, style, &custom);
-        }
-        let mut order: Vec<u32> = (0..r.profile_ids.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| r.profile_ids[a as usize].cmp(&r.profile_ids[b as usize]));
         let mut out: Option<DataFrame> = None;
-        for chunk in order.chunks(CHUNK) {
-            let profiles =
-                crate::twin::build_some_profiles(&self.touchpoints, &r.graph, &self.rules, &r.profile_ids, chunk);
-            let refs: Vec<&Profile> = profiles.iter().collect();
-            let df = frame::profiles_frame(&refs, &self.rules, style, &custom)?;
+        self.for_each_profiles_chunk(style, |df| {
             match &mut out {
                 Some(all) => {
                     all.vstack_mut(&df)?;
                 }
                 None => out = Some(df),
             }
-        }
-        match out {
-            Some(mut df) => {
-                df.rechunk_mut();
-                Ok(df)
+            Ok(())
+        })?;
+        let mut df = out.expect("at least one chunk is produced");
+        df.rechunk_mut();
+        Ok(df)
+    }
+
+    /// Writes every profile to a file (Parquet with list columns, or CSV with lists joined by
+    /// `|`), sorted by profile id, a chunk at a time: the whole frame is never in memory.
+    pub fn write_profiles(&self, path: &std::path::Path, format: crate::store::OutputFormat) -> Result<()> {
+        let style = match format {
+            crate::store::OutputFormat::Csv => frame::ListStyle::Joined,
+            crate::store::OutputFormat::Parquet => frame::ListStyle::List,
+        };
+        let mut writer: Option<crate::store::FrameWriter> = None;
+        self.for_each_profiles_chunk(style, |df| {
+            if writer.is_none() {
+                writer = Some(crate::store::FrameWriter::create(path, format, &df)?);
             }
-            None => frame::profiles_frame(&[], &self.rules, style, &custom),
+            writer.as_mut().expect("the writer was just created").write(&df)
+        })?;
+        writer.expect("at least one chunk is produced").finish()
+    }
+
+    /// Calls `f` with the profiles frame in chunks of rows, in profile-id order (at least one
+    /// chunk, possibly empty). When the profiles are not built yet, each chunk's profiles are
+    /// built, converted and dropped, so a large frame never holds every profile object too.
+    fn for_each_profiles_chunk(
+        &self,
+        style: frame::ListStyle,
+        mut f: impl FnMut(DataFrame) -> Result<()>,
+    ) -> Result<()> {
+        const CHUNK: usize = 1 << 14;
+        let custom = self.custom_attribute_names();
+        let r = self.resolved(&NoProgress);
+        if let Some(built) = r.profiles.get() {
+            let mut profiles: Vec<&Profile> = built.iter().collect();
+            profiles.sort_unstable_by(|a, b| a.profile_id.cmp(&b.profile_id));
+            return f(frame::profiles_frame(&profiles, &self.rules, style, &custom)?);
         }
+        let mut order: Vec<u32> = (0..r.profile_ids.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| r.profile_ids[a as usize].cmp(&r.profile_ids[b as usize]));
+        if order.is_empty() {
+            return f(frame::profiles_frame(&[], &self.rules, style, &custom)?);
+        }
+        for chunk in order.chunks(CHUNK) {
+            let profiles =
+                crate::twin::build_some_profiles(&self.touchpoints, &r.graph, &self.rules, &r.profile_ids, chunk);
+            let refs: Vec<&Profile> = profiles.iter().collect();
+            f(frame::profiles_frame(&refs, &self.rules, style, &custom)?)?;
+        }
+        Ok(())
     }
 
     /// Every custom attribute name the touchpoints carry, sorted.
@@ -342,7 +393,10 @@ impl Engine {
 
     /// A profile by id.
     pub fn profile(&self, profile_id: &str) -> Option<&Profile> {
-        let &c = self.resolved(&NoProgress).by_id.get(profile_id)?;
+        let r = self.resolved(&NoProgress);
+        let by_id =
+            r.by_id.get_or_init(|| r.profile_ids.iter().enumerate().map(|(c, id)| (id.clone(), c as u32)).collect());
+        let &c = by_id.get(profile_id)?;
         Some(&self.built_profiles(&NoProgress)[c as usize])
     }
 

@@ -105,10 +105,7 @@ fn is_default_junk(kind: &IdKind, value: &str) -> bool {
             let first = tail.as_bytes().first().copied();
             JUNK_PHONE_TAILS.contains(&tail) || tail.bytes().all(|b| Some(b) == first)
         }
-        _ => {
-            let lower = value.to_ascii_lowercase();
-            JUNK_IDS.contains(&lower.as_str()) || lower.bytes().all(|b| b == b'0')
-        }
+        _ => JUNK_IDS.iter().any(|junk| junk.eq_ignore_ascii_case(value)) || value.bytes().all(|b| b == b'0'),
     }
 }
 

@@ -11,10 +11,14 @@ use crate::model::Text;
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
     keys: Vec<(u16, Text)>,
+    /// Each key's hash, so that growing the table never hashes a key again.
+    hashes: Vec<u64>,
     table: HashTable<u32>,
 }
 
-fn hash_of(kind: u16, key: &str) -> u64 {
+/// The interning hash of a `kind, key` pair; computed where the work is parallel, so that the
+/// sequential interning only probes.
+pub(crate) fn hash_of(kind: u16, key: &str) -> u64 {
     let mut state = FxBuildHasher.build_hasher();
     kind.hash(&mut state);
     key.hash(&mut state);
@@ -22,9 +26,15 @@ fn hash_of(kind: u16, key: &str) -> u64 {
 }
 
 impl Interner {
-    /// The number of `kind, key` pair; returns its id and whether it is new.
+    /// Interns a `kind, key` pair; returns its id and whether it is new.
+    #[cfg(test)]
     pub(crate) fn intern(&mut self, kind: u16, key: &Text) -> (u32, bool) {
-        let hash = hash_of(kind, key);
+        self.intern_hashed(kind, key, hash_of(kind, key))
+    }
+
+    /// [`Interner::intern`] with the pair's [`hash_of`] already computed.
+    pub(crate) fn intern_hashed(&mut self, kind: u16, key: &Text, hash: u64) -> (u32, bool) {
+        debug_assert_eq!(hash, hash_of(kind, key));
         let keys = &self.keys;
         if let Some(&id) = self.table.find(hash, |&id| {
             let (k, text) = &keys[id as usize];
@@ -34,11 +44,9 @@ impl Interner {
         }
         let id = u32::try_from(self.keys.len()).expect("fewer than 2^32 identifiers");
         self.keys.push((kind, key.clone()));
-        let keys = &self.keys;
-        self.table.insert_unique(hash, id, |&id| {
-            let (k, text) = &keys[id as usize];
-            hash_of(*k, text)
-        });
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        self.table.insert_unique(hash, id, |&id| hashes[id as usize]);
         (id, true)
     }
 

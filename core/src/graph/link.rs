@@ -90,11 +90,13 @@ impl Graph {
     /// Links `touchpoints` under `rules`.
     pub(crate) fn build(touchpoints: &[Touchpoint], rules: &Rules, progress: &dyn Progress) -> Graph {
         let mut graph = Graph::intern_all(touchpoints, rules, progress);
+        progress.stage("indexing", None);
         graph.sort_members(touchpoints);
         progress.stage("protecting", None);
         graph.find_shared(rules);
         progress.stage("linking", None);
         graph.link(rules);
+        progress.stage("quarantine", None);
         graph.find_quarantined(rules);
         graph
     }
@@ -118,7 +120,7 @@ impl Graph {
             for p in prepared {
                 let mut ids = smallvec::SmallVec::<[u32; 8]>::new();
                 for id in &p.ids {
-                    let (index, new) = interner.intern(id.kind, &id.key);
+                    let (index, new) = interner.intern_hashed(id.kind, &id.key, id.hash);
                     if new {
                         blocked.push(id.blocked);
                         let scope: Text = split_key(&id.key).0.unwrap_or("").into();
@@ -326,9 +328,12 @@ impl Graph {
     fn find_quarantined(&mut self, rules: &Rules) {
         let bounds = &rules.config.quarantine;
         let this = &*self;
+        // A cluster of n touchpoints holds at most n values of a kind and n names: only clusters
+        // larger than the smaller bound can break one.
+        let smallest_bound = bounds.max_values_per_kind.min(bounds.max_names);
         let found: Vec<(u32, Vec<String>)> = (0..this.clusters.len() as u32)
             .into_par_iter()
-            .filter(|&c| this.clusters.get(c as usize).len() > 1)
+            .filter(|&c| this.clusters.get(c as usize).len() > smallest_bound)
             .filter_map(|c| {
                 let tps = this.clusters.get(c as usize);
                 let mut reasons = Vec::new();

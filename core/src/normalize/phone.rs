@@ -124,6 +124,9 @@ pub fn normalize_phone(raw: &str, region: PhoneRegion) -> Option<NormalizedPhone
     } else {
         None
     };
+    if let Some(e164) = candidate.as_deref().filter(|c| c.starts_with("+84")) {
+        return Some(validate_vietnamese(e164));
+    }
     let parsed = match candidate {
         Some(e164) => phonenumber::parse(None, &e164),
         None => phonenumber::parse(Some(region.id), &digits),
@@ -132,6 +135,64 @@ pub fn normalize_phone(raw: &str, region: PhoneRegion) -> Option<NormalizedPhone
         Ok(number) if number.is_valid() => NormalizedPhone::Valid { e164: number.format().to_string() },
         _ => NormalizedPhone::Invalid,
     })
+}
+
+/// The shape of a Vietnamese national number that decides its validity: its first five digits
+/// and its length. Vietnam's libphonenumber patterns are all decided within the first four
+/// digits (ranges are allocated by prefix; `shape_decides_validity` checks this against the
+/// library), so numbers of one shape are all valid or all invalid.
+fn vietnamese_shape(national: &str) -> Option<(u32, u8)> {
+    let prefix: u32 = national.get(..5)?.parse().ok()?;
+    Some((prefix, national.len() as u8))
+}
+
+/// Validity of each Vietnamese number shape seen so far, as the library decided it: parsing and
+/// validating with libphonenumber's regexes costs microseconds, a shape lookup nanoseconds.
+fn shape_cache() -> &'static std::sync::RwLock<rustc_hash::FxHashMap<(u32, u8), bool>> {
+    static CACHE: std::sync::OnceLock<std::sync::RwLock<rustc_hash::FxHashMap<(u32, u8), bool>>> =
+        std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Asks the library whether `+84…` is a valid number and returns it in E.164.
+fn library_validate(e164: &str) -> NormalizedPhone {
+    match phonenumber::parse(None, e164) {
+        Ok(number) if number.is_valid() => NormalizedPhone::Valid { e164: number.format().to_string() },
+        _ => NormalizedPhone::Invalid,
+    }
+}
+
+/// Validates a `+84…` candidate through the shape cache, asking the library once per shape.
+fn validate_vietnamese(e164: &str) -> NormalizedPhone {
+    let national = &e164[3..];
+    let Some(shape) = vietnamese_shape(national).filter(|_| !national.starts_with('0')) else {
+        return library_validate(e164);
+    };
+    thread_local! {
+        // Each thread's copy of the shared cache, so that threads don't contend on its lock.
+        static LOCAL: std::cell::RefCell<rustc_hash::FxHashMap<(u32, u8), bool>> = Default::default();
+    }
+    let known = LOCAL.with(|local| local.borrow().get(&shape).copied()).or_else(|| {
+        let valid = shape_cache().read().ok().and_then(|cache| cache.get(&shape).copied())?;
+        LOCAL.with(|local| local.borrow_mut().insert(shape, valid));
+        Some(valid)
+    });
+    let valid = match known {
+        Some(valid) => valid,
+        None => {
+            let decided = library_validate(e164);
+            let valid = matches!(decided, NormalizedPhone::Valid { .. });
+            if let Ok(mut cache) = shape_cache().write() {
+                cache.insert(shape, valid);
+            }
+            return decided;
+        }
+    };
+    if valid {
+        NormalizedPhone::Valid { e164: e164.to_owned() }
+    } else {
+        NormalizedPhone::Invalid
+    }
 }
 
 /// `+84…`-form for numbers that are (or may be) Vietnamese, renumbering old mobile prefixes;
@@ -264,6 +325,45 @@ mod tests {
         assert_eq!(vn("+65 6123 4567"), valid("+6561234567"));
         let us: PhoneRegion = "us".parse().unwrap();
         assert_eq!(normalize_phone("(201) 555-0123", us), valid("+12015550123"));
+    }
+
+    /// The shape cache is exact only if every Vietnamese number of one shape (first five digits
+    /// and length) gets the same verdict from the library: check that for every shape, on
+    /// numbers that differ in every digit after the fifth.
+    #[test]
+    fn shape_decides_validity() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for length in 7..=10usize {
+            for prefix in 0..100_000u32 {
+                if prefix < 10_000 && length > 5 {
+                    continue; // national numbers do not start with 0
+                }
+                let sample = |suffix: u64| {
+                    let tail = format!("{:0width$}", suffix % 10u64.pow((length - 5) as u32), width = length - 5);
+                    let number = format!("+84{prefix:05}{tail}");
+                    matches!(library_validate(&number), NormalizedPhone::Valid { .. })
+                };
+                let first = sample(next());
+                for _ in 0..2 {
+                    assert_eq!(sample(next()), first, "+84 {prefix:05}… of length {length}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cached_and_uncached_verdicts_agree() {
+        for raw in ["0912345678", "0912345679", "0212345678", "0812345678", "0512345678"] {
+            let cached = normalize_phone(raw, PhoneRegion::VN);
+            let direct = library_validate(&format!("+84{}", &raw[1..]));
+            assert_eq!(cached, Some(direct), "{raw}");
+        }
     }
 
     #[test]

@@ -93,6 +93,95 @@ fn non_empty(df: DataFrame, path: &Path) -> Result<DataFrame> {
     }
 }
 
+/// A CSV file read in batches of rows, so that a large file is never held as one DataFrame
+/// beside the touchpoints made from it. Each batch is a DataFrame (every column as text) with
+/// the 1-based number of its first data row.
+pub struct CsvBatches {
+    path: std::path::PathBuf,
+    bytes: Vec<u8>,
+    header: std::ops::Range<usize>,
+    /// Byte ranges of each batch's rows and the batch's first data row.
+    batches: std::vec::IntoIter<(std::ops::Range<usize>, usize)>,
+    rejected: Vec<RejectedRow>,
+}
+
+/// About how many bytes of CSV go into one batch.
+const CSV_BATCH_BYTES: usize = 16 << 20;
+
+impl CsvBatches {
+    /// Opens a CSV file: checks its encoding (as [`read_frame`] does) and plans the batches,
+    /// cutting only at line ends outside quoted fields.
+    pub fn open(path: &Path, on_error: OnError) -> Result<CsvBatches> {
+        CsvBatches::open_with_batch_bytes(path, on_error, CSV_BATCH_BYTES)
+    }
+
+    /// [`CsvBatches::open`] with about `batch_bytes` bytes of CSV per batch.
+    pub fn open_with_batch_bytes(path: &Path, on_error: OnError, batch_bytes: usize) -> Result<CsvBatches> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::EmptyInput(path.display().to_string()));
+        }
+        let (bytes, rejected) = valid_utf8_lines(bytes, path, on_error, true)?;
+        let header_end = record_end(&bytes, 0);
+        let mut batches = Vec::new();
+        let (mut start, mut row) = (header_end, 1);
+        while start < bytes.len() {
+            let (mut end, mut rows) = (start, 0);
+            while end < bytes.len() && end - start < batch_bytes.max(1) {
+                end = record_end(&bytes, end);
+                rows += 1;
+            }
+            batches.push((start..end, row));
+            row += rows;
+            start = end;
+        }
+        if batches.is_empty() {
+            return Err(Error::EmptyInput(path.display().to_string()));
+        }
+        Ok(CsvBatches { path: path.to_owned(), bytes, header: 0..header_end, batches: batches.into_iter(), rejected })
+    }
+
+    /// Lines left out because they were not valid UTF-8 (only with [`OnError::Skip`]).
+    pub fn rejected(&self) -> &[RejectedRow] {
+        &self.rejected
+    }
+}
+
+impl Iterator for CsvBatches {
+    type Item = Result<(DataFrame, usize)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (range, first_row) = self.batches.next()?;
+        let mut piece = Vec::with_capacity(self.header.len() + range.len());
+        piece.extend_from_slice(&self.bytes[self.header.clone()]);
+        if !piece.ends_with(b"\n") {
+            piece.push(b'\n');
+        }
+        piece.extend_from_slice(&self.bytes[range]);
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .into_reader_with_file_handle(Cursor::new(piece))
+            .finish()
+            .map_err(|e| Error::Format { path: self.path.clone(), message: e.to_string() });
+        Some(df.map(|df| (df, first_row)))
+    }
+}
+
+/// The end (one past the newline) of the CSV record starting at `start`: a newline inside a
+/// quoted field does not end it.
+fn record_end(bytes: &[u8], start: usize) -> usize {
+    let mut quoted = false;
+    for (i, b) in bytes[start..].iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return start + i + 1,
+            _ => {}
+        }
+    }
+    bytes.len()
+}
+
 /// Checks that `bytes` is UTF-8. When it is not: fails naming the first bad line and field, or
 /// (skip mode) drops every bad line and reports it. `header` says the first line is a header
 /// (so line `n` is data row `n - 1`).
@@ -147,4 +236,49 @@ pub fn write_frame(df: &mut DataFrame, path: &Path, format: OutputFormat) -> Res
     };
     result.map_err(|e| Error::Format { path: path.to_owned(), message: e.to_string() })?;
     std::io::Write::flush(&mut writer).map_err(|e| Error::io(path, e))
+}
+
+/// Writes a DataFrame to a file in batches of rows, for outputs too large to hold whole.
+pub struct FrameWriter {
+    path: std::path::PathBuf,
+    inner: BatchWriter,
+}
+
+enum BatchWriter {
+    Csv(polars::io::csv::write::BatchedWriter<BufWriter<File>>),
+    Parquet(polars::io::parquet::write::BatchedWriter<BufWriter<File>>),
+}
+
+impl FrameWriter {
+    /// Creates the file; `first` gives the schema every batch must have.
+    pub fn create(path: &Path, format: OutputFormat, first: &DataFrame) -> Result<FrameWriter> {
+        let file = BufWriter::new(File::create(path).map_err(|e| Error::io(path, e))?);
+        let format_error = |e: PolarsError| Error::Format { path: path.to_owned(), message: e.to_string() };
+        let schema = first.schema();
+        let inner = match format {
+            OutputFormat::Csv => BatchWriter::Csv(CsvWriter::new(file).batched(schema).map_err(format_error)?),
+            OutputFormat::Parquet => {
+                BatchWriter::Parquet(ParquetWriter::new(file).batched(schema).map_err(format_error)?)
+            }
+        };
+        Ok(FrameWriter { path: path.to_owned(), inner })
+    }
+
+    /// Appends a batch of rows.
+    pub fn write(&mut self, df: &DataFrame) -> Result<()> {
+        match &mut self.inner {
+            BatchWriter::Csv(w) => w.write_batch(df),
+            BatchWriter::Parquet(w) => w.write_batch(df),
+        }
+        .map_err(|e| Error::Format { path: self.path.clone(), message: e.to_string() })
+    }
+
+    /// Finishes the file (Parquet's footer) and flushes it.
+    pub fn finish(self) -> Result<()> {
+        match self.inner {
+            BatchWriter::Csv(mut w) => w.finish(),
+            BatchWriter::Parquet(w) => w.finish().map(|_| ()),
+        }
+        .map_err(|e| Error::Format { path: self.path.clone(), message: e.to_string() })
+    }
 }

@@ -24,9 +24,10 @@ enum Role {
 }
 
 /// Rows with problems, collected while converting column by column.
-#[derive(Default)]
 struct Problems {
     by_row: FxHashMap<usize, Vec<Error>>,
+    /// The row number of the frame's first row.
+    first_row: usize,
 }
 
 impl Problems {
@@ -35,7 +36,10 @@ impl Problems {
     }
 
     fn field(&mut self, row_index: usize, column: &str, message: String) {
-        self.add(row_index, Error::InvalidField { row: row_index + 1, column: column.to_owned(), message });
+        self.add(
+            row_index,
+            Error::InvalidField { row: row_index + self.first_row, column: column.to_owned(), message },
+        );
     }
 }
 
@@ -109,22 +113,25 @@ fn text_values(column: &Column) -> Result<StringChunked> {
 
 /// Converts the rows of `df` into touchpoints.
 pub(crate) fn touchpoints_from_frame(
-    df: &DataFrame,
+    df: DataFrame,
     rules: &Rules,
     on_error: OnError,
     existing: &FxHashMap<Text, u32>,
+    first_row: usize,
     progress: &dyn Progress,
 ) -> Result<(Vec<Touchpoint>, Vec<RejectedRow>)> {
     let height = df.height();
     if height == 0 {
         return Err(Error::EmptyInput("the DataFrame".into()));
     }
-    let roles = roles(df, rules)?;
+    let roles = roles(&df, rules)?;
     progress.stage("converting", Some(df.width() as u64));
     let max = rules.config.max_field_bytes;
     let mut tps = vec![Touchpoint::default(); height];
-    let mut problems = Problems::default();
-    for (column, role) in df.columns().iter().zip(&roles) {
+    let mut problems = Problems { by_row: FxHashMap::default(), first_row };
+    // Columns are taken one at a time and dropped once converted, to free their memory.
+    for (column, role) in df.into_columns().into_iter().zip(&roles) {
+        let column = &column;
         let name = column.name().trim();
         match role {
             Role::Standard("timestamp") => fill_timestamps(column, rules, &mut tps, &mut problems)?,
@@ -134,7 +141,7 @@ pub(crate) fn touchpoints_from_frame(
                 for (i, value) in values.iter().enumerate() {
                     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { continue };
                     if value.len() > max {
-                        problems.add(i, too_long(i + 1, name, value.len(), max));
+                        problems.add(i, too_long(i + first_row, name, value.len(), max));
                         continue;
                     }
                     let tp = &mut tps[i];
@@ -176,13 +183,13 @@ pub(crate) fn touchpoints_from_frame(
                 .by_row
                 .into_iter()
                 .map(|(i, errors)| RejectedRow {
-                    row: i + 1,
+                    row: i + first_row,
                     touchpoint_id: Some(tps[i].touchpoint_id.to_string()).filter(|id| !id.is_empty()),
                     reasons: errors.iter().map(ToString::to_string).collect(),
                 })
                 .collect();
             rejected.sort_by_key(|r| r.row);
-            let mut bad = rejected.iter().map(|r| r.row - 1).peekable();
+            let mut bad = rejected.iter().map(|r| r.row - first_row).peekable();
             let mut kept = Vec::with_capacity(height - rejected.len());
             for (i, tp) in tps.into_iter().enumerate() {
                 if bad.peek() == Some(&i) {
@@ -203,19 +210,23 @@ fn check_ids(tps: &[Touchpoint], rules: &Rules, existing: &FxHashMap<Text, u32>,
     for (i, tp) in tps.iter().enumerate() {
         if tp.touchpoint_id.is_empty() {
             if !problems.by_row.get(&i).is_some_and(|e| e.iter().any(|e| e.column() == Some(column))) {
-                problems.add(i, Error::MissingTouchpointId { row: i + 1, column: column.clone() });
+                problems.add(i, Error::MissingTouchpointId { row: i + problems.first_row, column: column.clone() });
             }
             continue;
         }
         let first_seen = if existing.contains_key(&tp.touchpoint_id) {
-            Some("in an earlier ingest".to_owned())
+            Some("by a touchpoint ingested before".to_owned())
         } else {
-            seen.get(tp.touchpoint_id.as_str()).map(|first| format!("at row {}", first + 1))
+            seen.get(tp.touchpoint_id.as_str()).map(|first| format!("at row {}", first + problems.first_row))
         };
         match first_seen {
             Some(first_seen) => problems.add(
                 i,
-                Error::DuplicateTouchpointId { row: i + 1, touchpoint_id: tp.touchpoint_id.to_string(), first_seen },
+                Error::DuplicateTouchpointId {
+                    row: i + problems.first_row,
+                    touchpoint_id: tp.touchpoint_id.to_string(),
+                    first_seen,
+                },
             ),
             None => {
                 seen.insert(&tp.touchpoint_id, i);

@@ -3,5 +3,5 @@
 mod files;
 pub(crate) mod frame;
 
-pub use files::{read_frame, write_frame, InputFormat, OutputFormat};
+pub use files::{read_frame, write_frame, CsvBatches, FrameWriter, InputFormat, OutputFormat};
 pub use polars::prelude::DataType;
