@@ -17,6 +17,11 @@ if cargo fmt --version >/dev/null 2>&1; then
   cargo fmt --all -- --check
 fi
 
+if cargo clippy --version >/dev/null 2>&1; then
+  echo "== clippy"
+  cargo clippy --workspace --all-targets --profile ci -- -D warnings
+fi
+
 echo "== Rust: unit, integration and property tests"
 cargo nextest run --workspace --cargo-profile ci --no-fail-fast
 

@@ -1,6 +1,8 @@
 //! Bad input: a typed error naming the row and column, or with `OnError::Skip` the row left out
 //! and reported. Never a panic, never a lost touchpoint.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 use std::io::Write;
 use std::path::PathBuf;
 

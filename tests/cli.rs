@@ -1,5 +1,7 @@
 //! The command-line tool, run as a user would: outputs, exit codes and messages.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

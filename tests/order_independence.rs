@@ -1,5 +1,7 @@
 //! The same touchpoints in any order and any batch sizes give identical profiles and ids.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 use omnitwin::{Config, Engine, Touchpoint};
 use proptest::prelude::*;
 
@@ -48,7 +50,7 @@ proptest! {
 
     #[test]
     fn shuffling_and_batching_change_nothing(tps in touchpoints(), seed in any::<u64>(), cuts in proptest::collection::vec(1..10usize, 0..5)) {
-        let expected = resolve(&[tps.clone()]);
+        let expected = resolve(std::slice::from_ref(&tps));
         // A deterministic shuffle from the seed.
         let mut shuffled = tps.clone();
         let mut state = seed;
@@ -82,7 +84,7 @@ fn thread_count_changes_nothing() {
         .collect();
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| resolve(&[tps.clone()]))
+        pool.install(|| resolve(std::slice::from_ref(&tps)))
     };
     assert_eq!(run(1), run(4));
 }

@@ -1,5 +1,7 @@
 //! Profiles as a user reads them: provenance, observed values, identifiers, DataFrames, lookup.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 use omnitwin::model::IdentifierStatus;
 use omnitwin::{Config, Engine, IdKind, Identifier, Touchpoint};
 

@@ -1,6 +1,8 @@
 //! Merge protection, rule by rule: blocked values, per-profile limits, shared identifiers,
 //! scoped ids, quarantine, and refusals that show in `explain`.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 use omnitwin::{Config, Engine, IdKind, Identifier, ProfileStatus, StepStatus, Touchpoint};
 
 fn tp(id: &str) -> Touchpoint {

@@ -1,6 +1,8 @@
 //! End to end on generated omnichannel data with ground truth: precision must stay high
 //! through every hard case, and every touchpoint is assigned exactly once.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 #[path = "../examples/synthetic/mod.rs"]
 mod synthetic;
 

@@ -1,6 +1,8 @@
 //! The shared test vectors in `tests/vectors/`: the same files are run by the Python and Node
 //! suites, so a behaviour is specified once and every language must match it exactly.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -45,7 +45,7 @@ pub(crate) fn first_overfull_slot(mut pairs: Vec<(u32, u32)>, bound_of: impl Fn(
 }
 
 /// Distinct name groups among name keys, counted in sorted order up to just past `bound`.
-pub(crate) fn name_groups<'a>(mut keys: Vec<&'a str>, bound: usize) -> usize {
+pub(crate) fn name_groups(mut keys: Vec<&str>, bound: usize) -> usize {
     keys.sort_unstable();
     keys.dedup();
     if keys.len() <= bound {

@@ -245,8 +245,8 @@ pub struct FrameWriter {
 }
 
 enum BatchWriter {
-    Csv(polars::io::csv::write::BatchedWriter<BufWriter<File>>),
-    Parquet(polars::io::parquet::write::BatchedWriter<BufWriter<File>>),
+    Csv(Box<polars::io::csv::write::BatchedWriter<BufWriter<File>>>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>),
 }
 
 impl FrameWriter {
@@ -256,9 +256,11 @@ impl FrameWriter {
         let format_error = |e: PolarsError| Error::Format { path: path.to_owned(), message: e.to_string() };
         let schema = first.schema();
         let inner = match format {
-            OutputFormat::Csv => BatchWriter::Csv(CsvWriter::new(file).batched(schema).map_err(format_error)?),
+            OutputFormat::Csv => {
+                BatchWriter::Csv(Box::new(CsvWriter::new(file).batched(schema).map_err(format_error)?))
+            }
             OutputFormat::Parquet => {
-                BatchWriter::Parquet(ParquetWriter::new(file).batched(schema).map_err(format_error)?)
+                BatchWriter::Parquet(Box::new(ParquetWriter::new(file).batched(schema).map_err(format_error)?))
             }
         };
         Ok(FrameWriter { path: path.to_owned(), inner })
