@@ -13,7 +13,7 @@ use super::union_find::{Limited, UnionFind};
 use super::{Csr, SharedFinding};
 use crate::config::Rules;
 use crate::model::{Text, Touchpoint};
-use crate::prepare::{prepare, split_key};
+use crate::prepare::{prepare, split_key, Prepared};
 use crate::progress::Progress;
 
 /// Marks "no name" in the per-touchpoint name table.
@@ -115,8 +115,10 @@ impl Graph {
         let mut name_index: FxHashMap<String, u32> = FxHashMap::default();
         let mut tp_name = Vec::with_capacity(touchpoints.len());
         let mut stats = LinkStats::default();
-        for chunk in touchpoints.chunks(CHUNK) {
-            let prepared: Vec<_> = chunk.par_iter().map(|tp| prepare(tp, rules)).collect();
+        // Interning is sequential: it runs on one thread while the next chunk is prepared on
+        // the others (a two-stage pipeline), so neither waits for the other.
+        let mut absorb = |prepared: Vec<Prepared>| {
+            let count = prepared.len();
             for p in prepared {
                 let mut ids = smallvec::SmallVec::<[u32; 8]>::new();
                 for id in &p.ids {
@@ -149,8 +151,27 @@ impl Graph {
                 }
                 stats.masked_phones += usize::from(p.issues.masked_phone);
             }
-            progress.advance(chunk.len() as u64);
+            progress.advance(count as u64);
+        };
+        let mut chunks = touchpoints.chunks(CHUNK);
+        let mut pending: Option<Vec<Prepared>> = None;
+        loop {
+            let next = chunks.next();
+            if pending.is_none() && next.is_none() {
+                break;
+            }
+            let ready = pending.take();
+            let ((), prepared) = rayon::join(
+                || {
+                    if let Some(ready) = ready {
+                        absorb(ready);
+                    }
+                },
+                || next.map(|chunk| chunk.par_iter().map(|tp| prepare(tp, rules)).collect::<Vec<_>>()),
+            );
+            pending = prepared;
         }
+        drop(absorb);
         stats.identifiers = interner.len();
         stats.blocked_identifiers = blocked.iter().filter(|b| **b).count();
         Graph {
