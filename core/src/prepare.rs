@@ -78,8 +78,9 @@ pub(crate) struct ValueIssues {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Prepared {
     pub ids: smallvec::SmallVec<[PreparedId; 4]>,
-    /// Sorted folded name words (`anh nguyen thi`), for shared-identifier and quarantine checks.
-    pub name_key: Option<String>,
+    /// Sorted folded name words (`anh nguyen thi`) and their interning hash, for
+    /// shared-identifier and quarantine checks.
+    pub name_key: Option<(Text, u64)>,
     pub issues: ValueIssues,
 }
 
@@ -114,7 +115,10 @@ pub(crate) fn prepare(tp: &Touchpoint, rules: &Rules) -> Prepared {
             IdValue::Invalid => prepared.issues.invalid.push(index),
         }
     }
-    prepared.name_key = tp.full_name.as_deref().and_then(name_key);
+    prepared.name_key = tp.full_name.as_deref().and_then(name_key).map(|key| {
+        let hash = crate::graph::hash_of(0, &key);
+        (Text::from(key), hash)
+    });
     prepared
 }
 
@@ -161,7 +165,7 @@ mod tests {
             ]
         );
         assert!(prepared.issues.masked_phone);
-        assert_eq!(prepared.name_key.as_deref(), Some("an nguyen"));
+        assert_eq!(prepared.name_key.map(|(key, _)| key).as_deref(), Some("an nguyen"));
     }
 
     #[test]

@@ -73,7 +73,8 @@ pub(crate) struct Graph {
     pub members: Csr,
     /// Per touchpoint: its name key's index in `names`, or `NO_NAME`.
     pub tp_name: Vec<u32>,
-    pub names: Vec<String>,
+    /// Distinct name keys (all under kind 0).
+    pub names: Interner,
     pub shared: FxHashMap<u32, SharedFinding>,
     /// Refused `(identifier, touchpoint)` links.
     pub refused: FxHashMap<(u32, u32), Refusal>,
@@ -111,8 +112,7 @@ impl Graph {
         let mut slots: FxHashMap<(u16, Text), u32> = FxHashMap::default();
         let mut slot_kind = Vec::new();
         let mut tp_ids = Csr::new();
-        let mut names: Vec<String> = Vec::new();
-        let mut name_index: FxHashMap<String, u32> = FxHashMap::default();
+        let mut names = Interner::default();
         let mut tp_name = Vec::with_capacity(touchpoints.len());
         let mut stats = LinkStats::default();
         // Interning is sequential: it runs on one thread while the next chunk is prepared on
@@ -136,14 +136,8 @@ impl Graph {
                     ids.push(index);
                 }
                 tp_ids.push_list(ids);
-                tp_name.push(match p.name_key {
-                    Some(key) => {
-                        let next = names.len() as u32;
-                        *name_index.entry(key).or_insert_with_key(|key| {
-                            names.push(key.clone());
-                            next
-                        })
-                    }
+                tp_name.push(match &p.name_key {
+                    Some((key, hash)) => names.intern_hashed(0, key, *hash).0,
                     None => NO_NAME,
                 });
                 for kind in p.issues.invalid {
@@ -269,7 +263,7 @@ impl Graph {
     pub(crate) fn name_of(&self, tp: u32) -> Option<&str> {
         match self.tp_name[tp as usize] {
             NO_NAME => None,
-            index => Some(&self.names[index as usize]),
+            index => Some(self.names.key(index).1),
         }
     }
 

@@ -1,7 +1,6 @@
 //! Folding: the matching form of free text (lowercase ASCII words, diacritics removed).
 
 use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
 
 /// Folds text for matching: diacritics removed (`Đ` → `d`, `ễ` → `e`), lowercase, every run of
 /// punctuation or white space turned into one space, trimmed.
@@ -16,7 +15,13 @@ pub fn fold(text: &str) -> String {
         text.chars().for_each(|c| folder.push(c));
         return folder.out;
     }
-    for c in text.nfd() {
+    // Precomposed letters (`ễ`) go straight through the transliteration table; decomposed
+    // input (`e` + combining marks) drops its marks. Both fold alike without an NFD pass.
+    for c in text.chars() {
+        if c.is_ascii() {
+            folder.push(c);
+            continue;
+        }
         if is_combining_mark(c) {
             continue;
         }
