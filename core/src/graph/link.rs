@@ -165,7 +165,6 @@ impl Graph {
             );
             pending = prepared;
         }
-        drop(absorb);
         stats.identifiers = interner.len();
         stats.blocked_identifiers = blocked.iter().filter(|b| **b).count();
         Graph {
