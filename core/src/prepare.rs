@@ -24,7 +24,7 @@ pub(crate) fn identifier_value(kind: &IdKind, raw: &str, region: PhoneRegion) ->
             None => IdValue::Invalid,
         },
         IdKind::Phone => match normalize_phone(raw, region) {
-            Some(NormalizedPhone::Valid { e164 }) => IdValue::Valid(e164.into()),
+            Some(NormalizedPhone::Valid { e164 }) => IdValue::Valid(e164),
             Some(NormalizedPhone::Masked { .. }) => IdValue::Masked,
             Some(NormalizedPhone::Invalid) | None => IdValue::Invalid,
         },
@@ -117,7 +117,7 @@ pub(crate) fn prepare(tp: &Touchpoint, rules: &Rules) -> Prepared {
     }
     prepared.name_key = tp.full_name.as_deref().and_then(name_key).map(|key| {
         let hash = crate::graph::hash_of(0, &key);
-        (Text::from(key), hash)
+        (key, hash)
     });
     prepared
 }

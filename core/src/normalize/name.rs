@@ -28,21 +28,28 @@ pub fn normalize_name(raw: &str) -> Option<NormalizedName> {
         return None;
     }
     let display = display_form(raw);
-    let key = key_of(&folded);
+    let key = key_of(&folded).into();
     Some(NormalizedName { display, folded, key })
 }
 
 /// The matching key of a name alone (folded words, sorted): what linking needs, without the
 /// display form.
-pub(crate) fn name_key(raw: &str) -> Option<String> {
+pub(crate) fn name_key(raw: &str) -> Option<compact_str::CompactString> {
     let folded = fold(raw);
     (!folded.is_empty()).then(|| key_of(&folded))
 }
 
-fn key_of(folded: &str) -> String {
-    let mut words: Vec<&str> = folded.split(' ').collect();
+fn key_of(folded: &str) -> compact_str::CompactString {
+    let mut words: smallvec::SmallVec<[&str; 6]> = folded.split(' ').collect();
     words.sort_unstable();
-    words.join(" ")
+    let mut key = compact_str::CompactString::with_capacity(folded.len());
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            key.push(' ');
+        }
+        key.push_str(word);
+    }
+    key
 }
 
 /// NFC, white space collapsed, first letter of each word upper case and the rest lower case.

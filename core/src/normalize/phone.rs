@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use compact_str::{format_compact, CompactString as Text};
 use phonenumber::country;
 
 /// The region whose national conventions apply to numbers written without a country code.
@@ -51,13 +52,13 @@ pub enum NormalizedPhone {
     /// A valid number, in E.164 (`+84912345678`): an identifier.
     Valid {
         /// The E.164 form.
-        e164: String,
+        e164: Text,
     },
     /// A number with hidden digits (`84******123`), as marketplaces hand them out: not an
     /// identifier, but its visible trailing digits are weak evidence for matching.
     Masked {
         /// The digits after the mask (`123`), possibly empty.
-        visible_suffix: String,
+        visible_suffix: Text,
     },
     /// Not a valid phone number for its region.
     Invalid,
@@ -120,7 +121,7 @@ pub fn normalize_phone(raw: &str, region: PhoneRegion) -> Option<NormalizedPhone
     let candidate = if region.is_vietnam() || (international && digits.starts_with("84")) {
         vietnam_candidate(international, &digits, region)
     } else if international {
-        Some(format!("+{digits}"))
+        Some(format_compact!("+{digits}"))
     } else {
         None
     };
@@ -132,7 +133,7 @@ pub fn normalize_phone(raw: &str, region: PhoneRegion) -> Option<NormalizedPhone
         None => phonenumber::parse(Some(region.id), &digits),
     };
     Some(match parsed {
-        Ok(number) if number.is_valid() => NormalizedPhone::Valid { e164: number.format().to_string() },
+        Ok(number) if number.is_valid() => NormalizedPhone::Valid { e164: number.format().to_string().into() },
         _ => NormalizedPhone::Invalid,
     })
 }
@@ -157,7 +158,7 @@ fn shape_cache() -> &'static std::sync::RwLock<rustc_hash::FxHashMap<(u32, u8), 
 /// Asks the library whether `+84…` is a valid number and returns it in E.164.
 fn library_validate(e164: &str) -> NormalizedPhone {
     match phonenumber::parse(None, e164) {
-        Ok(number) if number.is_valid() => NormalizedPhone::Valid { e164: number.format().to_string() },
+        Ok(number) if number.is_valid() => NormalizedPhone::Valid { e164: number.format().to_string().into() },
         _ => NormalizedPhone::Invalid,
     }
 }
@@ -189,7 +190,7 @@ fn validate_vietnamese(e164: &str) -> NormalizedPhone {
         }
     };
     if valid {
-        NormalizedPhone::Valid { e164: e164.to_owned() }
+        NormalizedPhone::Valid { e164: e164.into() }
     } else {
         NormalizedPhone::Invalid
     }
@@ -197,7 +198,7 @@ fn validate_vietnamese(e164: &str) -> NormalizedPhone {
 
 /// `+84…`-form for numbers that are (or may be) Vietnamese, renumbering old mobile prefixes;
 /// `None` when the digits carry another country code.
-fn vietnam_candidate(international: bool, digits: &str, region: PhoneRegion) -> Option<String> {
+fn vietnam_candidate(international: bool, digits: &str, region: PhoneRegion) -> Option<Text> {
     let national = if let Some(rest) = digits.strip_prefix("84") {
         // `84912345678` (no plus) is the usual export form of a Vietnamese number; a national
         // number never starts with 84 followed by 9 or 10 more digits.
@@ -210,23 +211,23 @@ fn vietnam_candidate(international: bool, digits: &str, region: PhoneRegion) -> 
             digits
         }
     } else if international {
-        return Some(format!("+{digits}"));
+        return Some(format_compact!("+{digits}"));
     } else if let Some(national) = digits.strip_prefix('0') {
         national
     } else {
         digits
     };
-    Some(format!("+84{}", renumber_vietnam(national)))
+    Some(format_compact!("+84{}", renumber_vietnam(national)))
 }
 
 /// Maps a pre-2018 11-digit mobile number (10 digits without the trunk `0`) to its new form.
-fn renumber_vietnam(national: &str) -> String {
+fn renumber_vietnam(national: &str) -> Text {
     if national.len() == 10 && national.starts_with('1') {
         if let Some((_, new)) = VN_RENUMBERING.iter().find(|(old, _)| national.starts_with(old)) {
-            return format!("{new}{}", &national[3..]);
+            return format_compact!("{new}{}", &national[3..]);
         }
     }
-    national.to_owned()
+    national.into()
 }
 
 /// A masked number: mask characters (`*`, `x`, `•`) with digits around them.
@@ -240,14 +241,14 @@ fn masked(value: &str) -> Option<NormalizedPhone> {
         return None;
     }
     let last_mask = value.rfind(is_mask)?;
-    let visible_suffix: String = value[last_mask..].chars().filter(char::is_ascii_digit).collect();
+    let visible_suffix: Text = value[last_mask..].chars().filter(char::is_ascii_digit).collect();
     Some(NormalizedPhone::Masked { visible_suffix })
 }
 
 /// The digits of a written number and whether it was written with an international prefix
 /// (`+` or `00`); `None` when it holds letters or symbols no phone number has.
-fn digits_of(value: &str) -> Option<(bool, String)> {
-    let mut digits = String::with_capacity(value.len());
+fn digits_of(value: &str) -> Option<(bool, Text)> {
+    let mut digits = Text::default();
     let mut international = false;
     for (i, c) in value.char_indices() {
         match c {
@@ -260,7 +261,7 @@ fn digits_of(value: &str) -> Option<(bool, String)> {
     }
     if !international {
         if let Some(rest) = digits.strip_prefix("00") {
-            return Some((true, rest.to_owned()));
+            return Some((true, rest.into()));
         }
     }
     Some((international, digits))
@@ -275,7 +276,7 @@ mod tests {
     }
 
     fn valid(e164: &str) -> Option<NormalizedPhone> {
-        Some(NormalizedPhone::Valid { e164: e164.to_owned() })
+        Some(NormalizedPhone::Valid { e164: e164.into() })
     }
 
     #[test]
