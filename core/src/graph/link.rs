@@ -76,6 +76,8 @@ pub(crate) struct Graph {
     /// Distinct name keys (all under kind 0).
     pub names: Interner,
     pub shared: FxHashMap<u32, SharedFinding>,
+    /// Per identifier: whether it links at all (neither blocked nor shared).
+    pub linking: Vec<bool>,
     /// Refused `(identifier, touchpoint)` links.
     pub refused: FxHashMap<(u32, u32), Refusal>,
     /// Per touchpoint: its cluster.
@@ -177,6 +179,7 @@ impl Graph {
             tp_name,
             names,
             shared: FxHashMap::default(),
+            linking: Vec::new(),
             refused: FxHashMap::default(),
             cluster_of: Vec::new(),
             clusters: Csr::new(),
@@ -224,6 +227,10 @@ impl Graph {
             self.shared.insert(id, finding);
         }
         self.stats.shared_identifiers = self.shared.len();
+        self.linking = self.blocked.iter().map(|blocked| !blocked).collect();
+        for &id in self.shared.keys() {
+            self.linking[id as usize] = false;
+        }
     }
 
     fn shared_finding(&self, rules: &Rules, id: u32) -> Option<SharedFinding> {
@@ -268,7 +275,7 @@ impl Graph {
 
     /// Whether an identifier links at all (not blocked, not shared).
     pub(crate) fn links(&self, id: u32) -> bool {
-        !self.blocked[id as usize] && !self.shared.contains_key(&id)
+        self.linking[id as usize]
     }
 
     /// Joins touchpoints through linking identifiers, strongest kind first, then identifiers
@@ -321,16 +328,21 @@ impl Graph {
                 }
             }
         }
-        let mut cluster_index: FxHashMap<u32, u32> = FxHashMap::default();
+        // Roots are touchpoint indices: number the clusters in a vector indexed by root.
+        let mut cluster_index = vec![u32::MAX; self.tp_ids.len()];
+        let mut clusters = 0u32;
         self.cluster_of = (0..self.tp_ids.len() as u32)
             .map(|tp| {
-                let root = uf.find(tp);
-                let next = cluster_index.len() as u32;
-                *cluster_index.entry(root).or_insert(next)
+                let slot = &mut cluster_index[uf.find(tp) as usize];
+                if *slot == u32::MAX {
+                    *slot = clusters;
+                    clusters += 1;
+                }
+                *slot
             })
             .collect();
         let pairs = self.cluster_of.iter().enumerate().map(|(tp, &c)| (c, tp as u32));
-        self.clusters = Csr::group(cluster_index.len(), pairs);
+        self.clusters = Csr::group(clusters as usize, pairs);
     }
 
     /// A slot's per-profile limit, or `u32::MAX` when it has none.
