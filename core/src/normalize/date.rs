@@ -17,6 +17,13 @@ impl UtcOffset {
     });
 }
 
+impl UtcOffset {
+    /// The offset east of UTC in milliseconds (`+07:00` → 25,200,000).
+    pub(crate) fn millis(self) -> i64 {
+        i64::from(self.0.local_minus_utc()) * 1000
+    }
+}
+
 impl Default for UtcOffset {
     fn default() -> Self {
         UtcOffset::UTC
@@ -182,6 +189,7 @@ mod tests {
         assert!("-05:30".parse::<UtcOffset>().is_ok());
         assert!("7".parse::<UtcOffset>().is_err());
         assert!("+25:00".parse::<UtcOffset>().is_err());
+        assert_eq!("+07:00".parse::<UtcOffset>().map(UtcOffset::millis), Ok(25_200_000));
     }
 
     #[test]

@@ -66,23 +66,33 @@ pub fn read_frame(
         let df = ParquetReader::new(file).finish().map_err(format_error)?;
         return non_empty(df, path).map(|df| (df, Vec::new()));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::EmptyInput(path.display().to_string()));
-    }
-    let (bytes, rejected) = valid_utf8_lines(bytes, path, on_error, format == InputFormat::Csv)?;
+    let (bytes, rejected) = read_text(path, on_error, format == InputFormat::Csv)?;
     let df = match format {
-        InputFormat::Csv => CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_raise_if_empty(true)
-            .into_reader_with_file_handle(Cursor::new(bytes))
-            .finish(),
+        InputFormat::Csv => parse_csv(bytes),
         InputFormat::Jsonl => JsonReader::new(Cursor::new(bytes)).with_json_format(JsonFormat::JsonLines).finish(),
         InputFormat::Parquet => unreachable!("parquet was read above"),
     }
     .map_err(format_error)?;
     non_empty(df, path).map(|df| (df, rejected))
+}
+
+/// Reads a text file: refuses an empty one and checks its encoding (see [`valid_utf8_lines`]).
+fn read_text(path: &Path, on_error: OnError, header: bool) -> Result<(Vec<u8>, Vec<RejectedRow>)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::EmptyInput(path.display().to_string()));
+    }
+    valid_utf8_lines(bytes, path, on_error, header)
+}
+
+/// Parses CSV text with a header row, every column as text (phone numbers keep leading zeros).
+fn parse_csv(bytes: Vec<u8>) -> PolarsResult<DataFrame> {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(true)
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish()
 }
 
 fn non_empty(df: DataFrame, path: &Path) -> Result<DataFrame> {
@@ -117,11 +127,7 @@ impl CsvBatches {
 
     /// [`CsvBatches::open`] with about `batch_bytes` bytes of CSV per batch.
     pub fn open_with_batch_bytes(path: &Path, on_error: OnError, batch_bytes: usize) -> Result<CsvBatches> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(Error::EmptyInput(path.display().to_string()));
-        }
-        let (bytes, rejected) = valid_utf8_lines(bytes, path, on_error, true)?;
+        let (bytes, rejected) = read_text(path, on_error, true)?;
         let header_end = record_end(&bytes, 0);
         let mut batches = Vec::new();
         let (mut start, mut row) = (header_end, 1);
@@ -158,12 +164,7 @@ impl Iterator for CsvBatches {
             piece.push(b'\n');
         }
         piece.extend_from_slice(&self.bytes[range]);
-        let df = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .into_reader_with_file_handle(Cursor::new(piece))
-            .finish()
-            .map_err(|e| Error::Format { path: self.path.clone(), message: e.to_string() });
+        let df = parse_csv(piece).map_err(|e| Error::Format { path: self.path.clone(), message: e.to_string() });
         Some(df.map(|df| (df, first_row)))
     }
 }

@@ -49,8 +49,8 @@ pub(crate) fn check_sizes(tp: &Touchpoint, row: usize, max: usize) -> Result<()>
         crate::model::STANDARD_COLUMNS.iter().filter_map(|c| tp.text(c).map(|v| (*c, v))).collect();
     fields.extend(tp.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     fields.extend(tp.identifiers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    if let Some(&(column, channel)) = tp.channel.as_ref().map(|c| ("channel", c.as_str())).as_ref() {
-        fields.push((column, channel));
+    if let Some(channel) = &tp.channel {
+        fields.push(("channel", channel.as_str()));
     }
     match fields.into_iter().find(|(_, v)| v.len() > max) {
         Some((column, value)) => Err(too_long(row, column, value.len(), max)),
@@ -238,11 +238,8 @@ fn check_ids(tps: &[Touchpoint], rules: &Rules, existing: &FxHashMap<Text, u32>,
 fn fill_timestamps(column: &Column, rules: &Rules, tps: &mut [Touchpoint], problems: &mut Problems) -> Result<()> {
     let name = column.name().trim();
     let series = column.as_materialized_series();
-    let offset_ms = {
-        // Milliseconds to subtract from naive wall-clock times to get UTC.
-        let probe = parse_timestamp("1970-01-01T00:00:00", rules.offset).unwrap_or(0);
-        -probe
-    };
+    // Naive wall-clock times are read in the configured offset.
+    let offset_ms = rules.offset.millis();
     match series.dtype() {
         DataType::String => {
             for (i, value) in series.str()?.iter().enumerate() {
