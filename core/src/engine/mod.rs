@@ -37,9 +37,9 @@ pub struct Assignment {
 struct Resolution {
     graph: Graph,
     /// Per cluster of the graph: its profile id.
-    profile_ids: Vec<String>,
+    profile_ids: Vec<Text>,
     /// Profile id → cluster, built on first need.
-    by_id: OnceLock<FxHashMap<String, u32>>,
+    by_id: OnceLock<FxHashMap<Text, u32>>,
     report: ResolveReport,
     /// Per cluster of the graph: its profile.
     profiles: OnceLock<Vec<Profile>>,
@@ -228,7 +228,7 @@ impl Engine {
         self.built_profiles(progress).len()
     }
 
-    fn report_for(&self, graph: &Graph, profile_ids: &[String]) -> ResolveReport {
+    fn report_for(&self, graph: &Graph, profile_ids: &[Text]) -> ResolveReport {
         let mut shared: Vec<SharedIdentifierReport> = graph
             .shared
             .iter()
@@ -244,7 +244,7 @@ impl Engine {
             .quarantined
             .iter()
             .map(|(&c, reasons)| QuarantineReport {
-                profile_id: profile_ids[c as usize].clone(),
+                profile_id: profile_ids[c as usize].to_string(),
                 touchpoints: graph.clusters.get(c as usize).len(),
                 reasons: reasons.clone(),
             })
@@ -283,7 +283,7 @@ impl Engine {
             .zip(&r.graph.cluster_of)
             .map(|(tp, &c)| Assignment {
                 touchpoint_id: tp.touchpoint_id.to_string(),
-                profile_id: r.profile_ids[c as usize].clone(),
+                profile_id: r.profile_ids[c as usize].to_string(),
             })
             .collect()
     }
@@ -441,7 +441,7 @@ impl Engine {
         let a = *self.index.get(touchpoint_a).ok_or_else(|| Error::UnknownTouchpoint(touchpoint_a.into()))?;
         let b = *self.index.get(touchpoint_b).ok_or_else(|| Error::UnknownTouchpoint(touchpoint_b.into()))?;
         let r = self.resolved(&NoProgress);
-        let profile_id_of = |tp: u32| r.profile_ids[r.graph.cluster_of[tp as usize] as usize].clone();
+        let profile_id_of = |tp: u32| r.profile_ids[r.graph.cluster_of[tp as usize] as usize].to_string();
         let describe_identifier = |id: u32| self.describe_identifier(&r.graph, id);
         let describe_refusal = |id: u32, tp: u32| {
             let Some(refusal) = r.graph.refused.get(&(id, tp)) else { return String::new() };

@@ -13,6 +13,13 @@ impl Csr {
         Csr { offsets: vec![0], values: Vec::new() }
     }
 
+    /// An empty set of lists with room for `lists` lists of `values` values in all.
+    pub(crate) fn with_capacity(lists: usize, values: usize) -> Self {
+        let mut offsets = Vec::with_capacity(lists + 1);
+        offsets.push(0);
+        Csr { offsets, values: Vec::with_capacity(values) }
+    }
+
     /// Appends one list.
     pub(crate) fn push_list(&mut self, list: impl IntoIterator<Item = u32>) {
         self.values.extend(list);

@@ -69,7 +69,7 @@ pub(crate) struct Graph {
     pub slot_kind: Vec<u16>,
     /// Per touchpoint: its identifiers.
     pub tp_ids: Csr,
-    /// Per identifier: its touchpoints, sorted by touchpoint id.
+    /// Per identifier: its touchpoints, sorted by touchpoint id hash (then id).
     pub members: Csr,
     /// Per touchpoint: its name key's index in `names`, or `NO_NAME`.
     pub tp_name: Vec<u32>,
@@ -92,9 +92,10 @@ pub(crate) struct Graph {
 impl Graph {
     /// Links `touchpoints` under `rules`.
     pub(crate) fn build(touchpoints: &[Touchpoint], rules: &Rules, progress: &dyn Progress) -> Graph {
-        let mut graph = Graph::intern_all(touchpoints, rules, progress);
+        let (mut graph, id_hashes) = Graph::intern_all(touchpoints, rules, progress);
         progress.stage("indexing", None);
-        graph.sort_members(touchpoints);
+        graph.sort_members(touchpoints, &id_hashes);
+        drop(id_hashes);
         progress.stage("protecting", None);
         graph.find_shared(rules);
         progress.stage("linking", None);
@@ -106,70 +107,98 @@ impl Graph {
 
     /// Prepares every touchpoint (in parallel, a chunk at a time to bound memory) and interns
     /// its identifiers and name.
-    fn intern_all(touchpoints: &[Touchpoint], rules: &Rules, progress: &dyn Progress) -> Graph {
+    /// Also returns each touchpoint's id hash.
+    fn intern_all(touchpoints: &[Touchpoint], rules: &Rules, progress: &dyn Progress) -> (Graph, Vec<u64>) {
         progress.stage("normalizing", Some(touchpoints.len() as u64));
-        let mut interner = Interner::default();
-        let mut blocked = Vec::new();
-        let mut slot_of = Vec::new();
-        let mut slots: FxHashMap<(u16, Text), u32> = FxHashMap::default();
+        let mut interner = Interner::with_capacity(touchpoints.len().min(CHUNK) * 2);
+        let mut blocked = Vec::with_capacity(touchpoints.len());
+        let mut slot_of = Vec::with_capacity(touchpoints.len());
+        // Slots of unscoped kinds by kind index; scoped kinds' slots by kind and scope.
+        let mut unscoped_slot = vec![u32::MAX; rules.kinds.len()];
+        let mut scoped_slots: FxHashMap<(u16, Text), u32> = FxHashMap::default();
         let mut slot_kind = Vec::new();
-        let mut tp_ids = Csr::new();
-        let mut names = Interner::default();
+        let mut tp_ids = Csr::with_capacity(touchpoints.len(), touchpoints.len() * 2);
+        let mut names = Interner::with_capacity(touchpoints.len() / 2);
         let mut tp_name = Vec::with_capacity(touchpoints.len());
+        let mut id_hashes = Vec::with_capacity(touchpoints.len());
+        let mut invalid = vec![0usize; rules.kinds.len()];
         let mut stats = LinkStats::default();
         // Interning is sequential: it runs on one thread while the next chunk is prepared on
         // the others (a two-stage pipeline), so neither waits for the other.
-        let mut absorb = |prepared: Vec<Prepared>| {
+        let mut absorb = |prepared: &mut Vec<Prepared>| {
             let count = prepared.len();
-            for p in prepared {
+            for p in prepared.drain(..) {
                 let mut ids = smallvec::SmallVec::<[u32; 8]>::new();
-                for id in &p.ids {
-                    let (index, new) = interner.intern_hashed(id.kind, &id.key, id.hash);
+                for id in p.ids {
+                    let kind = id.kind;
+                    let (index, new) = interner.intern_hashed(kind, id.key, id.hash);
                     if new {
                         blocked.push(id.blocked);
-                        let scope: Text = split_key(&id.key).0.unwrap_or("").into();
-                        let next = slots.len() as u32;
-                        let slot = *slots.entry((id.kind, scope)).or_insert_with(|| {
-                            slot_kind.push(id.kind);
-                            next
-                        });
+                        let new_slot = |slot_kind: &mut Vec<u16>| {
+                            slot_kind.push(kind);
+                            (slot_kind.len() - 1) as u32
+                        };
+                        let slot = match split_key(interner.key(index).1).0 {
+                            None => {
+                                let known = &mut unscoped_slot[kind as usize];
+                                if *known == u32::MAX {
+                                    *known = new_slot(&mut slot_kind);
+                                }
+                                *known
+                            }
+                            Some(scope) => *scoped_slots
+                                .entry((kind, scope.into()))
+                                .or_insert_with(|| new_slot(&mut slot_kind)),
+                        };
                         slot_of.push(slot);
                     }
                     ids.push(index);
                 }
                 tp_ids.push_list(ids);
-                tp_name.push(match &p.name_key {
-                    Some((key, hash)) => names.intern_hashed(0, key, *hash).0,
+                id_hashes.push(p.id_hash);
+                tp_name.push(match p.name_key {
+                    Some((key, hash)) => names.intern_hashed(0, key, hash).0,
                     None => NO_NAME,
                 });
                 for kind in p.issues.invalid {
-                    *stats.invalid_values.entry(rules.kinds[kind as usize].kind.to_string()).or_default() += 1;
+                    invalid[kind as usize] += 1;
                 }
                 stats.masked_phones += usize::from(p.issues.masked_phone);
+            }
+            if tp_name.len() == count && count < touchpoints.len() {
+                // After the first chunk: size the interner by its share of new identifiers (later
+                // chunks repeat more), so that it rarely grows again.
+                let expected = interner.len() * touchpoints.len() / count.max(1) * 11 / 10;
+                interner.reserve(expected.saturating_sub(interner.len()));
             }
             progress.advance(count as u64);
         };
         let mut chunks = touchpoints.chunks(CHUNK);
-        let mut pending: Option<Vec<Prepared>> = None;
+        // Two buffers take turns: one is interned while the next chunk is prepared into the
+        // other, and both keep their allocation from chunk to chunk.
+        let mut pending: Vec<Prepared> = Vec::new();
+        let mut spare: Vec<Prepared> = Vec::new();
         loop {
             let next = chunks.next();
-            if pending.is_none() && next.is_none() {
+            if pending.is_empty() && next.is_none() {
                 break;
             }
-            let ready = pending.take();
-            let ((), prepared) = rayon::join(
+            rayon::join(
+                || absorb(&mut pending),
                 || {
-                    if let Some(ready) = ready {
-                        absorb(ready);
+                    if let Some(chunk) = next {
+                        chunk.par_iter().map(|tp| prepare(tp, rules)).collect_into_vec(&mut spare);
                     }
                 },
-                || next.map(|chunk| chunk.par_iter().map(|tp| prepare(tp, rules)).collect::<Vec<_>>()),
             );
-            pending = prepared;
+            std::mem::swap(&mut pending, &mut spare);
+        }
+        for (kind, count) in invalid.into_iter().enumerate().filter(|(_, count)| *count > 0) {
+            stats.invalid_values.insert(rules.kinds[kind].kind.to_string(), count);
         }
         stats.identifiers = interner.len();
         stats.blocked_identifiers = blocked.iter().filter(|b| **b).count();
-        Graph {
+        let graph = Graph {
             interner,
             blocked,
             slot_of,
@@ -185,16 +214,19 @@ impl Graph {
             clusters: Csr::new(),
             quarantined: FxHashMap::default(),
             stats,
-        }
+        };
+        (graph, id_hashes)
     }
 
-    /// Builds identifier → touchpoints lists, each sorted by touchpoint id.
-    fn sort_members(&mut self, touchpoints: &[Touchpoint]) {
+    /// Builds identifier → touchpoints lists, each in an order fixed by the data: by the hash of
+    /// the touchpoint id, the id itself only on a hash tie.
+    fn sort_members(&mut self, touchpoints: &[Touchpoint], id_hashes: &[u64]) {
         let pairs = (0..self.tp_ids.len()).flat_map(|tp| self.tp_ids.get(tp).iter().map(move |&id| (id, tp as u32)));
         self.members = Csr::group(self.interner.len(), pairs);
         self.members.lists_mut().into_par_iter().filter(|list| list.len() > 1).for_each(|list| {
-            list.sort_unstable_by(|a, b| {
-                touchpoints[*a as usize].touchpoint_id.cmp(&touchpoints[*b as usize].touchpoint_id)
+            list.sort_unstable_by(|&a, &b| {
+                let (a, b) = (a as usize, b as usize);
+                id_hashes[a].cmp(&id_hashes[b]).then_with(|| touchpoints[a].touchpoint_id.cmp(&touchpoints[b].touchpoint_id))
             });
         });
         for (id, blocked) in self.blocked.iter().enumerate() {
@@ -279,7 +311,7 @@ impl Graph {
     }
 
     /// Joins touchpoints through linking identifiers, strongest kind first, then identifiers
-    /// with more touchpoints, then by value: an order fixed by the data alone.
+    /// with more touchpoints, then by the hash of the value: an order fixed by the data alone.
     fn link(&mut self, rules: &Rules) {
         let limited: Vec<Limited> = (0..self.tp_ids.len())
             .map(|tp| {
@@ -294,15 +326,21 @@ impl Graph {
                 values
             })
             .collect();
-        let mut order: Vec<u32> = (0..self.interner.len() as u32)
+        // Sorted by (kind, more touchpoints first, key hash), the key itself only on a tie of
+        // all three: as data-only as sorting by the key, without comparing strings. The sort
+        // keys sit next to the ids, so that sorting touches no other table.
+        let mut keyed: Vec<((u16, Reverse<u32>, u64), u32)> = (0..self.interner.len() as u32)
+            .into_par_iter()
             .filter(|&id| self.members.get(id as usize).len() > 1 && self.links(id))
+            .map(|id| {
+                let degree = self.members.get(id as usize).len() as u32;
+                ((self.interner.key(id).0, Reverse(degree), self.interner.hash(id)), id)
+            })
             .collect();
-        order.par_sort_unstable_by(|&a, &b| {
-            let (kind_a, key_a) = self.interner.key(a);
-            let (kind_b, key_b) = self.interner.key(b);
-            let degree = |id: u32| Reverse(self.members.get(id as usize).len());
-            (kind_a, degree(a), key_a).cmp(&(kind_b, degree(b), key_b))
+        keyed.par_sort_unstable_by(|(key_a, a), (key_b, b)| {
+            key_a.cmp(key_b).then_with(|| self.interner.key(*a).1.cmp(self.interner.key(*b).1))
         });
+        let order: Vec<u32> = keyed.into_iter().map(|(_, id)| id).collect();
         let slot_limits: Vec<u32> = (0..self.slot_kind.len() as u32).map(|slot| self.limit_of(rules, slot)).collect();
         let mut uf = UnionFind::new(limited);
         for id in order {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Channel;
+use super::{Channel, IdKind};
 
 /// Short strings stored inline (up to 24 bytes without a heap allocation): most touchpoint
 /// fields fit, which keeps a million touchpoints small.
@@ -144,6 +144,22 @@ impl Touchpoint {
             "city" => &self.city,
             "currency" => &self.currency,
             other => return self.attributes.get(other).map(Text::as_str),
+        };
+        value.as_deref()
+    }
+
+    /// The raw value of an identifier kind: its standard column, or for a declared kind its
+    /// entry in `identifiers`. A direct field access, for the per-touchpoint hot path.
+    pub fn identifier(&self, kind: &IdKind) -> Option<&str> {
+        let value = match kind {
+            IdKind::Email => &self.email,
+            IdKind::Phone => &self.phone,
+            IdKind::CustomerId => &self.customer_id,
+            IdKind::LoyaltyId => &self.loyalty_id,
+            IdKind::SocialId => &self.social_id,
+            IdKind::DeviceId => &self.device_id,
+            IdKind::CookieId => &self.cookie_id,
+            IdKind::Custom(name) => return self.identifiers.get(name.as_str()).map(Text::as_str),
         };
         value.as_deref()
     }

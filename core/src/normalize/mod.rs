@@ -14,6 +14,7 @@ mod phone;
 pub use address::normalize_address;
 pub(crate) use date::shorten;
 pub use date::{normalize_date_of_birth, parse_timestamp, UtcOffset};
+pub(crate) use email::canonical_email;
 pub use email::{normalize_email, NormalizedEmail};
 pub use fold::fold;
 pub use gender::normalize_gender;

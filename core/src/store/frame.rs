@@ -303,7 +303,7 @@ fn fill_amounts(column: &Column, tps: &mut [Touchpoint], problems: &mut Problems
 pub(crate) fn assignments_frame(
     touchpoints: &[Touchpoint],
     cluster_of: &[u32],
-    profile_ids: &[String],
+    profile_ids: &[Text],
 ) -> Result<DataFrame> {
     let ids =
         StringChunked::from_iter_values("touchpoint_id".into(), touchpoints.iter().map(|t| t.touchpoint_id.as_str()));

@@ -6,11 +6,11 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::attributes::observations;
-use super::profile_id_for;
+use super::{format_profile_id, profile_hash};
 use super::survivorship::{survive, Sighting};
 use crate::config::Rules;
 use crate::graph::Graph;
-use crate::model::{IdKind, IdentifierStatus, Profile, ProfileIdentifier, ProfileStatus, Text, Touchpoint};
+use crate::model::{IdentifierStatus, Profile, ProfileIdentifier, ProfileStatus, Text, Touchpoint};
 use crate::prepare::split_key;
 use crate::progress::Progress;
 
@@ -19,7 +19,7 @@ pub(crate) fn build_profiles(
     touchpoints: &[Touchpoint],
     graph: &Graph,
     rules: &Rules,
-    ids: &[String],
+    ids: &[Text],
     progress: &dyn Progress,
 ) -> Vec<Profile> {
     progress.stage("profiles", Some(graph.clusters.len() as u64));
@@ -36,7 +36,7 @@ pub(crate) fn build_some_profiles(
     touchpoints: &[Touchpoint],
     graph: &Graph,
     rules: &Rules,
-    ids: &[String],
+    ids: &[Text],
     clusters: &[u32],
 ) -> Vec<Profile> {
     clusters.par_iter().map(|&c| build_one(touchpoints, graph, rules, c, &ids[c as usize])).collect()
@@ -58,31 +58,32 @@ fn anchor<'a>(touchpoints: &'a [Touchpoint], members: &[u32]) -> &'a Touchpoint 
 /// Each cluster's profile id, derived from its anchor; on a (rare) 64-bit hash collision the
 /// profile with the larger anchor id steps to the next salt, so the outcome does not depend on
 /// order.
-pub(crate) fn profile_ids(touchpoints: &[Touchpoint], graph: &Graph) -> Vec<String> {
+pub(crate) fn profile_ids(touchpoints: &[Touchpoint], graph: &Graph) -> Vec<Text> {
     let anchors: Vec<&str> = (0..graph.clusters.len())
         .into_par_iter()
         .map(|c| anchor(touchpoints, graph.clusters.get(c)).touchpoint_id.as_str())
         .collect();
-    let mut ids: Vec<String> = anchors.par_iter().map(|anchor| profile_id_for(anchor, 0)).collect();
+    let hashes: Vec<u64> = anchors.par_iter().map(|anchor| profile_hash(anchor, 0)).collect();
     let unique = {
-        let mut seen: FxHashSet<&str> = FxHashSet::default();
-        ids.iter().all(|id| seen.insert(id.as_str()))
+        let mut seen: FxHashSet<u64> = FxHashSet::with_capacity_and_hasher(hashes.len(), Default::default());
+        hashes.iter().all(|hash| seen.insert(*hash))
     };
     if unique {
-        return ids;
+        return hashes.into_par_iter().map(format_profile_id).collect();
     }
     let mut by_anchor: Vec<usize> = (0..anchors.len()).collect();
     by_anchor.sort_unstable_by(|&a, &b| anchors[a].cmp(anchors[b]));
-    let mut taken: FxHashSet<String> = FxHashSet::default();
+    let mut taken: FxHashSet<u64> = FxHashSet::default();
+    let mut ids = vec![Text::default(); anchors.len()];
     for c in by_anchor {
         let mut salt = 0;
-        let mut id = profile_id_for(anchors[c], salt);
-        while taken.contains(&id) {
+        let mut hash = profile_hash(anchors[c], salt);
+        while taken.contains(&hash) {
             salt += 1;
-            id = profile_id_for(anchors[c], salt);
+            hash = profile_hash(anchors[c], salt);
         }
-        taken.insert(id.clone());
-        ids[c] = id;
+        taken.insert(hash);
+        ids[c] = format_profile_id(hash);
     }
     ids
 }
@@ -121,10 +122,7 @@ fn identifiers(tps: &[&Touchpoint], members: &[u32], graph: &Graph, rules: &Rule
     for (tp, &index) in tps.iter().zip(members) {
         for &id in graph.tp_ids.get(index as usize) {
             let kind = &rules.kinds[graph.interner.key(id).0 as usize].kind;
-            let raw = match kind {
-                IdKind::Custom(name) => tp.identifiers.get(name.as_str()).cloned(),
-                builtin => tp.text(builtin.as_str()).map(Text::from),
-            };
+            let raw = tp.identifier(kind);
             let entry = by_id.entry(id).or_default();
             entry.0 += 1;
             if let Some(raw) = raw {

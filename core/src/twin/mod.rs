@@ -8,4 +8,4 @@ mod survivorship;
 
 pub(crate) use attributes::STANDARD_ATTRIBUTES;
 pub(crate) use build::{build_profiles, build_some_profiles, profile_ids};
-pub(crate) use profile_id::profile_id_for;
+pub(crate) use profile_id::{format_profile_id, profile_hash};
