@@ -78,9 +78,9 @@ pub(crate) struct ValueIssues {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Prepared {
     pub ids: smallvec::SmallVec<[PreparedId; 4]>,
-    /// Sorted folded name words (`anh nguyen thi`) and their interning hash, for
-    /// shared-identifier and quarantine checks.
-    pub name_key: Option<(Text, u64)>,
+    /// Sorted folded name words (`anh nguyen thi`), for shared-identifier and quarantine
+    /// checks.
+    pub name_key: Option<Text>,
     pub issues: ValueIssues,
     /// A hash of the touchpoint id: orders touchpoints by data alone, cheaper than the id.
     pub id_hash: u64,
@@ -113,10 +113,7 @@ pub(crate) fn prepare(tp: &Touchpoint, rules: &Rules) -> Prepared {
             IdValue::Invalid => prepared.issues.invalid.push(index),
         }
     }
-    prepared.name_key = tp.full_name.as_deref().and_then(name_key).map(|key| {
-        let hash = crate::graph::hash_of(0, &key);
-        (key, hash)
-    });
+    prepared.name_key = tp.full_name.as_deref().and_then(name_key);
     prepared
 }
 
@@ -163,7 +160,7 @@ mod tests {
             ]
         );
         assert!(prepared.issues.masked_phone);
-        assert_eq!(prepared.name_key.map(|(key, _)| key).as_deref(), Some("an nguyen"));
+        assert_eq!(prepared.name_key.as_deref(), Some("an nguyen"));
     }
 
     #[test]

@@ -16,9 +16,6 @@ use crate::model::{Text, Touchpoint};
 use crate::prepare::{prepare, split_key, Prepared};
 use crate::progress::Progress;
 
-/// Marks "no name" in the per-touchpoint name table.
-const NO_NAME: u32 = u32::MAX;
-
 /// How many touchpoints are prepared in parallel before their identifiers are interned.
 const CHUNK: usize = 1 << 15;
 
@@ -71,10 +68,8 @@ pub(crate) struct Graph {
     pub tp_ids: Csr,
     /// Per identifier: its touchpoints, sorted by touchpoint id hash (then id).
     pub members: Csr,
-    /// Per touchpoint: its name key's index in `names`, or `NO_NAME`.
-    pub tp_name: Vec<u32>,
-    /// Distinct name keys (all under kind 0).
-    pub names: Interner,
+    /// Per touchpoint: its name key (sorted folded words), if it has a name.
+    pub tp_name: Vec<Option<Text>>,
     pub shared: FxHashMap<u32, SharedFinding>,
     /// Per identifier: whether it links at all (neither blocked nor shared).
     pub linking: Vec<bool>,
@@ -118,7 +113,6 @@ impl Graph {
         let mut scoped_slots: FxHashMap<(u16, Text), u32> = FxHashMap::default();
         let mut slot_kind = Vec::new();
         let mut tp_ids = Csr::with_capacity(touchpoints.len(), touchpoints.len() * 2);
-        let mut names = Interner::with_capacity(touchpoints.len() / 2);
         let mut tp_name = Vec::with_capacity(touchpoints.len());
         let mut id_hashes = Vec::with_capacity(touchpoints.len());
         let mut invalid = vec![0usize; rules.kinds.len()];
@@ -156,10 +150,7 @@ impl Graph {
                 }
                 tp_ids.push_list(ids);
                 id_hashes.push(p.id_hash);
-                tp_name.push(match p.name_key {
-                    Some((key, hash)) => names.intern_hashed(0, key, hash).0,
-                    None => NO_NAME,
-                });
+                tp_name.push(p.name_key);
                 for kind in p.issues.invalid {
                     invalid[kind as usize] += 1;
                 }
@@ -206,7 +197,6 @@ impl Graph {
             tp_ids,
             members: Csr::new(),
             tp_name,
-            names,
             shared: FxHashMap::default(),
             linking: Vec::new(),
             refused: FxHashMap::default(),
@@ -299,10 +289,7 @@ impl Graph {
 
     /// The name key of a touchpoint.
     pub(crate) fn name_of(&self, tp: u32) -> Option<&str> {
-        match self.tp_name[tp as usize] {
-            NO_NAME => None,
-            index => Some(self.names.key(index).1),
-        }
+        self.tp_name[tp as usize].as_deref()
     }
 
     /// Whether an identifier links at all (not blocked, not shared).

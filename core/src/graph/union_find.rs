@@ -18,38 +18,59 @@ pub(crate) struct Conflict {
 /// Disjoint sets with union by size and path halving.
 #[derive(Debug)]
 pub(crate) struct UnionFind {
-    parent: Vec<u32>,
-    size: Vec<u32>,
+    /// Per element: its parent and, for a root, its set's size (side by side: one cache line).
+    nodes: Vec<Node>,
     limited: Vec<Limited>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    parent: u32,
+    size: u32,
 }
 
 impl UnionFind {
     /// One singleton set per element, each holding its own limited values.
     pub(crate) fn new(limited: Vec<Limited>) -> Self {
         let n = limited.len();
-        UnionFind { parent: (0..n as u32).collect(), size: vec![1; n], limited }
+        UnionFind { nodes: (0..n as u32).map(|parent| Node { parent, size: 1 }).collect(), limited }
     }
 
     /// The representative of `x`'s set.
     pub(crate) fn find(&mut self, mut x: u32) -> u32 {
-        while self.parent[x as usize] != x {
-            let grandparent = self.parent[self.parent[x as usize] as usize];
-            self.parent[x as usize] = grandparent;
+        loop {
+            let parent = self.nodes[x as usize].parent;
+            if parent == x {
+                return x;
+            }
+            let grandparent = self.nodes[parent as usize].parent;
+            self.nodes[x as usize].parent = grandparent;
             x = grandparent;
         }
-        x
     }
 
     /// Joins the sets of roots `a` and `b` unless that breaks a limit (`limit_of(slot)`);
     /// returns the conflict when refused.
     pub(crate) fn union_roots(&mut self, a: u32, b: u32, limit_of: impl Fn(u32) -> u32) -> Result<u32, Conflict> {
-        debug_assert!(a != b && self.parent[a as usize] == a && self.parent[b as usize] == b);
-        let merged = merge_limited(&self.limited[a as usize], &self.limited[b as usize], limit_of)?;
-        let (big, small) = if self.size[a as usize] >= self.size[b as usize] { (a, b) } else { (b, a) };
-        self.parent[small as usize] = big;
-        self.size[big as usize] += self.size[small as usize];
-        self.limited[small as usize] = Limited::new();
-        self.limited[big as usize] = merged;
+        debug_assert!(a != b && self.nodes[a as usize].parent == a && self.nodes[b as usize].parent == b);
+        // Most components hold no limited value, or only one side does: no merge needed then.
+        let merged = match (self.limited[a as usize].is_empty(), self.limited[b as usize].is_empty()) {
+            (true, true) => None,
+            (false, true) => Some(std::mem::take(&mut self.limited[a as usize])),
+            (true, false) => Some(std::mem::take(&mut self.limited[b as usize])),
+            (false, false) => {
+                let merged = merge_limited(&self.limited[a as usize], &self.limited[b as usize], limit_of)?;
+                self.limited[a as usize] = Limited::new();
+                self.limited[b as usize] = Limited::new();
+                Some(merged)
+            }
+        };
+        let (big, small) = if self.nodes[a as usize].size >= self.nodes[b as usize].size { (a, b) } else { (b, a) };
+        self.nodes[small as usize].parent = big;
+        self.nodes[big as usize].size += self.nodes[small as usize].size;
+        if let Some(merged) = merged {
+            self.limited[big as usize] = merged;
+        }
         Ok(big)
     }
 }

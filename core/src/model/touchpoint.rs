@@ -164,6 +164,28 @@ impl Touchpoint {
         value.as_deref()
     }
 
+    /// Every standard text column with its value, present or not, by direct field access.
+    pub(crate) fn standard_texts(&self) -> [(&'static str, Option<&Text>); 16] {
+        [
+            ("touchpoint_id", Some(&self.touchpoint_id)),
+            ("source", self.source.as_ref()),
+            ("event_type", self.event_type.as_ref()),
+            ("email", self.email.as_ref()),
+            ("phone", self.phone.as_ref()),
+            ("cookie_id", self.cookie_id.as_ref()),
+            ("device_id", self.device_id.as_ref()),
+            ("social_id", self.social_id.as_ref()),
+            ("loyalty_id", self.loyalty_id.as_ref()),
+            ("customer_id", self.customer_id.as_ref()),
+            ("full_name", self.full_name.as_ref()),
+            ("date_of_birth", self.date_of_birth.as_ref()),
+            ("gender", self.gender.as_ref()),
+            ("address", self.address.as_ref()),
+            ("city", self.city.as_ref()),
+            ("currency", self.currency.as_ref()),
+        ]
+    }
+
     /// A mutable slot for a standard text column by name; `None` for the id, the typed columns
     /// (`channel`, `timestamp`, `amount`) and names outside the standard schema.
     pub(crate) fn text_slot(&mut self, column: &str) -> Option<&mut Option<Text>> {

@@ -45,14 +45,10 @@ impl Problems {
 
 /// Checks that no text field of a touchpoint is longer than `max` bytes.
 pub(crate) fn check_sizes(tp: &Touchpoint, row: usize, max: usize) -> Result<()> {
-    let mut fields: Vec<(&str, &str)> =
-        crate::model::STANDARD_COLUMNS.iter().filter_map(|c| tp.text(c).map(|v| (*c, v))).collect();
-    fields.extend(tp.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    fields.extend(tp.identifiers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    if let Some(channel) = &tp.channel {
-        fields.push(("channel", channel.as_str()));
-    }
-    match fields.into_iter().find(|(_, v)| v.len() > max) {
+    let standard = tp.standard_texts().into_iter().filter_map(|(column, value)| Some((column, value?.as_str())));
+    let channel = tp.channel.as_ref().map(|c| ("channel", c.as_str()));
+    let custom = tp.attributes.iter().chain(&tp.identifiers).map(|(k, v)| (k.as_str(), v.as_str()));
+    match standard.chain(channel).chain(custom).find(|(_, v)| v.len() > max) {
         Some((column, value)) => Err(too_long(row, column, value.len(), max)),
         None => Ok(()),
     }
