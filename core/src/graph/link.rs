@@ -300,17 +300,19 @@ impl Graph {
     /// Joins touchpoints through linking identifiers, strongest kind first, then identifiers
     /// with more touchpoints, then by the hash of the value: an order fixed by the data alone.
     fn link(&mut self, rules: &Rules) {
-        let limited: Vec<Limited> = (0..self.tp_ids.len())
-            .map(|tp| {
+        // The touchpoints that hold values of limited kinds, with those values.
+        let limited: Vec<(u32, Limited)> = (0..self.tp_ids.len() as u32)
+            .into_par_iter()
+            .filter_map(|tp| {
                 let mut values: Limited = self
                     .tp_ids
-                    .get(tp)
+                    .get(tp as usize)
                     .iter()
                     .filter(|&&id| self.links(id) && self.limit_of(rules, self.slot_of[id as usize]) != u32::MAX)
                     .map(|&id| (self.slot_of[id as usize], id))
                     .collect();
                 values.sort_unstable();
-                values
+                (!values.is_empty()).then_some((tp, values))
             })
             .collect();
         // Sorted by (kind, more touchpoints first, key hash), the key itself only on a tie of
@@ -329,7 +331,7 @@ impl Graph {
         });
         let order: Vec<u32> = keyed.into_iter().map(|(_, id)| id).collect();
         let slot_limits: Vec<u32> = (0..self.slot_kind.len() as u32).map(|slot| self.limit_of(rules, slot)).collect();
-        let mut uf = UnionFind::new(limited);
+        let mut uf = UnionFind::new(self.tp_ids.len(), limited);
         for id in order {
             let members = self.members.get(id as usize);
             let mut root = uf.find(members[0]);

@@ -18,22 +18,35 @@ pub(crate) struct Conflict {
 /// Disjoint sets with union by size and path halving.
 #[derive(Debug)]
 pub(crate) struct UnionFind {
-    /// Per element: its parent and, for a root, its set's size (side by side: one cache line).
+    /// Per element: its parent and, for a root, its set's size and limited values (side by
+    /// side: one cache line).
     nodes: Vec<Node>,
-    limited: Vec<Limited>,
+    /// The limited values of the sets that hold any (most hold none), indexed by `Node::limited`.
+    lists: Vec<Limited>,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Node {
     parent: u32,
     size: u32,
+    /// Index in `lists`, or `NONE`.
+    limited: u32,
 }
 
+/// Marks a set without limited values.
+const NONE: u32 = u32::MAX;
+
 impl UnionFind {
-    /// One singleton set per element, each holding its own limited values.
-    pub(crate) fn new(limited: Vec<Limited>) -> Self {
-        let n = limited.len();
-        UnionFind { nodes: (0..n as u32).map(|parent| Node { parent, size: 1 }).collect(), limited }
+    /// One singleton set per element of `0..n`; `limited` lists the elements that hold
+    /// limited values, with their values (sorted).
+    pub(crate) fn new(n: usize, limited: Vec<(u32, Limited)>) -> Self {
+        let mut nodes: Vec<Node> = (0..n as u32).map(|parent| Node { parent, size: 1, limited: NONE }).collect();
+        let mut lists = Vec::with_capacity(limited.len());
+        for (element, values) in limited {
+            nodes[element as usize].limited = lists.len() as u32;
+            lists.push(values);
+        }
+        UnionFind { nodes, lists }
     }
 
     /// The representative of `x`'s set.
@@ -53,24 +66,22 @@ impl UnionFind {
     /// returns the conflict when refused.
     pub(crate) fn union_roots(&mut self, a: u32, b: u32, limit_of: impl Fn(u32) -> u32) -> Result<u32, Conflict> {
         debug_assert!(a != b && self.nodes[a as usize].parent == a && self.nodes[b as usize].parent == b);
-        // Most components hold no limited value, or only one side does: no merge needed then.
-        let merged = match (self.limited[a as usize].is_empty(), self.limited[b as usize].is_empty()) {
-            (true, true) => None,
-            (false, true) => Some(std::mem::take(&mut self.limited[a as usize])),
-            (true, false) => Some(std::mem::take(&mut self.limited[b as usize])),
-            (false, false) => {
-                let merged = merge_limited(&self.limited[a as usize], &self.limited[b as usize], limit_of)?;
-                self.limited[a as usize] = Limited::new();
-                self.limited[b as usize] = Limited::new();
-                Some(merged)
+        // Most sets hold no limited value, or only one side does: no merge needed then.
+        let (list_a, list_b) = (self.nodes[a as usize].limited, self.nodes[b as usize].limited);
+        let list = match (list_a, list_b) {
+            (NONE, list) | (list, NONE) => list,
+            _ => {
+                let merged = merge_limited(&self.lists[list_a as usize], &self.lists[list_b as usize], limit_of)?;
+                self.lists[list_a as usize] = merged;
+                self.lists[list_b as usize] = Limited::new();
+                list_a
             }
         };
         let (big, small) = if self.nodes[a as usize].size >= self.nodes[b as usize].size { (a, b) } else { (b, a) };
         self.nodes[small as usize].parent = big;
+        self.nodes[small as usize].limited = NONE;
         self.nodes[big as usize].size += self.nodes[small as usize].size;
-        if let Some(merged) = merged {
-            self.limited[big as usize] = merged;
-        }
+        self.nodes[big as usize].limited = list;
         Ok(big)
     }
 }
@@ -125,7 +136,7 @@ mod tests {
 
     #[test]
     fn unions_within_limits() {
-        let mut uf = UnionFind::new(vec![smallvec![(0, 10)], smallvec![(0, 10)], smallvec![(0, 11)], smallvec![]]);
+        let mut uf = UnionFind::new(4, vec![(0, smallvec![(0, 10)]), (1, smallvec![(0, 10)]), (2, smallvec![(0, 11)])]);
         let root = uf.union_roots(0, 1, |_| 1).unwrap();
         assert_eq!(uf.find(0), uf.find(1));
         let conflict = uf.union_roots(root, 2, |_| 1).unwrap_err();
@@ -137,14 +148,14 @@ mod tests {
 
     #[test]
     fn higher_limits_allow_more_values() {
-        let mut uf = UnionFind::new(vec![smallvec![(0, 10)], smallvec![(0, 11)], smallvec![(0, 12)]]);
+        let mut uf = UnionFind::new(3, vec![(0, smallvec![(0, 10)]), (1, smallvec![(0, 11)]), (2, smallvec![(0, 12)])]);
         let root = uf.union_roots(0, 1, |_| 2).unwrap();
         assert!(uf.union_roots(root, 2, |_| 2).is_err());
     }
 
     #[test]
     fn different_slots_do_not_conflict() {
-        let mut uf = UnionFind::new(vec![smallvec![(0, 10)], smallvec![(1, 11)]]);
+        let mut uf = UnionFind::new(2, vec![(0, smallvec![(0, 10)]), (1, smallvec![(1, 11)])]);
         assert!(uf.union_roots(0, 1, |_| 1).is_ok());
     }
 }
