@@ -140,9 +140,9 @@ impl Graph {
                                 }
                                 *known
                             }
-                            Some(scope) => *scoped_slots
-                                .entry((kind, scope.into()))
-                                .or_insert_with(|| new_slot(&mut slot_kind)),
+                            Some(scope) => {
+                                *scoped_slots.entry((kind, scope.into())).or_insert_with(|| new_slot(&mut slot_kind))
+                            }
                         };
                         slot_of.push(slot);
                     }
@@ -216,7 +216,9 @@ impl Graph {
         self.members.lists_mut().into_par_iter().filter(|list| list.len() > 1).for_each(|list| {
             list.sort_unstable_by(|&a, &b| {
                 let (a, b) = (a as usize, b as usize);
-                id_hashes[a].cmp(&id_hashes[b]).then_with(|| touchpoints[a].touchpoint_id.cmp(&touchpoints[b].touchpoint_id))
+                id_hashes[a]
+                    .cmp(&id_hashes[b])
+                    .then_with(|| touchpoints[a].touchpoint_id.cmp(&touchpoints[b].touchpoint_id))
             });
         });
         for (id, blocked) in self.blocked.iter().enumerate() {

@@ -10,6 +10,7 @@ mod fold;
 mod gender;
 mod name;
 mod phone;
+mod vn_shapes;
 
 pub use address::normalize_address;
 pub(crate) use date::shorten;

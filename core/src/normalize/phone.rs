@@ -7,6 +7,8 @@ use std::str::FromStr;
 use compact_str::{format_compact, CompactString as Text};
 use phonenumber::country;
 
+use super::vn_shapes::VN_VALID_SHAPES;
+
 /// The region whose national conventions apply to numbers written without a country code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PhoneRegion {
@@ -139,20 +141,24 @@ pub fn normalize_phone(raw: &str, region: PhoneRegion) -> Option<NormalizedPhone
 }
 
 /// The shape of a Vietnamese national number that decides its validity: its first five digits
-/// and its length. Vietnam's libphonenumber patterns are all decided within the first four
-/// digits (ranges are allocated by prefix; `shape_decides_validity` checks this against the
-/// library), so numbers of one shape are all valid or all invalid.
+/// and its length. Vietnam's libphonenumber patterns are all decided within the first five
+/// digits (ranges are allocated by prefix; `shape_table_matches_the_library` checks this
+/// against the library), so numbers of one shape are all valid or all invalid.
 fn vietnamese_shape(national: &str) -> Option<(u32, u8)> {
     let prefix: u32 = national.get(..5)?.parse().ok()?;
     Some((prefix, national.len() as u8))
 }
 
-/// Validity of each Vietnamese number shape seen so far, as the library decided it: parsing and
-/// validating with libphonenumber's regexes costs microseconds, a shape lookup nanoseconds.
-fn shape_cache() -> &'static std::sync::RwLock<rustc_hash::FxHashMap<(u32, u8), bool>> {
-    static CACHE: std::sync::OnceLock<std::sync::RwLock<rustc_hash::FxHashMap<(u32, u8), bool>>> =
-        std::sync::OnceLock::new();
-    CACHE.get_or_init(Default::default)
+/// Whether numbers of a shape are valid, from the table of valid shapes (generated from the
+/// library's metadata); `None` for lengths outside the table (7 to 10 digits).
+fn shape_is_valid((prefix, length): (u32, u8)) -> Option<bool> {
+    if !(7..=10).contains(&length) {
+        return None;
+    }
+    let run = VN_VALID_SHAPES.partition_point(|&(_, last, _)| last < prefix);
+    Some(
+        matches!(VN_VALID_SHAPES.get(run), Some(&(first, _, lengths)) if first <= prefix && lengths & (1 << (length - 7)) != 0),
+    )
 }
 
 /// Asks the library whether `+84…` is a valid number and returns it in E.164.
@@ -163,36 +169,16 @@ fn library_validate(e164: &str) -> NormalizedPhone {
     }
 }
 
-/// Validates a `+84…` candidate through the shape cache, asking the library once per shape.
+/// Validates a `+84…` candidate by its shape: parsing and validating with libphonenumber's
+/// regexes costs microseconds, a shape lookup nanoseconds. Shapes outside the table go to the
+/// library.
 fn validate_vietnamese(e164: &str) -> NormalizedPhone {
     let national = &e164[3..];
-    let Some(shape) = vietnamese_shape(national).filter(|_| !national.starts_with('0')) else {
-        return library_validate(e164);
-    };
-    thread_local! {
-        // Each thread's copy of the shared cache, so that threads don't contend on its lock.
-        static LOCAL: std::cell::RefCell<rustc_hash::FxHashMap<(u32, u8), bool>> = Default::default();
-    }
-    let known = LOCAL.with(|local| local.borrow().get(&shape).copied()).or_else(|| {
-        let valid = shape_cache().read().ok().and_then(|cache| cache.get(&shape).copied())?;
-        LOCAL.with(|local| local.borrow_mut().insert(shape, valid));
-        Some(valid)
-    });
-    let valid = match known {
-        Some(valid) => valid,
-        None => {
-            let decided = library_validate(e164);
-            let valid = matches!(decided, NormalizedPhone::Valid { .. });
-            if let Ok(mut cache) = shape_cache().write() {
-                cache.insert(shape, valid);
-            }
-            return decided;
-        }
-    };
-    if valid {
-        NormalizedPhone::Valid { e164: e164.into() }
-    } else {
-        NormalizedPhone::Invalid
+    let known = vietnamese_shape(national).filter(|_| !national.starts_with('0')).and_then(shape_is_valid);
+    match known {
+        Some(true) => NormalizedPhone::Valid { e164: e164.into() },
+        Some(false) => NormalizedPhone::Invalid,
+        None => library_validate(e164),
     }
 }
 
@@ -328,11 +314,13 @@ mod tests {
         assert_eq!(normalize_phone("(201) 555-0123", us), valid("+12015550123"));
     }
 
-    /// The shape cache is exact only if every Vietnamese number of one shape (first five digits
+    /// The shape table is exact only if every Vietnamese number of one shape (first five digits
     /// and length) gets the same verdict from the library: check that for every shape, on
-    /// numbers that differ in every digit after the fifth.
+    /// numbers that differ in every digit after the fifth, and that the checked-in table holds
+    /// exactly the valid shapes. `OMNITWIN_BLESS=1` rewrites the table (after a `phonenumber`
+    /// upgrade changes the metadata).
     #[test]
-    fn shape_decides_validity() {
+    fn shape_table_matches_the_library() {
         let mut rng = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
             rng ^= rng << 13;
@@ -340,11 +328,9 @@ mod tests {
             rng ^= rng << 17;
             rng
         };
+        let mut valid = vec![0u8; 100_000];
         for length in 7..=10usize {
-            for prefix in 0..100_000u32 {
-                if prefix < 10_000 && length > 5 {
-                    continue; // national numbers do not start with 0
-                }
+            for prefix in 10_000..100_000u32 {
                 let sample = |suffix: u64| {
                     let tail = format!("{:0width$}", suffix % 10u64.pow((length - 5) as u32), width = length - 5);
                     let number = format!("+84{prefix:05}{tail}");
@@ -354,8 +340,44 @@ mod tests {
                 for _ in 0..2 {
                     assert_eq!(sample(next()), first, "+84 {prefix:05}… of length {length}");
                 }
+                if first {
+                    valid[prefix as usize] |= 1 << (length - 7);
+                }
             }
         }
+        let mut runs: Vec<(u32, u32, u8)> = Vec::new();
+        for (prefix, &lengths) in valid.iter().enumerate().filter(|(_, l)| **l != 0) {
+            match runs.last_mut() {
+                Some(run) if run.1 + 1 == prefix as u32 && run.2 == lengths => run.1 += 1,
+                _ => runs.push((prefix as u32, prefix as u32, lengths)),
+            }
+        }
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/normalize/vn_shapes.rs");
+        let expected = vn_shapes_source(&runs);
+        if std::env::var_os("OMNITWIN_BLESS").is_some_and(|v| v == "1") {
+            std::fs::write(path, &expected).unwrap();
+        }
+        assert!(
+            VN_VALID_SHAPES == runs.as_slice(),
+            "{path} is out of date with the phonenumber metadata; rerun this test with OMNITWIN_BLESS=1"
+        );
+    }
+
+    /// The source of `vn_shapes.rs` for the given runs.
+    fn vn_shapes_source(runs: &[(u32, u32, u8)]) -> String {
+        let mut out = String::from(
+            "//! Valid Vietnamese phone number shapes, generated from the `phonenumber` crate's metadata by\n\
+             //! `OMNITWIN_BLESS=1 cargo test -p omnitwin shape_table_matches_the_library` (which also\n\
+             //! checks, on every run of the tests, that this table matches the library). Do not edit.\n\n\
+             /// Runs `(first, last, lengths)` of five-digit national prefixes `first..=last` whose\n\
+             /// numbers of `7 + i` digits are valid when bit `i` of `lengths` is set; sorted, disjoint.\n\
+             pub(super) const VN_VALID_SHAPES: &[(u32, u32, u8)] = &[\n",
+        );
+        for (first, last, lengths) in runs {
+            out.push_str(&format!("    ({first}, {last}, {lengths:#06b}),\n"));
+        }
+        out.push_str("];\n");
+        out
     }
 
     #[test]

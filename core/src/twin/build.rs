@@ -6,8 +6,8 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::attributes::observations;
-use super::{format_profile_id, profile_hash};
 use super::survivorship::{survive, Sighting};
+use super::{format_profile_id, profile_hash};
 use crate::config::Rules;
 use crate::graph::Graph;
 use crate::model::{IdentifierStatus, Profile, ProfileIdentifier, ProfileStatus, Text, Touchpoint};
