@@ -93,8 +93,8 @@ pub(crate) fn prepare(tp: &Touchpoint, rules: &Rules) -> Prepared {
         let index = index as u16;
         let Some(raw) = tp.identifier(&rule.kind).filter(|r| !r.trim().is_empty()) else { continue };
         match identifier_value(&rule.kind, raw, rules.region) {
-            IdValue::Valid(value) => {
-                let (scope, value) = scope_of(rule, &value, tp.source.as_deref());
+            IdValue::Valid(owned) => {
+                let (scope, value) = scope_of(rule, &owned, tp.source.as_deref());
                 let blocked = rules.blocked.is_blocked(&rule.kind, value);
                 let key = match scope {
                     Some(scope) => {
@@ -104,7 +104,8 @@ pub(crate) fn prepare(tp: &Touchpoint, rules: &Rules) -> Prepared {
                         key.push_str(value);
                         key
                     }
-                    None => value.into(),
+                    // Unscoped: the value is the key as it is.
+                    None => owned,
                 };
                 let hash = crate::graph::hash_of(index, &key);
                 prepared.ids.push(PreparedId { kind: index, key, blocked, hash });

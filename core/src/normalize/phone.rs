@@ -92,6 +92,10 @@ const VN_RENUMBERING: [(&str, &str); 21] = [
     ("199", "59"), // Gmobile
 ];
 
+/// The most digits a phone number may have (E.164 allows 15; a little slack for trunk and
+/// international prefixes).
+const MAX_DIGITS: usize = 17;
+
 /// Normalizes a phone number; `None` for an empty value.
 ///
 /// ```
@@ -114,10 +118,11 @@ pub fn normalize_phone(raw: &str, region: PhoneRegion) -> Option<NormalizedPhone
     if let Some(masked) = masked(trimmed) {
         return Some(masked);
     }
-    let Some((international, digits)) = digits_of(trimmed) else {
+    let mut buffer = [0u8; MAX_DIGITS];
+    let Some((international, digits)) = digits_of(trimmed, &mut buffer) else {
         return Some(NormalizedPhone::Invalid);
     };
-    if digits.is_empty() || digits.len() > 17 {
+    if digits.is_empty() {
         return Some(NormalizedPhone::Invalid);
     }
     let candidate = if region.is_vietnam() || (international && digits.starts_with("84")) {
@@ -203,17 +208,27 @@ fn vietnam_candidate(international: bool, digits: &str, region: PhoneRegion) -> 
     } else {
         digits
     };
-    Some(format_compact!("+84{}", renumber_vietnam(national)))
+    let mut e164 = Text::with_capacity(3 + national.len());
+    e164.push_str("+84");
+    match renumbered(national) {
+        Some((new, rest)) => {
+            e164.push_str(new);
+            e164.push_str(rest);
+        }
+        None => e164.push_str(national),
+    }
+    Some(e164)
 }
 
 /// Maps a pre-2018 11-digit mobile number (10 digits without the trunk `0`) to its new form.
-fn renumber_vietnam(national: &str) -> Text {
+/// Returns the new prefix and the rest of the number, or `None` when it is not renumbered.
+fn renumbered(national: &str) -> Option<(&'static str, &str)> {
     if national.len() == 10 && national.starts_with('1') {
         if let Some((_, new)) = VN_RENUMBERING.iter().find(|(old, _)| national.starts_with(old)) {
-            return format_compact!("{new}{}", &national[3..]);
+            return Some((new, &national[3..]));
         }
     }
-    national.into()
+    None
 }
 
 /// A masked number: mask characters (`*`, `x`, `•`) with digits around them.
@@ -232,25 +247,28 @@ fn masked(value: &str) -> Option<NormalizedPhone> {
 }
 
 /// The digits of a written number and whether it was written with an international prefix
-/// (`+` or `00`); `None` when it holds letters or symbols no phone number has.
-fn digits_of(value: &str) -> Option<(bool, Text)> {
-    let mut digits = Text::default();
+/// (`+` or `00`), written into `buffer`; `None` when it holds letters or symbols no phone number
+/// has, or more than [`MAX_DIGITS`] digits.
+fn digits_of<'b>(value: &str, buffer: &'b mut [u8; MAX_DIGITS]) -> Option<(bool, &'b str)> {
+    let mut len = 0;
     let mut international = false;
     for (i, c) in value.char_indices() {
         match c {
-            '0'..='9' => digits.push(c),
-            '+' if digits.is_empty() && !international => international = true,
+            '0'..='9' => {
+                *buffer.get_mut(len)? = c as u8;
+                len += 1;
+            }
+            '+' if len == 0 && !international => international = true,
             ' ' | '.' | '-' | '(' | ')' | '/' | '\u{a0}' => {}
             _ if i == 0 && c == '\'' => {} // spreadsheets prefix numbers with an apostrophe
             _ => return None,
         }
     }
-    if !international {
-        if let Some(rest) = digits.strip_prefix("00") {
-            return Some((true, rest.into()));
-        }
+    let digits = std::str::from_utf8(&buffer[..len]).ok()?;
+    match digits.strip_prefix("00") {
+        Some(rest) if !international => Some((true, rest)),
+        _ => Some((international, digits)),
     }
-    Some((international, digits))
 }
 
 #[cfg(test)]
