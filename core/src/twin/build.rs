@@ -59,28 +59,27 @@ fn anchor<'a>(touchpoints: &'a [Touchpoint], members: &[u32]) -> &'a Touchpoint 
 /// profile with the larger anchor id steps to the next salt, so the outcome does not depend on
 /// order.
 pub(crate) fn profile_ids(touchpoints: &[Touchpoint], graph: &Graph) -> Vec<Text> {
-    let anchors: Vec<&str> = (0..graph.clusters.len())
-        .into_par_iter()
-        .map(|c| anchor(touchpoints, graph.clusters.get(c)).touchpoint_id.as_str())
-        .collect();
-    let hashes: Vec<u64> = anchors.par_iter().map(|anchor| profile_hash(anchor, 0)).collect();
+    let anchor_id = |c: usize| anchor(touchpoints, graph.clusters.get(c)).touchpoint_id.as_str();
+    let hashes: Vec<u64> = (0..graph.clusters.len()).into_par_iter().map(|c| profile_hash(anchor_id(c), 0)).collect();
     let unique = {
-        let mut seen: FxHashSet<u64> = FxHashSet::with_capacity_and_hasher(hashes.len(), Default::default());
-        hashes.iter().all(|hash| seen.insert(*hash))
+        let mut sorted = hashes.clone();
+        sorted.par_sort_unstable();
+        sorted.windows(2).all(|pair| pair[0] != pair[1])
     };
     if unique {
         return hashes.into_par_iter().map(format_profile_id).collect();
     }
-    let mut by_anchor: Vec<usize> = (0..anchors.len()).collect();
-    by_anchor.sort_unstable_by(|&a, &b| anchors[a].cmp(anchors[b]));
+    let mut by_anchor: Vec<usize> = (0..hashes.len()).collect();
+    by_anchor.sort_unstable_by(|&a, &b| anchor_id(a).cmp(anchor_id(b)));
     let mut taken: FxHashSet<u64> = FxHashSet::default();
-    let mut ids = vec![Text::default(); anchors.len()];
+    let mut ids = vec![Text::default(); hashes.len()];
     for c in by_anchor {
+        let anchor = anchor_id(c);
         let mut salt = 0;
-        let mut hash = profile_hash(anchors[c], salt);
+        let mut hash = profile_hash(anchor, salt);
         while taken.contains(&hash) {
             salt += 1;
-            hash = profile_hash(anchors[c], salt);
+            hash = profile_hash(anchor, salt);
         }
         taken.insert(hash);
         ids[c] = format_profile_id(hash);
