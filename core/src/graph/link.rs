@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::components::Components;
 use super::intern::Interner;
 use super::protection::{first_overfull_slot, name_groups};
 use super::union_find::{Limited, UnionFind};
@@ -299,11 +300,32 @@ impl Graph {
         self.linking[id as usize]
     }
 
-    /// Joins touchpoints through linking identifiers, strongest kind first, then identifiers
-    /// with more touchpoints, then by the hash of the value: an order fixed by the data alone.
+    /// Joins touchpoints through linking identifiers.
+    ///
+    /// Only a component that holds more values of a limited kind than the limit allows can see
+    /// a union refused; everywhere else the clusters are the plain connected components. So the
+    /// components are found first, in parallel and without limits, and only the conflicted ones
+    /// are linked again in the data-only order (strongest kind first, then identifiers with more
+    /// touchpoints, then by the hash of the value), with limits. Components are independent, so
+    /// this gives exactly what linking everything in that order would.
     fn link(&mut self, rules: &Rules) {
+        let n = self.tp_ids.len();
+        let linking_ids = || {
+            (0..self.interner.len() as u32)
+                .into_par_iter()
+                .filter(|&id| self.links(id) && self.members.get(id as usize).len() > 1)
+        };
+        let components = Components::new(n);
+        linking_ids().for_each(|id| {
+            let members = self.members.get(id as usize);
+            for &tp in &members[1..] {
+                components.union(members[0], tp);
+            }
+        });
+        let component: Vec<u32> = (0..n as u32).into_par_iter().map(|tp| components.find(tp)).collect();
+        drop(components);
         // The touchpoints that hold values of limited kinds, with those values.
-        let limited: Vec<(u32, Limited)> = (0..self.tp_ids.len() as u32)
+        let limited: Vec<(u32, Limited)> = (0..n as u32)
             .into_par_iter()
             .filter_map(|tp| {
                 let mut values: Limited = self
@@ -317,12 +339,26 @@ impl Graph {
                 (!values.is_empty()).then_some((tp, values))
             })
             .collect();
+        let slot_limits: Vec<u32> = (0..self.slot_kind.len() as u32).map(|slot| self.limit_of(rules, slot)).collect();
+        // Components (by root) holding more distinct values of a slot than its limit.
+        let mut values: Vec<(u32, u32, u32)> = limited
+            .par_iter()
+            .flat_map_iter(|(tp, values)| values.iter().map(|&(slot, id)| (component[*tp as usize], slot, id)))
+            .collect();
+        values.par_sort_unstable();
+        values.dedup();
+        let mut conflicted = vec![false; n];
+        for run in values.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            if run.len() > slot_limits[run[0].1 as usize] as usize {
+                conflicted[run[0].0 as usize] = true;
+            }
+        }
+        drop(values);
+        let in_conflict = |tp: u32| conflicted[component[tp as usize] as usize];
         // Sorted by (kind, more touchpoints first, key hash), the key itself only on a tie of
-        // all three: as data-only as sorting by the key, without comparing strings. The sort
-        // keys sit next to the ids, so that sorting touches no other table.
-        let mut keyed: Vec<((u16, Reverse<u32>, u64), u32)> = (0..self.interner.len() as u32)
-            .into_par_iter()
-            .filter(|&id| self.members.get(id as usize).len() > 1 && self.links(id))
+        // all three: as data-only as sorting by the key, without comparing strings.
+        let mut keyed: Vec<((u16, Reverse<u32>, u64), u32)> = linking_ids()
+            .filter(|&id| in_conflict(self.members.get(id as usize)[0]))
             .map(|id| {
                 let degree = self.members.get(id as usize).len() as u32;
                 ((self.interner.key(id).0, Reverse(degree), self.interner.hash(id)), id)
@@ -331,10 +367,9 @@ impl Graph {
         keyed.par_sort_unstable_by(|(key_a, a), (key_b, b)| {
             key_a.cmp(key_b).then_with(|| self.interner.key(*a).1.cmp(self.interner.key(*b).1))
         });
-        let order: Vec<u32> = keyed.into_iter().map(|(_, id)| id).collect();
-        let slot_limits: Vec<u32> = (0..self.slot_kind.len() as u32).map(|slot| self.limit_of(rules, slot)).collect();
-        let mut uf = UnionFind::new(self.tp_ids.len(), limited);
-        for id in order {
+        let limited = limited.into_iter().filter(|(tp, _)| in_conflict(*tp)).collect();
+        let mut uf = UnionFind::new(n, limited);
+        for (_, id) in keyed {
             let members = self.members.get(id as usize);
             let mut root = uf.find(members[0]);
             for &tp in &members[1..] {
@@ -357,12 +392,20 @@ impl Graph {
                 }
             }
         }
+        // Elsewhere every component is one cluster, joined by (size - 1) links.
+        let (free_touchpoints, free_components) = (0..n as u32)
+            .into_par_iter()
+            .filter(|&tp| !in_conflict(tp))
+            .map(|tp| (1, usize::from(component[tp as usize] == tp)))
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        self.stats.links_made += free_touchpoints - free_components;
+        let mut root_of = |tp: u32| if in_conflict(tp) { uf.find(tp) } else { component[tp as usize] };
         // Roots are touchpoint indices: number the clusters in a vector indexed by root.
         let mut cluster_index = vec![u32::MAX; self.tp_ids.len()];
         let mut clusters = 0u32;
         self.cluster_of = (0..self.tp_ids.len() as u32)
             .map(|tp| {
-                let slot = &mut cluster_index[uf.find(tp) as usize];
+                let slot = &mut cluster_index[root_of(tp) as usize];
                 if *slot == u32::MAX {
                     *slot = clusters;
                     clusters += 1;

@@ -2,6 +2,7 @@
 //! protection (blocked values, shared identifiers, per-profile limits, quarantine).
 
 mod blocklist;
+mod components;
 mod csr;
 mod intern;
 mod link;
