@@ -151,6 +151,7 @@ fn load(args: &InputArgs, on_error: OnError, bar: &Bar) -> omnitwin::Result<(Eng
         if is_csv {
             // Large CSV files are read a batch of rows at a time, to bound memory.
             let mut batches = CsvBatches::open(path, on_error)?;
+            engine.reserve(batches.rows());
             bad_rows.extend_from_slice(batches.rejected());
             for batch in &mut batches {
                 let (df, first_row) = batch?;

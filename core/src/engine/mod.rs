@@ -175,6 +175,14 @@ impl Engine {
         Ok(IngestReport { accepted, rejected })
     }
 
+    /// Makes room for `additional` more touchpoints. Ingesting a large input batch by batch
+    /// otherwise grows the touchpoint store by doubling, which briefly holds the old and the new
+    /// store at once: with room reserved, peak memory stays at the data's size.
+    pub fn reserve(&mut self, additional: usize) {
+        self.touchpoints.reserve_exact(additional);
+        self.index.reserve(additional);
+    }
+
     fn append(&mut self, batch: Vec<Touchpoint>) {
         if batch.is_empty() {
             return;
@@ -185,7 +193,7 @@ impl Engine {
         for (i, tp) in batch.iter().enumerate() {
             self.index.insert(tp.touchpoint_id.clone(), (start + i) as u32);
         }
-        if self.touchpoints.is_empty() {
+        if self.touchpoints.capacity() == 0 {
             // Take the batch's buffer as it is: copying a million touchpoints would hold two
             // copies at once.
             self.touchpoints = batch;

@@ -20,6 +20,10 @@ use crate::progress::Progress;
 /// How many touchpoints are prepared in parallel before their identifiers are interned.
 const CHUNK: usize = 1 << 15;
 
+/// Where an identifier comes in the linking order: its kind (strongest first), its number of
+/// touchpoints (more first) and its key's hash.
+type OrderKey = (u16, Reverse<u32>, u64);
+
 /// A link from an identifier to a touchpoint that was refused because the touchpoint's profile
 /// and the identifier's profile would together break a per-profile limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -357,7 +361,7 @@ impl Graph {
         let in_conflict = |tp: u32| conflicted[component[tp as usize] as usize];
         // Sorted by (kind, more touchpoints first, key hash), the key itself only on a tie of
         // all three: as data-only as sorting by the key, without comparing strings.
-        let mut keyed: Vec<((u16, Reverse<u32>, u64), u32)> = linking_ids()
+        let mut keyed: Vec<(OrderKey, u32)> = linking_ids()
             .filter(|&id| in_conflict(self.members.get(id as usize)[0]))
             .map(|id| {
                 let degree = self.members.get(id as usize).len() as u32;

@@ -126,7 +126,7 @@ pub fn normalize_phone(raw: &str, region: PhoneRegion) -> Option<NormalizedPhone
         return Some(NormalizedPhone::Invalid);
     }
     let candidate = if region.is_vietnam() || (international && digits.starts_with("84")) {
-        vietnam_candidate(international, &digits, region)
+        vietnam_candidate(international, digits, region)
     } else if international {
         Some(format_compact!("+{digits}"))
     } else {
@@ -137,7 +137,7 @@ pub fn normalize_phone(raw: &str, region: PhoneRegion) -> Option<NormalizedPhone
     }
     let parsed = match candidate {
         Some(e164) => phonenumber::parse(None, &e164),
-        None => phonenumber::parse(Some(region.id), &digits),
+        None => phonenumber::parse(Some(region.id), digits),
     };
     Some(match parsed {
         Ok(number) if number.is_valid() => NormalizedPhone::Valid { e164: number.format().to_string().into() },

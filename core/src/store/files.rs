@@ -112,6 +112,7 @@ pub struct CsvBatches {
     header: std::ops::Range<usize>,
     /// Byte ranges of each batch's rows and the batch's first data row.
     batches: std::vec::IntoIter<(std::ops::Range<usize>, usize)>,
+    rows: usize,
     rejected: Vec<RejectedRow>,
 }
 
@@ -144,7 +145,21 @@ impl CsvBatches {
         if batches.is_empty() {
             return Err(Error::EmptyInput(path.display().to_string()));
         }
-        Ok(CsvBatches { path: path.to_owned(), bytes, header: 0..header_end, batches: batches.into_iter(), rejected })
+        let rows = row - 1;
+        Ok(CsvBatches {
+            path: path.to_owned(),
+            bytes,
+            header: 0..header_end,
+            batches: batches.into_iter(),
+            rows,
+            rejected,
+        })
+    }
+
+    /// How many data records the file holds (blank lines count too): what to reserve room for
+    /// before ingesting the batches.
+    pub fn rows(&self) -> usize {
+        self.rows
     }
 
     /// Lines left out because they were not valid UTF-8 (only with [`OnError::Skip`]).
