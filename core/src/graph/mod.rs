@@ -11,6 +11,7 @@ mod protection;
 mod union_find;
 
 pub(crate) use blocklist::Blocklist;
+pub(crate) use components::Components;
 pub(crate) use csr::Csr;
 pub(crate) use intern::hash_of;
 pub(crate) use link::Graph;

@@ -137,7 +137,7 @@ pub fn normalize_date_of_birth(raw: &str) -> Result<String, String> {
     Ok(date.format("%Y-%m-%d").to_string())
 }
 
-fn parse_date(text: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     ["%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
         .iter()
         .find_map(|format| NaiveDate::parse_from_str(text, format).ok())

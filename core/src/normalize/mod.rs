@@ -13,8 +13,8 @@ mod phone;
 mod vn_shapes;
 
 pub use address::normalize_address;
-pub(crate) use date::shorten;
 pub use date::{normalize_date_of_birth, parse_timestamp, UtcOffset};
+pub(crate) use date::{parse_date, shorten};
 pub(crate) use email::canonical_email;
 pub use email::{normalize_email, NormalizedEmail};
 pub use fold::fold;

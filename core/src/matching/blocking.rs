@@ -1,0 +1,222 @@
+//! Blocking: the candidate pairs, records that agree on every key of at least one rule. Each
+//! pair is produced once (by the first rule it satisfies), blocks are visited in parallel, and
+//! pairs are streamed to the caller, never stored all at once.
+
+use rayon::prelude::*;
+
+use super::records::Records;
+use super::settings::LinkType;
+use crate::error::{Error, Result};
+use crate::model::Text;
+
+/// One key of a rule: a column, or its first `prefix` characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyPart {
+    pub column: String,
+    pub prefix: Option<usize>,
+}
+
+impl KeyPart {
+    /// Reads `column` or `column[:n]`.
+    pub(crate) fn parse(text: &str) -> Result<KeyPart> {
+        let text = text.trim();
+        let Some((column, rest)) = text.split_once("[:") else {
+            return Ok(KeyPart { column: text.to_owned(), prefix: None });
+        };
+        let prefix =
+            rest.strip_suffix(']').and_then(|n| n.trim().parse::<usize>().ok()).filter(|n| *n > 0).ok_or_else(
+                || Error::config("blocking_rules", format!("`{text}`: expected `column` or `column[:n]` with n > 0")),
+            )?;
+        Ok(KeyPart { column: column.trim().to_owned(), prefix: Some(prefix) })
+    }
+}
+
+/// The candidate pairs of a job.
+#[derive(Debug)]
+pub(crate) struct Blocking {
+    /// Per rule, each record's key (`None` when a key column is empty).
+    keys: Vec<Vec<Option<Text>>>,
+    /// Per rule, its blocks: records sharing a key, sorted.
+    blocks: Vec<Vec<Vec<u32>>>,
+    link_type: LinkType,
+}
+
+impl Blocking {
+    /// Computes every record's keys and groups records into blocks.
+    pub(crate) fn new(records: &Records, rules: &[Vec<KeyPart>], link_type: LinkType) -> Blocking {
+        let keys: Vec<Vec<Option<Text>>> = rules
+            .iter()
+            .map(|rule| {
+                let columns: Vec<(&[Option<Text>], Option<usize>)> = rule
+                    .iter()
+                    .map(|part| {
+                        let index = records.index_of(&part.column).expect("blocking columns are read with the records");
+                        (records.columns[index].as_slice(), part.prefix)
+                    })
+                    .collect();
+                (0..records.len()).into_par_iter().map(|r| key_of(&columns, r)).collect()
+            })
+            .collect();
+        let blocks = keys
+            .iter()
+            .map(|rule_keys| {
+                let mut keyed: Vec<(&str, u32)> =
+                    rule_keys.iter().enumerate().filter_map(|(r, k)| Some((k.as_deref()?, r as u32))).collect();
+                keyed.par_sort_unstable();
+                keyed
+                    .chunk_by(|a, b| a.0 == b.0)
+                    .filter(|block| block.len() > 1)
+                    .map(|block| block.iter().map(|(_, r)| *r).collect())
+                    .collect()
+            })
+            .collect();
+        Blocking { keys, blocks, link_type }
+    }
+
+    /// Whether `a` and `b` (a < b) are compared at all under the link type.
+    fn allowed(&self, records: &Records, a: u32, b: u32) -> bool {
+        let same_table = records.table[a as usize] == records.table[b as usize];
+        match self.link_type {
+            LinkType::DedupeOnly | LinkType::LinkAndDedupe => true,
+            LinkType::LinkOnly => !same_table,
+        }
+    }
+
+    /// Whether a rule before `rule` already produces the pair.
+    fn earlier_rule_holds(&self, rule: usize, a: u32, b: u32) -> bool {
+        self.keys[..rule].iter().any(|keys| keys[a as usize].is_some() && keys[a as usize] == keys[b as usize])
+    }
+
+    /// How many candidate pairs each rule contributes (pairs of earlier rules not counted again).
+    pub(crate) fn pair_counts(&self, records: &Records) -> Vec<u64> {
+        (0..self.blocks.len())
+            .map(|rule| self.fold_pairs(records, rule, true, || 0u64, |n, _, _| n + 1, |a, b| a + b))
+            .collect()
+    }
+
+    /// Folds every candidate pair `(a, b)` (a < b) of `rule`, in parallel over blocks: `fold`
+    /// adds a pair to an accumulator, `merge` joins two accumulators. With `only_new`, pairs an
+    /// earlier rule produces are left out (so that over all rules each pair comes once);
+    /// without, the rule's pairs come whole (what training on one rule needs).
+    pub(crate) fn fold_pairs<T: Send>(
+        &self,
+        records: &Records,
+        rule: usize,
+        only_new: bool,
+        init: impl Fn() -> T + Sync + Send,
+        fold: impl Fn(T, u32, u32) -> T + Sync + Send,
+        merge: impl Fn(T, T) -> T + Sync + Send,
+    ) -> T {
+        self.blocks[rule]
+            .par_iter()
+            .fold(&init, |mut acc, block| {
+                for (i, &a) in block.iter().enumerate() {
+                    for &b in &block[i + 1..] {
+                        if self.allowed(records, a, b) && !(only_new && self.earlier_rule_holds(rule, a, b)) {
+                            acc = fold(acc, a, b);
+                        }
+                    }
+                }
+                acc
+            })
+            .reduce(&init, &merge)
+    }
+
+    /// How many rules there are.
+    pub(crate) fn rules(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// The first rule that produces the pair, if any.
+    pub(crate) fn rule_of(&self, a: u32, b: u32) -> Option<usize> {
+        self.keys.iter().position(|keys| keys[a as usize].is_some() && keys[a as usize] == keys[b as usize])
+    }
+}
+
+/// A record's key under one rule: its key parts joined by a separator.
+fn key_of(columns: &[(&[Option<Text>], Option<usize>)], record: usize) -> Option<Text> {
+    let mut key = Text::default();
+    for (i, (values, prefix)) in columns.iter().enumerate() {
+        let value = values[record].as_deref()?;
+        let value = match prefix {
+            Some(n) => value.char_indices().nth(*n).map_or(value, |(at, _)| &value[..at]),
+            None => value,
+        };
+        if i > 0 {
+            key.push('\u{1f}');
+        }
+        key.push_str(value);
+    }
+    Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use super::*;
+
+    fn records() -> Records {
+        let df = df!(
+            "id" => ["1", "2", "3", "4", "5"],
+            "surname" => [Some("nguyen"), Some("nguyen"), Some("nguyet"), None, Some("tran")],
+            "year" => [Some("1990"), Some("1991"), Some("1990"), Some("1990"), Some("1990")]
+        )
+        .unwrap();
+        Records::from_frames(&[df], "id", &["surname", "year"]).unwrap()
+    }
+
+    fn pairs(blocking: &Blocking, records: &Records) -> Vec<(usize, u32, u32)> {
+        let mut all = Vec::new();
+        for rule in 0..blocking.rules() {
+            let mut found = blocking.fold_pairs(
+                records,
+                rule,
+                true,
+                Vec::new,
+                |mut v, a, b| {
+                    v.push((rule, a, b));
+                    v
+                },
+                |mut a, b| {
+                    a.extend(b);
+                    a
+                },
+            );
+            found.sort_unstable();
+            all.extend(found);
+        }
+        all
+    }
+
+    #[test]
+    fn keys_parse() {
+        assert_eq!(KeyPart::parse("surname").unwrap(), KeyPart { column: "surname".into(), prefix: None });
+        assert_eq!(KeyPart::parse("surname[:3]").unwrap(), KeyPart { column: "surname".into(), prefix: Some(3) });
+        assert!(KeyPart::parse("surname[:0]").is_err());
+        assert!(KeyPart::parse("surname[:x]").is_err());
+    }
+
+    #[test]
+    fn every_pair_once_by_its_first_rule() {
+        let r = records();
+        let rules = vec![vec![KeyPart::parse("surname[:5]").unwrap()], vec![KeyPart::parse("year").unwrap()]];
+        let b = Blocking::new(&r, &rules, LinkType::DedupeOnly);
+        let found = pairs(&b, &r);
+        // Rule 0: nguyen/nguyen/nguyet share "nguye". Rule 1: the 1990s not already paired.
+        assert_eq!(found, [(0, 0, 1), (0, 0, 2), (0, 1, 2), (1, 0, 3), (1, 0, 4), (1, 2, 3), (1, 2, 4), (1, 3, 4)]);
+        assert_eq!(b.pair_counts(&r), [3, 5]);
+        assert_eq!(b.rule_of(0, 2), Some(0));
+        assert_eq!(b.rule_of(1, 3), None);
+    }
+
+    #[test]
+    fn link_only_pairs_cross_tables() {
+        let a = df!("id" => ["a1", "a2"], "surname" => ["le", "le"]).unwrap();
+        let b = df!("id" => ["b1"], "surname" => ["le"]).unwrap();
+        let r = Records::from_frames(&[a, b], "id", &["surname"]).unwrap();
+        let rules = vec![vec![KeyPart::parse("surname").unwrap()]];
+        let b = Blocking::new(&r, &rules, LinkType::LinkOnly);
+        assert_eq!(pairs(&b, &r), [(0, 0, 2), (0, 1, 2)]);
+    }
+}

@@ -1,0 +1,278 @@
+//! Comparisons: the level a pair of records reaches on one column, from exact agreement down
+//! to fuzzy and "else", with a null level when either value is missing.
+
+use chrono::Datelike;
+use rustc_hash::FxHashMap;
+
+use super::records::Records;
+use super::settings::{ComparisonSpec, LevelSpec};
+use crate::error::{Error, Result};
+use crate::model::Text;
+use crate::normalize::parse_date;
+
+/// A parsed date: days since the epoch, month and day.
+type Date = (i32, u32, u32);
+
+/// The level of a pair when either value is missing: no evidence either way.
+pub(crate) const NULL_LEVEL: u8 = 0;
+
+/// A comparison ready to run on the records of a job.
+#[derive(Debug, Clone)]
+pub(crate) struct Comparison {
+    pub name: String,
+    pub levels: Vec<LevelSpec>,
+    /// The column's index in the records.
+    column: usize,
+    /// For `swapped_with` levels: the other column's index, per level.
+    swapped: Vec<Option<usize>>,
+    /// Dates parsed once, when a level compares dates: days since the epoch, month and day.
+    dates: Option<Vec<Option<Date>>>,
+    /// Numbers parsed once, when a level compares numbers.
+    numbers: Option<Vec<Option<f64>>>,
+    /// Each value's share of the records that have one, for term-frequency adjustment.
+    pub frequencies: Option<FxHashMap<Text, f64>>,
+}
+
+impl Comparison {
+    /// Prepares a comparison; the records must hold its columns.
+    pub(crate) fn new(spec: &ComparisonSpec, records: &Records) -> Result<Comparison> {
+        let column =
+            records.index_of(&spec.column).ok_or_else(|| Error::Schema(format!("no column `{}`", spec.column)))?;
+        let swapped = spec
+            .levels
+            .iter()
+            .map(|level| match level {
+                LevelSpec::SwappedWith(other) => {
+                    records.index_of(other).map(Some).ok_or_else(|| Error::Schema(format!("no column `{other}`")))
+                }
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let values = &records.columns[column];
+        let wants_dates = spec
+            .levels
+            .iter()
+            .any(|l| matches!(l, LevelSpec::DayMonthSwapped | LevelSpec::WithinDays(_) | LevelSpec::WithinYears(_)));
+        let dates = wants_dates.then(|| {
+            values
+                .iter()
+                .map(|v| {
+                    let date = parse_date(v.as_deref()?)?;
+                    let days = date.signed_duration_since(chrono::NaiveDate::default()).num_days() as i32;
+                    Some((days, date.month(), date.day()))
+                })
+                .collect()
+        });
+        let wants_numbers = spec
+            .levels
+            .iter()
+            .any(|l| matches!(l, LevelSpec::AbsoluteDifference(_) | LevelSpec::RelativeDifference(_)));
+        let numbers = wants_numbers
+            .then(|| values.iter().map(|v| v.as_deref()?.parse::<f64>().ok().filter(|n| n.is_finite())).collect());
+        let frequencies = spec.term_frequency.then(|| {
+            let mut counts: FxHashMap<Text, f64> = FxHashMap::default();
+            let mut total = 0.0;
+            for value in values.iter().flatten() {
+                *counts.entry(value.clone()).or_default() += 1.0;
+                total += 1.0;
+            }
+            counts.values_mut().for_each(|c| *c /= total);
+            counts
+        });
+        Ok(Comparison {
+            name: spec.name().to_owned(),
+            levels: spec.levels.clone(),
+            column,
+            swapped,
+            dates,
+            numbers,
+            frequencies,
+        })
+    }
+
+    /// How many levels, null and else included.
+    pub(crate) fn level_count(&self) -> usize {
+        self.levels.len() + 2
+    }
+
+    /// A level's label: `null`, the level as written in the settings, or `else`.
+    pub(crate) fn label(&self, level: u8) -> String {
+        match level as usize {
+            0 => "null".into(),
+            l if l <= self.levels.len() => match &self.levels[l - 1] {
+                LevelSpec::Exact => "exact".into(),
+                LevelSpec::JaroWinkler(t) => format!("jaro_winkler >= {t}"),
+                LevelSpec::Levenshtein(t) => format!("levenshtein <= {t}"),
+                LevelSpec::DamerauLevenshtein(t) => format!("damerau_levenshtein <= {t}"),
+                LevelSpec::Jaccard(t) => format!("jaccard >= {t}"),
+                LevelSpec::SwappedWith(other) => format!("swapped with {other}"),
+                LevelSpec::DayMonthSwapped => "day and month swapped".into(),
+                LevelSpec::WithinDays(t) => format!("within {t} days"),
+                LevelSpec::WithinYears(t) => format!("within {t} years"),
+                LevelSpec::AbsoluteDifference(t) => format!("difference <= {t}"),
+                LevelSpec::RelativeDifference(t) => format!("relative difference <= {t}"),
+            },
+            _ => "else".into(),
+        }
+    }
+
+    /// The value a record has for this comparison's column.
+    pub(crate) fn value<'r>(&self, records: &'r Records, record: u32) -> Option<&'r str> {
+        records.columns[self.column][record as usize].as_deref()
+    }
+
+    /// The level records `a` and `b` reach.
+    pub(crate) fn level(&self, records: &Records, a: u32, b: u32) -> u8 {
+        let column = &records.columns[self.column];
+        let (Some(x), Some(y)) = (column[a as usize].as_deref(), column[b as usize].as_deref()) else {
+            return NULL_LEVEL;
+        };
+        for (i, level) in self.levels.iter().enumerate() {
+            let holds = match level {
+                LevelSpec::Exact => x == y,
+                LevelSpec::JaroWinkler(t) => strsim::jaro_winkler(x, y) >= *t,
+                LevelSpec::Levenshtein(t) => within_edits(x, y, *t, strsim::levenshtein),
+                LevelSpec::DamerauLevenshtein(t) => within_edits(x, y, *t, strsim::damerau_levenshtein),
+                LevelSpec::Jaccard(t) => jaccard(x, y) >= *t,
+                LevelSpec::SwappedWith(_) => {
+                    let other = &records.columns[self.swapped[i].expect("swapped levels carry their column")];
+                    other[a as usize].as_deref() == Some(y) && other[b as usize].as_deref() == Some(x)
+                }
+                LevelSpec::DayMonthSwapped => self
+                    .date_pair(a, b)
+                    .is_some_and(|(p, q)| p.0 != q.0 && p.1 == q.2 && p.2 == q.1 && (p.0 - q.0).abs() < 366),
+                LevelSpec::WithinDays(t) => self.date_pair(a, b).is_some_and(|(p, q)| (p.0 - q.0).unsigned_abs() <= *t),
+                LevelSpec::WithinYears(t) => {
+                    self.date_pair(a, b).is_some_and(|(p, q)| f64::from((p.0 - q.0).abs()) <= 365.25 * f64::from(*t))
+                }
+                LevelSpec::AbsoluteDifference(t) => self.number_pair(a, b).is_some_and(|(p, q)| (p - q).abs() <= *t),
+                LevelSpec::RelativeDifference(t) => {
+                    self.number_pair(a, b).is_some_and(|(p, q)| (p - q).abs() <= *t * p.abs().max(q.abs()))
+                }
+            };
+            if holds {
+                return i as u8 + 1;
+            }
+        }
+        self.levels.len() as u8 + 1
+    }
+
+    fn date_pair(&self, a: u32, b: u32) -> Option<(Date, Date)> {
+        let dates = self.dates.as_ref()?;
+        Some((dates[a as usize]?, dates[b as usize]?))
+    }
+
+    fn number_pair(&self, a: u32, b: u32) -> Option<(f64, f64)> {
+        let numbers = self.numbers.as_ref()?;
+        Some((numbers[a as usize]?, numbers[b as usize]?))
+    }
+}
+
+/// Whether two strings are within `max` edits, skipping the distance when their lengths alone
+/// rule it out.
+fn within_edits(x: &str, y: &str, max: u32, distance: fn(&str, &str) -> usize) -> bool {
+    let (lx, ly) = (x.chars().count(), y.chars().count());
+    lx.abs_diff(ly) <= max as usize && distance(x, y) <= max as usize
+}
+
+/// Jaccard similarity of the sets of words.
+fn jaccard(x: &str, y: &str) -> f64 {
+    let a: smallvec::SmallVec<[&str; 8]> = x.split_whitespace().collect();
+    let b: smallvec::SmallVec<[&str; 8]> = y.split_whitespace().collect();
+    let mut union: smallvec::SmallVec<[&str; 16]> = a.iter().chain(&b).copied().collect();
+    union.sort_unstable();
+    union.dedup();
+    if union.is_empty() {
+        return 0.0;
+    }
+    let mut common: smallvec::SmallVec<[&str; 8]> = a.iter().filter(|w| b.contains(w)).copied().collect();
+    common.sort_unstable();
+    common.dedup();
+    common.len() as f64 / union.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use super::*;
+    use crate::matching::settings::LevelSpec as L;
+
+    fn records() -> Records {
+        let df = df!(
+            "id" => ["a", "b", "c", "d", "e"],
+            "first" => [Some("Anna"), Some("anna"), Some("Ana"), None, Some("Smith")],
+            "last" => [Some("Smith"), Some("smith"), Some("Smyth"), Some("x"), Some("Anna")],
+            "dob" => [Some("1985-03-12"), Some("1985-12-03"), Some("1985-03-20"), Some("1990-01-01"), Some("19850312")],
+            "amount" => [Some("100"), Some("104"), Some("130"), Some("abc"), None],
+            "address" => [Some("12 le loi quan 1"), Some("quan 1 le loi 12"), Some("12 le loi"), None, Some("x")]
+        )
+        .unwrap();
+        Records::from_frames(&[df], "id", &["first", "last", "dob", "amount", "address"]).unwrap()
+    }
+
+    fn comparison(column: &str, levels: Vec<L>) -> Comparison {
+        let spec = ComparisonSpec { name: None, column: column.into(), levels, term_frequency: true };
+        Comparison::new(&spec, &records()).unwrap()
+    }
+
+    #[test]
+    fn string_levels() {
+        let r = records();
+        let c = comparison("first", vec![L::Exact, L::Levenshtein(1), L::JaroWinkler(0.5)]);
+        assert_eq!(c.level(&r, 0, 1), 1, "case does not matter");
+        assert_eq!(c.level(&r, 0, 2), 2, "one edit");
+        assert_eq!(c.level(&r, 0, 3), NULL_LEVEL, "missing value");
+        assert_eq!(c.level(&r, 0, 4), 4, "else");
+        assert_eq!((c.label(0), c.label(2), c.label(4)), ("null".into(), "levenshtein <= 1".into(), "else".into()));
+        let d = comparison("last", vec![L::DamerauLevenshtein(1)]);
+        assert_eq!(d.level(&r, 0, 2), 1);
+        let j = comparison("first", vec![L::JaroWinkler(0.9)]);
+        assert_eq!(j.level(&r, 0, 2), 1, "anna/ana are close");
+    }
+
+    #[test]
+    fn swapped_names() {
+        let r = records();
+        let c = comparison("first", vec![L::Exact, L::SwappedWith("last".into())]);
+        assert_eq!(c.level(&r, 0, 4), 2, "Anna Smith / Smith Anna");
+        assert_eq!(c.level(&r, 1, 2), 3);
+    }
+
+    #[test]
+    fn date_levels() {
+        let r = records();
+        let c = comparison("dob", vec![L::Exact, L::DayMonthSwapped, L::WithinDays(10), L::WithinYears(10)]);
+        assert_eq!(c.level(&r, 0, 1), 2, "day and month swapped");
+        assert_eq!(c.level(&r, 0, 2), 3, "eight days apart");
+        assert_eq!(c.level(&r, 0, 3), 4, "five years apart");
+        assert_eq!(c.level(&r, 0, 4), 3, "the same date written differently: 0 days apart");
+    }
+
+    #[test]
+    fn number_levels() {
+        let r = records();
+        let c = comparison("amount", vec![L::AbsoluteDifference(5.0), L::RelativeDifference(0.25)]);
+        assert_eq!(c.level(&r, 0, 1), 1);
+        assert_eq!(c.level(&r, 0, 2), 2);
+        assert_eq!(c.level(&r, 0, 3), 3, "a value that is not a number is no match");
+        assert_eq!(c.level(&r, 0, 4), NULL_LEVEL);
+    }
+
+    #[test]
+    fn token_levels() {
+        let r = records();
+        let c = comparison("address", vec![L::Jaccard(0.99), L::Jaccard(0.5)]);
+        assert_eq!(c.level(&r, 0, 1), 1, "same words in another order");
+        assert_eq!(c.level(&r, 0, 2), 2, "three of five words");
+        assert_eq!(c.level(&r, 0, 4), 3);
+    }
+
+    #[test]
+    fn term_frequencies_are_shares() {
+        let c = comparison("first", vec![L::Exact]);
+        let f = c.frequencies.as_ref().unwrap();
+        assert_eq!(f["anna"], 0.5);
+        assert_eq!(f["ana"], 0.25);
+    }
+}

@@ -1,0 +1,516 @@
+//! The probabilistic linkage pipeline on generic records: block, train, score, cluster, explain.
+
+use polars::prelude::DataFrame;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::blocking::{Blocking, KeyPart};
+use super::comparison::{Comparison, NULL_LEVEL};
+use super::model::{
+    expectation_maximisation, initial_m, probability, u_from_counts, ComparisonModel, LevelModel, Model, Patterns,
+};
+use super::records::Records;
+use super::settings::{LevelSpec, LinkType, Settings};
+use crate::error::{Error, Result};
+use crate::graph::Components;
+use crate::model::Text;
+
+/// A candidate pair with its score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredPair {
+    /// The first record's id.
+    pub left: Text,
+    /// The second record's id.
+    pub right: Text,
+    /// The sum of the prior's and every comparison's weight (log2 of the odds).
+    pub match_weight: f64,
+    /// The match probability.
+    pub match_probability: f64,
+    /// The index of the first blocking rule that produced the pair.
+    pub blocking_rule: usize,
+}
+
+/// What training found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingReport {
+    /// Random pairs that estimated u.
+    pub u_sample_pairs: usize,
+    /// Candidate pairs per blocking rule (each pair counted for its first rule only).
+    pub candidate_pairs: Vec<u64>,
+    /// EM iterations per blocking rule.
+    pub em_iterations: Vec<usize>,
+    /// The share of matches EM found among each rule's candidates.
+    pub rule_match_shares: Vec<f64>,
+    /// Comparisons whose m could not be estimated (every rule fixes their column); they keep
+    /// the starting values.
+    pub untrained: Vec<String>,
+}
+
+/// One comparison's part in a pair's score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonPart {
+    /// The comparison.
+    pub comparison: String,
+    /// The values compared.
+    pub values: (Option<String>, Option<String>),
+    /// The level reached.
+    pub level: String,
+    /// Its weight, log2(m / u).
+    pub weight: f64,
+    /// The term-frequency adjustment added for this value, when one applies.
+    pub term_frequency_adjustment: f64,
+}
+
+/// Why a pair scored as it did: the data of a waterfall chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairExplanation {
+    /// The records.
+    pub left: String,
+    /// The records.
+    pub right: String,
+    /// The first blocking rule that makes them candidates, if any.
+    pub blocking_rule: Option<usize>,
+    /// The prior's weight.
+    pub prior_weight: f64,
+    /// Each comparison's contribution, in settings order.
+    pub parts: Vec<ComparisonPart>,
+    /// The total weight.
+    pub match_weight: f64,
+    /// The match probability.
+    pub match_probability: f64,
+    /// The threshold the probability is held against.
+    pub threshold: f64,
+    /// Whether the pair is linked directly (a candidate at or above the threshold).
+    pub linked: bool,
+}
+
+/// Probabilistic record linkage over one or more tables.
+#[derive(Debug)]
+pub struct Linker {
+    settings: Settings,
+    records: Records,
+    comparisons: Vec<Comparison>,
+    rules: Vec<Vec<KeyPart>>,
+    blocking: Blocking,
+    model: Option<Model>,
+}
+
+impl Linker {
+    /// Reads the records of `frames` (one table for dedupe, two or more for linking) under
+    /// `settings`.
+    pub fn new(settings: Settings, frames: &[DataFrame]) -> Result<Linker> {
+        settings.validate()?;
+        if frames.is_empty() {
+            return Err(Error::EmptyInput("no input tables".into()));
+        }
+        if settings.link_type != LinkType::DedupeOnly && frames.len() < 2 {
+            return Err(Error::config("link_type", "linking needs at least two input tables"));
+        }
+        let rules: Vec<Vec<KeyPart>> = settings
+            .blocking_rules
+            .iter()
+            .map(|rule| rule.iter().map(|k| KeyPart::parse(k)).collect())
+            .collect::<Result<_>>()?;
+        let mut columns: Vec<&str> = Vec::new();
+        for c in &settings.comparisons {
+            columns.push(&c.column);
+            for level in &c.levels {
+                if let LevelSpec::SwappedWith(other) = level {
+                    columns.push(other);
+                }
+            }
+        }
+        columns.extend(rules.iter().flatten().map(|k| k.column.as_str()));
+        let records = Records::from_frames(frames, &settings.unique_id_column, &columns)?;
+        let comparisons =
+            settings.comparisons.iter().map(|spec| Comparison::new(spec, &records)).collect::<Result<Vec<_>>>()?;
+        let blocking = Blocking::new(&records, &rules, settings.link_type);
+        Ok(Linker { settings, records, comparisons, rules, blocking, model: None })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// How many records there are.
+    pub fn records(&self) -> usize {
+        self.records.len()
+    }
+
+    /// How many candidate pairs each blocking rule produces (a pair counts for its first rule).
+    pub fn candidate_pairs(&self) -> Vec<u64> {
+        self.blocking.pair_counts(&self.records)
+    }
+
+    /// The trained or loaded model.
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
+    }
+
+    /// Uses a saved model; its comparisons and levels must be the settings'.
+    pub fn set_model(&mut self, model: Model) -> Result<()> {
+        let fits = model.comparisons.len() == self.comparisons.len()
+            && model
+                .comparisons
+                .iter()
+                .zip(&self.comparisons)
+                .all(|(m, c)| m.name == c.name && m.levels.len() == c.level_count());
+        if !fits {
+            return Err(Error::config("model", "the model's comparisons and levels differ from the settings'"));
+        }
+        self.model = Some(model);
+        Ok(())
+    }
+
+    /// The levels a pair reaches, one per comparison.
+    fn pattern(&self, a: u32, b: u32) -> smallvec::SmallVec<[u8; 16]> {
+        self.comparisons.iter().map(|c| c.level(&self.records, a, b)).collect()
+    }
+
+    /// Trains the model without labels: u from random pairs, m by EM on each blocking rule's
+    /// candidates (the comparisons on the rule's own columns left out), the prior on all
+    /// candidates.
+    pub fn train(&mut self) -> Result<TrainingReport> {
+        let training = &self.settings.training;
+        let level_counts: Vec<usize> = self.comparisons.iter().map(Comparison::level_count).collect();
+        // u: level counts over random pairs.
+        let samples = self.random_pairs(training.u_sample_pairs, training.seed);
+        let counts: Vec<Vec<u64>> = samples
+            .par_iter()
+            .fold(
+                || level_counts.iter().map(|&n| vec![0u64; n]).collect::<Vec<_>>(),
+                |mut acc, &(a, b)| {
+                    for (k, c) in self.comparisons.iter().enumerate() {
+                        acc[k][c.level(&self.records, a, b) as usize] += 1;
+                    }
+                    acc
+                },
+            )
+            .reduce(
+                || level_counts.iter().map(|&n| vec![0u64; n]).collect::<Vec<_>>(),
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(b) {
+                        x.iter_mut().zip(y).for_each(|(p, q)| *p += q);
+                    }
+                    a
+                },
+            );
+        let u = u_from_counts(&counts);
+        let start = initial_m(&level_counts);
+        // m: EM per rule, averaged over the rules that leave a comparison free.
+        let mut m_sum: Vec<Vec<f64>> = start.iter().map(|l| vec![0.0; l.len()]).collect();
+        let mut m_sessions = vec![0usize; self.comparisons.len()];
+        let mut em_iterations = Vec::new();
+        let mut rule_match_shares = Vec::new();
+        let mut candidate_pairs = Vec::new();
+        let mut all_patterns: FxHashMap<smallvec::SmallVec<[u8; 16]>, u64> = FxHashMap::default();
+        for rule in 0..self.blocking.rules() {
+            let new = self.rule_patterns(rule, true);
+            candidate_pairs.push(new.iter().map(|(_, c)| c).sum());
+            for (p, c) in &new {
+                *all_patterns.entry(p.iter().copied().collect()).or_default() += c;
+            }
+            let patterns = self.rule_patterns(rule, false);
+            let fixed: Vec<bool> = self.settings.comparisons.iter().map(|c| self.rule_fixes(rule, c)).collect();
+            let result =
+                expectation_maximisation(&patterns, &u, &start, &fixed, training.max_iterations, training.tolerance);
+            em_iterations.push(result.iterations);
+            rule_match_shares.push(result.prior);
+            for (k, free) in fixed.iter().map(|f| !f).enumerate() {
+                if free && !patterns.is_empty() {
+                    m_sessions[k] += 1;
+                    m_sum[k].iter_mut().zip(&result.m[k]).for_each(|(s, m)| *s += m);
+                }
+            }
+        }
+        let mut untrained = Vec::new();
+        let m: Vec<Vec<f64>> = (0..self.comparisons.len())
+            .map(|k| {
+                if m_sessions[k] == 0 {
+                    untrained.push(self.comparisons[k].name.clone());
+                    start[k].clone()
+                } else {
+                    let mut levels: Vec<f64> = m_sum[k].iter().map(|s| s / m_sessions[k] as f64).collect();
+                    levels[0] = 1.0;
+                    levels
+                }
+            })
+            .collect();
+        let all: Patterns = all_patterns.into_iter().map(|(p, c)| (p.to_vec(), c)).collect();
+        let prior = fit_prior(&all, &m, &u, training.max_iterations, training.tolerance);
+        let comparisons = self
+            .comparisons
+            .iter()
+            .enumerate()
+            .map(|(k, c)| ComparisonModel {
+                name: c.name.clone(),
+                levels: (0..c.level_count())
+                    .map(|l| LevelModel { label: c.label(l as u8), m: m[k][l], u: u[k][l] })
+                    .collect(),
+            })
+            .collect();
+        self.model = Some(Model { prior, comparisons });
+        Ok(TrainingReport {
+            u_sample_pairs: samples.len(),
+            candidate_pairs,
+            em_iterations,
+            rule_match_shares,
+            untrained,
+        })
+    }
+
+    /// Whether a blocking rule fixes a comparison (its column, or a swapped column, is a whole
+    /// key of the rule), so that its candidates say nothing about the comparison's m.
+    fn rule_fixes(&self, rule: usize, spec: &super::settings::ComparisonSpec) -> bool {
+        self.rules[rule].iter().any(|key| key.column == spec.column)
+    }
+
+    /// Pattern counts of one rule's candidate pairs: all of them, or (`only_new`) those no
+    /// earlier rule produces.
+    fn rule_patterns(&self, rule: usize, only_new: bool) -> Patterns {
+        type Counts = FxHashMap<smallvec::SmallVec<[u8; 16]>, u64>;
+        let counts: Counts = self.blocking.fold_pairs(
+            &self.records,
+            rule,
+            only_new,
+            Counts::default,
+            |mut acc, a, b| {
+                *acc.entry(self.pattern(a, b)).or_default() += 1;
+                acc
+            },
+            |mut a, b| {
+                for (p, c) in b {
+                    *a.entry(p).or_default() += c;
+                }
+                a
+            },
+        );
+        let mut patterns: Patterns = counts.into_iter().map(|(p, c)| (p.to_vec(), c)).collect();
+        patterns.sort_unstable();
+        patterns
+    }
+
+    /// Up to `n` random pairs allowed by the link type, the same for the same seed.
+    fn random_pairs(&self, n: usize, seed: u64) -> Vec<(u32, u32)> {
+        let records = self.records.len() as u64;
+        if records < 2 {
+            return Vec::new();
+        }
+        let total = match self.settings.link_type {
+            LinkType::DedupeOnly | LinkType::LinkAndDedupe => records * (records - 1) / 2,
+            LinkType::LinkOnly => {
+                let mut sizes = FxHashMap::<u16, u64>::default();
+                self.records.table.iter().for_each(|t| *sizes.entry(*t).or_default() += 1);
+                let same: u64 = sizes.values().map(|s| s * (s - 1) / 2).sum();
+                records * (records - 1) / 2 - same
+            }
+        };
+        let n = n.min(total as usize);
+        (0..n as u64)
+            .into_par_iter()
+            .filter_map(|i| {
+                let mut state = seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                for _ in 0..64 {
+                    let a = (splitmix(&mut state) % records) as u32;
+                    let b = (splitmix(&mut state) % records) as u32;
+                    if a != b && self.blocking_allows(a, b) {
+                        return Some((a.min(b), a.max(b)));
+                    }
+                }
+                None
+            })
+            .collect()
+    }
+
+    fn blocking_allows(&self, a: u32, b: u32) -> bool {
+        self.settings.link_type != LinkType::LinkOnly
+            || self.records.table[a as usize] != self.records.table[b as usize]
+    }
+
+    /// The weights of every level, per comparison.
+    fn weights(model: &Model) -> Vec<Vec<f64>> {
+        model.comparisons.iter().map(|c| c.levels.iter().map(LevelModel::weight).collect()).collect()
+    }
+
+    /// The term-frequency adjustment of comparison `k` at `level` for the value of record `a`.
+    fn tf_adjustment(&self, model: &Model, k: usize, level: u8, a: u32) -> f64 {
+        let c = &self.comparisons[k];
+        let Some(frequencies) = &c.frequencies else { return 0.0 };
+        let exact = c.levels.iter().position(|l| *l == LevelSpec::Exact).map(|i| i as u8 + 1);
+        if exact != Some(level) {
+            return 0.0;
+        }
+        let Some(share) = c.value(&self.records, a).and_then(|v| frequencies.get(v)) else { return 0.0 };
+        (model.comparisons[k].levels[level as usize].u / share.max(1e-12)).log2()
+    }
+
+    /// A pair's weight under the model.
+    fn score(&self, model: &Model, weights: &[Vec<f64>], a: u32, b: u32) -> f64 {
+        let mut weight = model.prior_weight();
+        for (k, c) in self.comparisons.iter().enumerate() {
+            let level = c.level(&self.records, a, b);
+            if level != NULL_LEVEL {
+                weight += weights[k][level as usize] + self.tf_adjustment(model, k, level, a);
+            }
+        }
+        weight
+    }
+
+    fn require_model(&self) -> Result<&Model> {
+        self.model.as_ref().ok_or_else(|| Error::config("model", "no model: train one or load one first"))
+    }
+
+    /// Every candidate pair whose match probability reaches the threshold, sorted by the
+    /// records' positions in the input.
+    pub fn predict(&self) -> Result<Vec<ScoredPair>> {
+        let model = self.require_model()?;
+        let weights = Linker::weights(model);
+        let threshold = self.settings.threshold;
+        let mut found: Vec<(u32, u32, f64, usize)> = Vec::new();
+        for rule in 0..self.blocking.rules() {
+            found.extend(self.blocking.fold_pairs(
+                &self.records,
+                rule,
+                true,
+                Vec::new,
+                |mut acc, a, b| {
+                    let weight = self.score(model, &weights, a, b);
+                    if probability(weight) >= threshold {
+                        acc.push((a, b, weight, rule));
+                    }
+                    acc
+                },
+                |mut a, b| {
+                    a.extend(b);
+                    a
+                },
+            ));
+        }
+        found.par_sort_unstable_by_key(|&(a, b, _, _)| (a, b));
+        Ok(found
+            .into_iter()
+            .map(|(a, b, weight, rule)| ScoredPair {
+                left: self.records.ids[a as usize].clone(),
+                right: self.records.ids[b as usize].clone(),
+                match_weight: weight,
+                match_probability: probability(weight),
+                blocking_rule: rule,
+            })
+            .collect())
+    }
+
+    /// Clusters: records joined by the predicted pairs (connected components). Returns each
+    /// record's cluster id, in input order: the smallest record id in its cluster.
+    pub fn cluster(&self, pairs: &[ScoredPair]) -> Result<Vec<(Text, Text)>> {
+        let index = self.index()?;
+        let components = Components::new(self.records.len());
+        for pair in pairs {
+            let (a, b) = (index[pair.left.as_str()], index[pair.right.as_str()]);
+            components.union(a, b);
+        }
+        let roots: Vec<u32> = (0..self.records.len() as u32).map(|r| components.find(r)).collect();
+        let mut label: FxHashMap<u32, &Text> = FxHashMap::default();
+        for (r, &root) in roots.iter().enumerate() {
+            let id = &self.records.ids[r];
+            label.entry(root).and_modify(|l| *l = (*l).min(id)).or_insert(id);
+        }
+        Ok(roots.iter().enumerate().map(|(r, root)| (self.records.ids[r].clone(), label[root].clone())).collect())
+    }
+
+    /// Record id → position; ids must be unique across the inputs.
+    fn index(&self) -> Result<FxHashMap<&str, u32>> {
+        let mut index = FxHashMap::default();
+        for (r, id) in self.records.ids.iter().enumerate() {
+            if index.insert(id.as_str(), r as u32).is_some() {
+                return Err(Error::Schema(format!(
+                    "record id `{id}` appears in more than one input; ids must be unique"
+                )));
+            }
+        }
+        Ok(index)
+    }
+
+    /// Why records `left` and `right` score as they do.
+    pub fn explain(&self, left: &str, right: &str) -> Result<PairExplanation> {
+        let model = self.require_model()?;
+        let index = self.index()?;
+        let find = |id: &str| index.get(id).copied().ok_or_else(|| Error::UnknownTouchpoint(id.to_owned()));
+        let (a, b) = (find(left)?, find(right)?);
+        let weights = Linker::weights(model);
+        let parts: Vec<ComparisonPart> = self
+            .comparisons
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let level = c.level(&self.records, a, b);
+                let (weight, tf) = if level == NULL_LEVEL {
+                    (0.0, 0.0)
+                } else {
+                    (weights[k][level as usize], self.tf_adjustment(model, k, level, a))
+                };
+                ComparisonPart {
+                    comparison: c.name.clone(),
+                    values: (
+                        c.value(&self.records, a).map(str::to_owned),
+                        c.value(&self.records, b).map(str::to_owned),
+                    ),
+                    level: c.label(level),
+                    weight,
+                    term_frequency_adjustment: tf,
+                }
+            })
+            .collect();
+        let match_weight = self.score(model, &weights, a, b);
+        let blocking_rule = self.blocking.rule_of(a, b).filter(|_| self.blocking_allows(a, b));
+        let match_probability = probability(match_weight);
+        Ok(PairExplanation {
+            left: left.to_owned(),
+            right: right.to_owned(),
+            blocking_rule,
+            prior_weight: model.prior_weight(),
+            parts,
+            match_weight,
+            match_probability,
+            threshold: self.settings.threshold,
+            linked: blocking_rule.is_some() && match_probability >= self.settings.threshold,
+        })
+    }
+}
+
+/// The prior alone by EM, m and u held fixed.
+fn fit_prior(patterns: &Patterns, m: &[Vec<f64>], u: &[Vec<f64>], max_iterations: usize, tolerance: f64) -> f64 {
+    let total: f64 = patterns.iter().map(|(_, c)| *c as f64).sum();
+    if total == 0.0 {
+        return 1e-6;
+    }
+    let ratios: Vec<(f64, f64)> = patterns
+        .iter()
+        .map(|(p, c)| {
+            let ratio: f64 = p.iter().enumerate().map(|(k, &l)| m[k][l as usize] / u[k][l as usize]).product();
+            (ratio, *c as f64)
+        })
+        .collect();
+    let mut prior: f64 = 0.1;
+    for _ in 0..max_iterations.max(100) {
+        let odds = prior / (1.0 - prior);
+        let matches: f64 = ratios.iter().map(|(r, c)| c * (odds * r) / (1.0 + odds * r)).sum();
+        let next = (matches / total).clamp(1e-9, 1.0 - 1e-9);
+        let done = (next - prior).abs() < tolerance;
+        prior = next;
+        if done {
+            break;
+        }
+    }
+    prior
+}
+
+/// The SplitMix64 generator: a small, well-mixed, seedable sequence.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}

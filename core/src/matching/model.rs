@@ -1,0 +1,262 @@
+//! The Fellegi–Sunter model: for each comparison level, the probability of reaching it for a
+//! true match (m) and for a random pair (u), and the share of candidate pairs that match.
+//! Trained without labels: u from random record pairs, m by expectation–maximisation on the
+//! candidate pairs of each blocking rule in turn (leaving out the comparisons the rule fixes).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// One level's probabilities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelModel {
+    /// The level as written in the settings (`exact`, `jaro_winkler >= 0.9`, `else`).
+    pub label: String,
+    /// P(level | the records are one person).
+    pub m: f64,
+    /// P(level | the records are two people).
+    pub u: f64,
+}
+
+impl LevelModel {
+    /// The level's match weight: log2(m / u), 0 for the null level.
+    pub fn weight(&self) -> f64 {
+        (self.m / self.u).log2()
+    }
+}
+
+/// One comparison's levels, null level first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonModel {
+    /// The comparison's name.
+    pub name: String,
+    /// Its levels, null first and else last; the null level has m = u = 1 (no evidence).
+    pub levels: Vec<LevelModel>,
+}
+
+/// A trained model; saved and loaded as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// The share of candidate pairs that are matches (the prior of scoring).
+    pub prior: f64,
+    /// Each comparison's levels.
+    pub comparisons: Vec<ComparisonModel>,
+}
+
+impl Model {
+    /// Reads a model from JSON.
+    pub fn from_json(text: &str) -> Result<Model> {
+        let model: Model = serde_json::from_str(text)?;
+        if !(model.prior > 0.0 && model.prior < 1.0) {
+            return Err(Error::Json(format!("model prior {} is not strictly between 0 and 1", model.prior)));
+        }
+        for c in &model.comparisons {
+            if let Some(l) = c.levels.iter().find(|l| !(l.m > 0.0 && l.u > 0.0 && l.m.is_finite() && l.u.is_finite())) {
+                return Err(Error::Json(format!(
+                    "model comparison `{}`, level `{}`: m and u must be positive",
+                    c.name, l.label
+                )));
+            }
+        }
+        Ok(model)
+    }
+
+    /// The model as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a model serializes")
+    }
+
+    /// The prior's weight: log2(prior / (1 - prior)).
+    pub fn prior_weight(&self) -> f64 {
+        (self.prior / (1.0 - self.prior)).log2()
+    }
+}
+
+/// A probability from a match weight.
+pub fn probability(weight: f64) -> f64 {
+    let odds = weight.exp2();
+    if odds.is_infinite() {
+        1.0
+    } else {
+        odds / (1.0 + odds)
+    }
+}
+
+/// Counts of comparison-level patterns: `(pattern, how many pairs)`, a pattern holding one level
+/// per comparison.
+pub(crate) type Patterns = Vec<(Vec<u8>, u64)>;
+
+/// u probabilities from the level counts of random pairs, smoothed so that no level has 0.
+pub(crate) fn u_from_counts(counts: &[Vec<u64>]) -> Vec<Vec<f64>> {
+    counts
+        .iter()
+        .map(|levels| {
+            let observed: u64 = levels[1..].iter().sum();
+            let mut u = vec![1.0];
+            u.extend(
+                levels[1..].iter().map(|&c| (c as f64 + 0.5) / (observed as f64 + 0.5 * (levels.len() - 1) as f64)),
+            );
+            u
+        })
+        .collect()
+}
+
+/// Starting m probabilities: most weight on the strongest level.
+pub(crate) fn initial_m(level_counts: &[usize]) -> Vec<Vec<f64>> {
+    level_counts
+        .iter()
+        .map(|&n| {
+            let non_null = n - 1;
+            let mut m = vec![1.0];
+            let mut rest = 1.0;
+            for i in 0..non_null {
+                let share = if i + 1 == non_null { rest } else { rest * 0.8 };
+                m.push(share);
+                rest -= share;
+            }
+            m
+        })
+        .collect()
+}
+
+/// The result of one EM run.
+#[derive(Debug, Clone)]
+pub(crate) struct EmResult {
+    pub m: Vec<Vec<f64>>,
+    pub prior: f64,
+    pub iterations: usize,
+}
+
+/// Expectation–maximisation of m (for comparisons not in `fixed`) and the prior, u held fixed,
+/// on pattern counts.
+pub(crate) fn expectation_maximisation(
+    patterns: &Patterns,
+    u: &[Vec<f64>],
+    start_m: &[Vec<f64>],
+    fixed: &[bool],
+    max_iterations: usize,
+    tolerance: f64,
+) -> EmResult {
+    let mut m: Vec<Vec<f64>> = start_m.to_vec();
+    let mut prior: f64 = 0.1;
+    let total: f64 = patterns.iter().map(|(_, c)| *c as f64).sum();
+    let mut iterations = 0;
+    if total == 0.0 {
+        return EmResult { m, prior, iterations };
+    }
+    for _ in 0..max_iterations {
+        iterations += 1;
+        let mut m_sums: Vec<Vec<f64>> = m.iter().map(|l| vec![0.0; l.len()]).collect();
+        let mut matches = 0.0;
+        for (pattern, count) in patterns {
+            let (mut pm, mut pu) = (prior, 1.0 - prior);
+            for (k, &level) in pattern.iter().enumerate() {
+                if fixed[k] {
+                    continue;
+                }
+                pm *= m[k][level as usize];
+                pu *= u[k][level as usize];
+            }
+            let responsibility = if pm + pu > 0.0 { pm / (pm + pu) } else { 0.0 };
+            let weight = responsibility * *count as f64;
+            matches += weight;
+            for (k, &level) in pattern.iter().enumerate() {
+                m_sums[k][level as usize] += weight;
+            }
+        }
+        let mut change: f64 = (matches / total - prior).abs();
+        prior = (matches / total).clamp(1e-9, 1.0 - 1e-9);
+        for (k, sums) in m_sums.iter().enumerate() {
+            if fixed[k] {
+                continue;
+            }
+            let observed: f64 = sums[1..].iter().sum();
+            if observed <= 0.0 {
+                continue;
+            }
+            for level in 1..sums.len() {
+                let next = (sums[level] / observed).max(1e-9);
+                change = change.max((next - m[k][level]).abs());
+                m[k][level] = next;
+            }
+        }
+        if change < tolerance {
+            break;
+        }
+    }
+    EmResult { m, prior, iterations }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pattern counts drawn exactly from a known model: two comparisons of three levels (null,
+    /// agree, disagree), 10% matches.
+    fn known() -> (Patterns, Vec<Vec<f64>>, Vec<Vec<f64>>, f64) {
+        let m = vec![vec![1.0, 0.9, 0.1], vec![1.0, 0.8, 0.2], vec![1.0, 0.95, 0.05]];
+        let u = vec![vec![1.0, 0.05, 0.95], vec![1.0, 0.1, 0.9], vec![1.0, 0.01, 0.99]];
+        let prior: f64 = 0.1;
+        let n: f64 = 1_000_000.0;
+        let mut patterns = Vec::new();
+        for a in 1..3u8 {
+            for b in 1..3u8 {
+                for c in 1..3u8 {
+                    let pm = m[0][a as usize] * m[1][b as usize] * m[2][c as usize];
+                    let pu = u[0][a as usize] * u[1][b as usize] * u[2][c as usize];
+                    let count = (n * (prior * pm + (1.0 - prior) * pu)).round() as u64;
+                    patterns.push((vec![a, b, c], count));
+                }
+            }
+        }
+        (patterns, m, u, prior)
+    }
+
+    #[test]
+    fn em_recovers_a_known_model() {
+        let (patterns, m, u, prior) = known();
+        let start = initial_m(&[3, 3, 3]);
+        let result = expectation_maximisation(&patterns, &u, &start, &[false; 3], 500, 1e-10);
+        assert!((result.prior - prior).abs() < 0.005, "prior {}", result.prior);
+        for (k, (found, truth)) in result.m.iter().zip(&m).enumerate() {
+            for (level, (f, t)) in found.iter().zip(truth).enumerate().skip(1) {
+                assert!((f - t).abs() < 0.01, "m[{k}][{level}] = {f}, expected {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_comparisons_keep_their_start() {
+        let (patterns, _, u, _) = known();
+        let start = initial_m(&[3, 3, 3]);
+        let result = expectation_maximisation(&patterns, &u, &start, &[true, false, false], 50, 1e-10);
+        assert_eq!(result.m[0], start[0]);
+    }
+
+    #[test]
+    fn u_is_smoothed_and_sums_to_one() {
+        let u = u_from_counts(&[vec![7, 0, 10]]);
+        assert_eq!(u[0][0], 1.0);
+        assert!(u[0][1] > 0.0);
+        assert!((u[0][1] + u[0][2] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn json_round_trip_and_checks() {
+        let model = Model {
+            prior: 0.01,
+            comparisons: vec![ComparisonModel {
+                name: "surname".into(),
+                levels: vec![
+                    LevelModel { label: "null".into(), m: 1.0, u: 1.0 },
+                    LevelModel { label: "exact".into(), m: 0.9, u: 0.01 },
+                    LevelModel { label: "else".into(), m: 0.1, u: 0.99 },
+                ],
+            }],
+        };
+        assert_eq!(Model::from_json(&model.to_json()).unwrap(), model);
+        assert!(Model::from_json(&model.to_json().replace("0.01,", "0.0,")).is_err());
+        assert!(Model::from_json("{}").is_err());
+        assert!((probability(model.prior_weight()) - 0.01).abs() < 1e-12);
+    }
+}
