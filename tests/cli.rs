@@ -108,3 +108,67 @@ fn explain_prints_the_chain() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown touchpoint `zzz`"));
 }
+
+#[test]
+fn link_dedupes_a_table_and_reuses_its_model() {
+    let dir = temp_dir("link");
+    let input = dir.join("people.csv");
+    let mut csv = String::from("rec_id, given_name, surname, dob\n");
+    for p in 0..60 {
+        let given = ["an", "binh", "chau", "dung", "giang", "hoa"][p % 6];
+        let surname = ["nguyen", "tran", "le", "pham", "vu"][p % 5];
+        let dob = format!("19{:02}-0{}-1{}", 40 + p, 1 + p % 9, p % 10);
+        csv.push_str(&format!("r{p}a, {given}, {surname}, {dob}\n"));
+        if p % 2 == 0 {
+            csv.push_str(&format!("r{p}b, {given}h, {surname}, {dob}\n"));
+        }
+    }
+    std::fs::write(&input, csv).unwrap();
+    let settings = dir.join("settings.json");
+    std::fs::write(
+        &settings,
+        r#"{"unique_id_column": "rec_id",
+            "comparisons": [
+                {"column": "given_name", "levels": ["exact", {"jaro_winkler": 0.85}]},
+                {"column": "dob", "levels": ["exact", {"within_years": 2}]}
+            ],
+            "blocking_rules": [["surname"]], "training": {"u_sample_pairs": 2000}}"#,
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let status = omnitwin()
+        .arg("link")
+        .arg("--settings")
+        .arg(&settings)
+        .arg("--input")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .status();
+    assert!(status.unwrap().success());
+    let assignments = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
+    assert!(assignments.starts_with("record_id,cluster_id\n"));
+    assert_eq!(assignments.lines().count() - 1, 90, "every record once");
+    assert!(assignments.contains("r0b,r0a\n"), "a record and its duplicate share a cluster");
+    let pairs = std::fs::read_to_string(out.join("pairs.csv")).unwrap();
+    assert!(pairs.starts_with("left_id,right_id,match_weight,match_probability,blocking_rule\n"));
+    let again = dir.join("again");
+    let status = omnitwin()
+        .arg("link")
+        .arg("--settings")
+        .arg(&settings)
+        .arg("--input")
+        .arg(&input)
+        .arg("--out")
+        .arg(&again)
+        .arg("--model")
+        .arg(out.join("model.json"))
+        .status();
+    assert!(status.unwrap().success());
+    assert_eq!(std::fs::read_to_string(again.join("assignments.csv")).unwrap(), assignments);
+    let bad =
+        omnitwin().arg("link").arg("--settings").arg(&input).arg("--input").arg(&input).arg("--out").arg(&out).output();
+    let bad = bad.unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("config `settings`"));
+}
