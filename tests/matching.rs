@@ -162,7 +162,7 @@ fn explanations_add_up() {
 #[test]
 fn a_saved_model_gives_the_same_result() {
     let df = frame(&people(150, 5));
-    let mut trained = Linker::new(settings(LinkType::DedupeOnly), &[df.clone()]).unwrap();
+    let mut trained = Linker::new(settings(LinkType::DedupeOnly), std::slice::from_ref(&df)).unwrap();
     trained.train().unwrap();
     let json = trained.model().unwrap().to_json();
     let mut reused = Linker::new(settings(LinkType::DedupeOnly), &[df]).unwrap();
