@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap;
 
 use super::records::Records;
 use super::settings::{ComparisonSpec, LevelSpec};
+use super::similarity;
 use crate::error::{Error, Result};
 use crate::model::Text;
 use crate::normalize::parse_date;
@@ -127,12 +128,14 @@ impl Comparison {
         let (Some(x), Some(y)) = (column[a as usize].as_deref(), column[b as usize].as_deref()) else {
             return NULL_LEVEL;
         };
+        // Several Jaro–Winkler levels share one computation.
+        let mut jaro_winkler = None;
         for (i, level) in self.levels.iter().enumerate() {
             let holds = match level {
                 LevelSpec::Exact => x == y,
-                LevelSpec::JaroWinkler(t) => strsim::jaro_winkler(x, y) >= *t,
-                LevelSpec::Levenshtein(t) => within_edits(x, y, *t, strsim::levenshtein),
-                LevelSpec::DamerauLevenshtein(t) => within_edits(x, y, *t, strsim::damerau_levenshtein),
+                LevelSpec::JaroWinkler(t) => *jaro_winkler.get_or_insert_with(|| similarity::jaro_winkler(x, y)) >= *t,
+                LevelSpec::Levenshtein(t) => similarity::levenshtein_within(x, y, *t as usize),
+                LevelSpec::DamerauLevenshtein(t) => similarity::transpositions_within(x, y, *t as usize),
                 LevelSpec::Jaccard(t) => jaccard(x, y) >= *t,
                 LevelSpec::SwappedWith(_) => {
                     let other = &records.columns[self.swapped[i].expect("swapped levels carry their column")];
@@ -166,13 +169,6 @@ impl Comparison {
         let numbers = self.numbers.as_ref()?;
         Some((numbers[a as usize]?, numbers[b as usize]?))
     }
-}
-
-/// Whether two strings are within `max` edits, skipping the distance when their lengths alone
-/// rule it out.
-fn within_edits(x: &str, y: &str, max: u32, distance: fn(&str, &str) -> usize) -> bool {
-    let (lx, ly) = (x.chars().count(), y.chars().count());
-    lx.abs_diff(ly) <= max as usize && distance(x, y) <= max as usize
 }
 
 /// Jaccard similarity of the sets of words.

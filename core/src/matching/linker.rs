@@ -170,8 +170,8 @@ impl Linker {
     }
 
     /// Trains the model without labels: u from random pairs, m by EM on each blocking rule's
-    /// candidates (the comparisons on the rule's own columns left out), the prior on all
-    /// candidates.
+    /// candidates (the comparisons on the rule's own columns left out), and the prior from the
+    /// share of matches among all candidates, spread over every pair the link type compares.
     pub fn train(&mut self) -> Result<TrainingReport> {
         let training = &self.settings.training;
         let level_counts: Vec<usize> = self.comparisons.iter().map(Comparison::level_count).collect();
@@ -239,7 +239,11 @@ impl Linker {
             })
             .collect();
         let all: Patterns = all_patterns.into_iter().map(|(p, c)| (p.to_vec(), c)).collect();
-        let prior = fit_prior(&all, &m, &u, training.max_iterations, training.tolerance);
+        // The share of matches among candidates, then among all pairs (blocking is meant to
+        // keep every match, so the candidates hold them all): the prior of any pair.
+        let share = fit_prior(&all, &m, &u, training.max_iterations, training.tolerance);
+        let candidates: u64 = candidate_pairs.iter().sum();
+        let prior = (share * candidates as f64 / self.total_pairs().max(1) as f64).clamp(1e-12, 0.5);
         let comparisons = self
             .comparisons
             .iter()
@@ -298,15 +302,7 @@ impl Linker {
         if records < 2 {
             return Vec::new();
         }
-        let total = match self.settings.link_type {
-            LinkType::DedupeOnly | LinkType::LinkAndDedupe => records * (records - 1) / 2,
-            LinkType::LinkOnly => {
-                let mut sizes = FxHashMap::<u16, u64>::default();
-                self.records.table.iter().for_each(|t| *sizes.entry(*t).or_default() += 1);
-                let same: u64 = sizes.values().map(|s| s * (s - 1) / 2).sum();
-                records * (records - 1) / 2 - same
-            }
-        };
+        let total = self.total_pairs();
         let n = n.min(total as usize);
         (0..n as u64)
             .into_par_iter()
@@ -322,6 +318,20 @@ impl Linker {
                 None
             })
             .collect()
+    }
+
+    /// How many pairs the link type compares in all (before blocking).
+    fn total_pairs(&self) -> u64 {
+        let records = self.records.len() as u64;
+        let all = records * records.saturating_sub(1) / 2;
+        match self.settings.link_type {
+            LinkType::DedupeOnly | LinkType::LinkAndDedupe => all,
+            LinkType::LinkOnly => {
+                let mut sizes = FxHashMap::<u16, u64>::default();
+                self.records.table.iter().for_each(|t| *sizes.entry(*t).or_default() += 1);
+                all - sizes.values().map(|s| s * s.saturating_sub(1) / 2).sum::<u64>()
+            }
+        }
     }
 
     fn blocking_allows(&self, a: u32, b: u32) -> bool {

@@ -35,6 +35,7 @@ mod linker;
 mod model;
 mod records;
 mod settings;
+mod similarity;
 
 pub use linker::{ComparisonPart, Linker, PairExplanation, ScoredPair, TrainingReport};
 pub use model::{probability, ComparisonModel, LevelModel, Model};

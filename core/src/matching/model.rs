@@ -37,7 +37,8 @@ pub struct ComparisonModel {
 /// A trained model; saved and loaded as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
-    /// The share of candidate pairs that are matches (the prior of scoring).
+    /// The probability that two records picked at random are one person (the prior of
+    /// scoring).
     pub prior: f64,
     /// Each comparison's levels.
     pub comparisons: Vec<ComparisonModel>,

@@ -30,7 +30,8 @@ pub enum LevelSpec {
     JaroWinkler(f64),
     /// Levenshtein distance at most this.
     Levenshtein(u32),
-    /// Damerau–Levenshtein distance (transpositions count once) at most this.
+    /// Damerau–Levenshtein distance at most this, as optimal string alignment: an adjacent
+    /// transposition counts as one edit.
     DamerauLevenshtein(u32),
     /// Jaccard similarity of the words at least this (0–1).
     Jaccard(f64),

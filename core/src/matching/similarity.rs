@@ -1,0 +1,148 @@
+//! String similarity for comparison levels, fast on the short ASCII strings that make up most
+//! records: no allocation, bit sets on the stack, and edit distances that stop as soon as the
+//! bound is passed. Results equal `strsim`'s (which the tests check, and which longer or
+//! non-ASCII strings fall back to).
+
+/// Jaro–Winkler similarity (prefix scale 0.1, prefix of at most 4, boost above 0.7): equal to
+/// `strsim::jaro_winkler`.
+pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if !(a.is_ascii() && b.is_ascii()) || x.len() > 64 || y.len() > 64 {
+        return strsim::jaro_winkler(a, b);
+    }
+    let jaro = jaro_ascii(x, y);
+    if jaro > 0.7 {
+        let prefix = x.iter().take(4).zip(y).take_while(|(p, q)| p == q).count();
+        jaro + 0.1 * prefix as f64 * (1.0 - jaro)
+    } else {
+        jaro
+    }
+}
+
+/// Jaro similarity of two ASCII strings of at most 64 bytes.
+fn jaro_ascii(x: &[u8], y: &[u8]) -> f64 {
+    if x.is_empty() && y.is_empty() {
+        return 1.0;
+    }
+    if x.is_empty() || y.is_empty() {
+        return 0.0;
+    }
+    let range = (x.len().max(y.len()) / 2).saturating_sub(1);
+    let (mut x_flags, mut y_flags) = (0u64, 0u64);
+    let mut matches = 0usize;
+    for (i, &c) in x.iter().enumerate() {
+        let low = i.saturating_sub(range);
+        let high = (i + range + 1).min(y.len());
+        for j in low..high {
+            if y_flags & (1 << j) == 0 && y[j] == c {
+                x_flags |= 1 << i;
+                y_flags |= 1 << j;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let mut transpositions = 0usize;
+    let mut j = 0;
+    for (i, &c) in x.iter().enumerate() {
+        if x_flags & (1 << i) == 0 {
+            continue;
+        }
+        while y_flags & (1 << j) == 0 {
+            j += 1;
+        }
+        transpositions += usize::from(c != y[j]);
+        j += 1;
+    }
+    let m = matches as f64;
+    (m / x.len() as f64 + m / y.len() as f64 + (m - (transpositions / 2) as f64) / m) / 3.0
+}
+
+/// Whether the Levenshtein distance is at most `max`.
+pub(crate) fn levenshtein_within(a: &str, b: &str, max: usize) -> bool {
+    edits_within(a, b, max, false, strsim::levenshtein)
+}
+
+/// Whether the optimal-string-alignment distance (Levenshtein with adjacent transpositions
+/// counted once) is at most `max`.
+pub(crate) fn transpositions_within(a: &str, b: &str, max: usize) -> bool {
+    edits_within(a, b, max, true, strsim::osa_distance)
+}
+
+fn edits_within(a: &str, b: &str, max: usize, transpose: bool, fallback: fn(&str, &str) -> usize) -> bool {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if !(a.is_ascii() && b.is_ascii()) || x.len() > 64 || y.len() > 64 {
+        return a.chars().count().abs_diff(b.chars().count()) <= max && fallback(a, b) <= max;
+    }
+    if x.len().abs_diff(y.len()) > max {
+        return false;
+    }
+    // Three rows of the edit-distance table, taking turns: the one before the previous (for
+    // transpositions), the previous and the current. Distances stay below 129, so bytes do.
+    let mut rows = [[0u8; 65]; 3];
+    for (j, cell) in rows[0].iter_mut().enumerate().take(y.len() + 1) {
+        *cell = j as u8;
+    }
+    for i in 1..=x.len() {
+        let [before, previous, current] = rows_at(&mut rows, i);
+        current[0] = i as u8;
+        let mut row_min = i;
+        for j in 1..=y.len() {
+            let cost = u8::from(x[i - 1] != y[j - 1]);
+            let mut best = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
+            if transpose && i > 1 && j > 1 && x[i - 1] == y[j - 2] && x[i - 2] == y[j - 1] {
+                best = best.min(before[j - 2] + 1);
+            }
+            current[j] = best;
+            row_min = row_min.min(best as usize);
+        }
+        if row_min > max {
+            return false;
+        }
+    }
+    (rows[x.len() % 3][y.len()] as usize) <= max
+}
+
+/// The rows for table row `i`: rows `i - 2`, `i - 1` and `i`, kept modulo 3.
+fn rows_at(rows: &mut [[u8; 65]; 3], i: usize) -> [&mut [u8; 65]; 3] {
+    let [r0, r1, r2] = rows;
+    match i % 3 {
+        0 => [r1, r2, r0],
+        1 => [r2, r0, r1],
+        _ => [r0, r1, r2],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn known_values() {
+        assert!((jaro_winkler("martha", "marhta") - strsim::jaro_winkler("martha", "marhta")).abs() < 1e-12);
+        assert!(levenshtein_within("kitten", "sitting", 3));
+        assert!(!levenshtein_within("kitten", "sitting", 2));
+        assert!(transpositions_within("ab", "ba", 1));
+        assert!(!levenshtein_within("ab", "ba", 1));
+        assert!(jaro_winkler("", "") == 1.0 && jaro_winkler("a", "") == 0.0);
+        assert!((jaro_winkler("nguyễn", "nguyen") - strsim::jaro_winkler("nguyễn", "nguyen")).abs() < 1e-12);
+    }
+
+    proptest! {
+        #[test]
+        fn jaro_winkler_equals_strsim(a in "[a-e ]{0,12}", b in "[a-e ]{0,12}") {
+            prop_assert!((jaro_winkler(&a, &b) - strsim::jaro_winkler(&a, &b)).abs() < 1e-12);
+        }
+
+        #[test]
+        fn bounded_distances_equal_strsim(a in "[a-d]{0,10}", b in "[a-d]{0,10}", max in 0usize..4) {
+            prop_assert_eq!(levenshtein_within(&a, &b, max), strsim::levenshtein(&a, &b) <= max);
+            prop_assert_eq!(transpositions_within(&a, &b, max), strsim::osa_distance(&a, &b) <= max);
+        }
+    }
+}
