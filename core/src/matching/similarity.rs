@@ -33,8 +33,8 @@ fn jaro_ascii(x: &[u8], y: &[u8]) -> f64 {
     for (i, &c) in x.iter().enumerate() {
         let low = i.saturating_sub(range);
         let high = (i + range + 1).min(y.len());
-        for j in low..high {
-            if y_flags & (1 << j) == 0 && y[j] == c {
+        for (j, &d) in y.iter().enumerate().take(high).skip(low) {
+            if y_flags & (1 << j) == 0 && d == c {
                 x_flags |= 1 << i;
                 y_flags |= 1 << j;
                 matches += 1;
