@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Splink (PyPI `splink`, DuckDB backend) against omnitwin on FEBRL, side by side.
+#   bash benches/splink_peer.sh [FEBRL_DIR]
+# Installs Splink into a virtual environment under ~/.cache/omnitwin (once); FEBRL_DIR defaults
+# to ../shared/data/febrl, else fetch the files with `bash benches/fetch_febrl.sh DIR`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data="${1:-${FEBRL_DIR:-../shared/data/febrl}}"
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/omnitwin/splink-venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet "splink==5.0.0" duckdb pandas
+fi
+cargo build --release --quiet --bin omnitwin
+target="${CARGO_TARGET_DIR:-target}/release"
+"$venv/bin/python" benches/splink_peer.py "$target/omnitwin" examples/febrl "$data"
