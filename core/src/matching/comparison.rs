@@ -30,6 +30,8 @@ pub(crate) struct Comparison {
     dates: Option<Vec<Option<Date>>>,
     /// Numbers parsed once, when a level compares numbers.
     numbers: Option<Vec<Option<f64>>>,
+    /// Each record's value's [`similarity::char_set`], for pruning fuzzy levels.
+    char_sets: Vec<u128>,
     /// Each value's share of the records that have one, for term-frequency adjustment.
     pub frequencies: Option<FxHashMap<Text, f64>>,
 }
@@ -80,6 +82,7 @@ impl Comparison {
             counts.values_mut().for_each(|c| *c /= total);
             counts
         });
+        let char_sets = values.iter().map(|v| v.as_deref().map_or(0, similarity::char_set)).collect();
         Ok(Comparison {
             name: spec.name().to_owned(),
             levels: spec.levels.clone(),
@@ -87,6 +90,7 @@ impl Comparison {
             swapped,
             dates,
             numbers,
+            char_sets,
             frequencies,
         })
     }
@@ -128,14 +132,19 @@ impl Comparison {
         let (Some(x), Some(y)) = (column[a as usize].as_deref(), column[b as usize].as_deref()) else {
             return NULL_LEVEL;
         };
-        // Several Jaro–Winkler levels share one computation.
-        let mut jaro_winkler = None;
+        let sets = (self.char_sets[a as usize], self.char_sets[b as usize]);
+        // Several Jaro–Winkler levels share one computation, once one is needed.
+        let mut jaro_winkler: Option<f64> = None;
         for (i, level) in self.levels.iter().enumerate() {
             let holds = match level {
                 LevelSpec::Exact => x == y,
-                LevelSpec::JaroWinkler(t) => *jaro_winkler.get_or_insert_with(|| similarity::jaro_winkler(x, y)) >= *t,
-                LevelSpec::Levenshtein(t) => similarity::levenshtein_within(x, y, *t as usize),
-                LevelSpec::DamerauLevenshtein(t) => similarity::transpositions_within(x, y, *t as usize),
+                LevelSpec::JaroWinkler(t) => match jaro_winkler {
+                    Some(similarity) => similarity >= *t,
+                    None if !similarity::jaro_winkler_at_least(x, y, sets, *t) => false,
+                    None => *jaro_winkler.get_or_insert_with(|| similarity::jaro_winkler(x, y)) >= *t,
+                },
+                LevelSpec::Levenshtein(t) => similarity::levenshtein_within(x, y, sets, *t as usize),
+                LevelSpec::DamerauLevenshtein(t) => similarity::transpositions_within(x, y, sets, *t as usize),
                 LevelSpec::Jaccard(t) => jaccard(x, y) >= *t,
                 LevelSpec::SwappedWith(_) => {
                     let other = &records.columns[self.swapped[i].expect("swapped levels carry their column")];

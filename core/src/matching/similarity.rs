@@ -11,12 +11,49 @@ pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
         return strsim::jaro_winkler(a, b);
     }
     let jaro = jaro_ascii(x, y);
+    boosted(jaro, x, y)
+}
+
+/// Jaro–Winkler from Jaro: the common prefix (up to 4) lifts similarities above 0.7.
+fn boosted(jaro: f64, x: &[u8], y: &[u8]) -> f64 {
     if jaro > 0.7 {
         let prefix = x.iter().take(4).zip(y).take_while(|(p, q)| p == q).count();
         jaro + 0.1 * prefix as f64 * (1.0 - jaro)
     } else {
         jaro
     }
+}
+
+/// Whether the Jaro–Winkler similarity is at least `threshold`, as [`jaro_winkler`] would say,
+/// without computing it when an upper bound already falls short: Jaro counts matching
+/// characters, and a character of one string that the other lacks never matches.
+/// `sets` are the strings' [`char_set`]s, computed once per value by the caller.
+pub(crate) fn jaro_winkler_at_least(a: &str, b: &str, sets: (u128, u128), threshold: f64) -> bool {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if a.is_ascii() && b.is_ascii() && !x.is_empty() && !y.is_empty() {
+        let (x_set, y_set) = sets;
+        let most = shared(x, y_set).min(shared(y, x_set)) as f64;
+        let jaro_bound = (most / x.len() as f64 + most / y.len() as f64 + 1.0) / 3.0;
+        // The boost grows with Jaro, so the bound of the boost is the boost of the bound.
+        if boosted(jaro_bound.min(1.0), x, y) < threshold {
+            return false;
+        }
+    }
+    jaro_winkler(a, b) >= threshold
+}
+
+/// The set of bytes of a string, as bits: what the bounds here prune with. A string that is
+/// not ASCII gets every bit (no pruning).
+pub(crate) fn char_set(text: &str) -> u128 {
+    if !text.is_ascii() {
+        return u128::MAX;
+    }
+    text.bytes().fold(0u128, |set, c| set | 1 << (c & 127))
+}
+
+/// How many bytes of `x` are in `set`.
+fn shared(x: &[u8], set: u128) -> usize {
+    x.iter().filter(|&&c| set & (1 << (c & 127)) != 0).count()
 }
 
 /// Jaro similarity of two ASCII strings of at most 64 bytes.
@@ -61,23 +98,34 @@ fn jaro_ascii(x: &[u8], y: &[u8]) -> f64 {
     (m / x.len() as f64 + m / y.len() as f64 + (m - (transpositions / 2) as f64) / m) / 3.0
 }
 
-/// Whether the Levenshtein distance is at most `max`.
-pub(crate) fn levenshtein_within(a: &str, b: &str, max: usize) -> bool {
-    edits_within(a, b, max, false, strsim::levenshtein)
+/// Whether the Levenshtein distance is at most `max`; `sets` are the strings' [`char_set`]s.
+pub(crate) fn levenshtein_within(a: &str, b: &str, sets: (u128, u128), max: usize) -> bool {
+    edits_within(a, b, sets, max, false, strsim::levenshtein)
 }
 
 /// Whether the optimal-string-alignment distance (Levenshtein with adjacent transpositions
-/// counted once) is at most `max`.
-pub(crate) fn transpositions_within(a: &str, b: &str, max: usize) -> bool {
-    edits_within(a, b, max, true, strsim::osa_distance)
+/// counted once) is at most `max`; `sets` are the strings' [`char_set`]s.
+pub(crate) fn transpositions_within(a: &str, b: &str, sets: (u128, u128), max: usize) -> bool {
+    edits_within(a, b, sets, max, true, strsim::osa_distance)
 }
 
-fn edits_within(a: &str, b: &str, max: usize, transpose: bool, fallback: fn(&str, &str) -> usize) -> bool {
+fn edits_within(
+    a: &str,
+    b: &str,
+    (x_set, y_set): (u128, u128),
+    max: usize,
+    transpose: bool,
+    fallback: fn(&str, &str) -> usize,
+) -> bool {
     let (x, y) = (a.as_bytes(), b.as_bytes());
     if !(a.is_ascii() && b.is_ascii()) || x.len() > 64 || y.len() > 64 {
         return a.chars().count().abs_diff(b.chars().count()) <= max && fallback(a, b) <= max;
     }
     if x.len().abs_diff(y.len()) > max {
+        return false;
+    }
+    // Every byte of one string that the other lacks needs an edit of its own.
+    if x.len() - shared(x, y_set) > max || y.len() - shared(y, x_set) > max {
         return false;
     }
     // Three rows of the edit-distance table, taking turns: the one before the previous (for
@@ -122,6 +170,18 @@ mod tests {
 
     use super::*;
 
+    fn sets(a: &str, b: &str) -> (u128, u128) {
+        (char_set(a), char_set(b))
+    }
+
+    fn levenshtein_within(a: &str, b: &str, max: usize) -> bool {
+        super::levenshtein_within(a, b, sets(a, b), max)
+    }
+
+    fn transpositions_within(a: &str, b: &str, max: usize) -> bool {
+        super::transpositions_within(a, b, sets(a, b), max)
+    }
+
     #[test]
     fn known_values() {
         assert!((jaro_winkler("martha", "marhta") - strsim::jaro_winkler("martha", "marhta")).abs() < 1e-12);
@@ -137,6 +197,11 @@ mod tests {
         #[test]
         fn jaro_winkler_equals_strsim(a in "[a-e ]{0,12}", b in "[a-e ]{0,12}") {
             prop_assert!((jaro_winkler(&a, &b) - strsim::jaro_winkler(&a, &b)).abs() < 1e-12);
+        }
+
+        #[test]
+        fn the_bounded_jaro_winkler_test_agrees(a in "[a-f]{0,10}", b in "[a-f]{0,10}", t in 0.0f64..1.0) {
+            prop_assert_eq!(jaro_winkler_at_least(&a, &b, sets(&a, &b), t), strsim::jaro_winkler(&a, &b) >= t);
         }
 
         #[test]
