@@ -4,29 +4,38 @@
 //!
 //! ```
 //! use omnitwin::matching::{Linker, Settings};
-//! use omnitwin::DataFrame;
 //! use polars::prelude::*;
 //!
-//! let df = df!(
-//!     "unique_id" => ["1", "2", "3", "4"],
-//!     "surname" => ["nguyen", "nguyen", "tran", "tran"],
-//!     "given_name" => ["an", "an", "binh", "minh"],
-//!     "dob" => ["1990-01-02", "1990-01-02", "1985-05-05", "1971-09-09"]
-//! ).unwrap();
+//! // 40 people, each written twice: the second time with the given name misspelt.
+//! let given = ["an", "binh", "chau", "dung", "giang", "hoa", "khanh", "linh"];
+//! let surnames = ["nguyen", "tran", "le", "pham", "vu"];
+//! let (mut ids, mut first, mut last, mut dob) = (vec![], vec![], vec![], vec![]);
+//! for p in 0..40 {
+//!     for copy in 0..2 {
+//!         ids.push(format!("{p}-{copy}"));
+//!         let name = given[p % 8];
+//!         first.push(if copy == 0 { name.to_owned() } else { format!("{name}h") });
+//!         last.push(surnames[p % 5].to_owned());
+//!         dob.push(format!("19{}-0{}-1{}", 50 + p, 1 + p % 9, p % 10));
+//!     }
+//! }
+//! let df = df!("unique_id" => ids, "given_name" => first, "surname" => last, "dob" => dob).unwrap();
 //! let settings = Settings::from_json(r#"{
 //!     "comparisons": [
-//!         {"column": "given_name", "levels": ["exact", {"jaro_winkler": 0.9}]},
-//!         {"column": "dob", "levels": ["exact"]}
+//!         {"column": "given_name", "levels": ["exact", {"jaro_winkler": 0.85}]},
+//!         {"column": "dob", "levels": ["exact", {"within_years": 1}]}
 //!     ],
 //!     "blocking_rules": [["surname"]],
-//!     "training": {"u_sample_pairs": 100}
+//!     "training": {"u_sample_pairs": 3000}
 //! }"#).unwrap();
 //! let mut linker = Linker::new(settings, &[df]).unwrap();
 //! linker.train().unwrap();
 //! let pairs = linker.predict().unwrap();
 //! let clusters = linker.cluster(&pairs).unwrap();
-//! assert_eq!(clusters[0].1, clusters[1].1);
-//! assert_ne!(clusters[2].1, clusters[3].1);
+//! assert_eq!(clusters[0].1, clusters[1].1, "a person's two records join");
+//! assert_ne!(clusters[0].1, clusters[2].1, "two people stay apart");
+//! let why = linker.explain("0-0", "0-1").unwrap();
+//! assert!(why.linked && why.match_probability >= 0.9);
 //! ```
 
 mod blocking;
