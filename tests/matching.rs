@@ -205,3 +205,51 @@ fn bad_settings_and_inputs_are_named() {
         .to_string()
         .contains("no column `surname`"));
 }
+
+#[test]
+fn training_from_labels_works_as_well() {
+    let rows = people(400, 21);
+    let labels: Vec<(&str, &str)> = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| {
+            rows[i + 1..].iter().filter(|b| person(&b.id) == person(&a.id)).map(|b| (a.id.as_str(), b.id.as_str()))
+        })
+        .take(200)
+        .collect();
+    let mut linker = Linker::new(settings(LinkType::DedupeOnly), &[frame(&rows)]).unwrap();
+    let report = linker.train_from_labels(&labels).unwrap();
+    assert!(report.u_sample_pairs > 0);
+    let (precision, recall) = precision_recall(&linker.cluster(&linker.predict().unwrap()).unwrap());
+    assert!(precision >= 0.95 && recall >= 0.9, "precision {precision}, recall {recall}");
+    assert!(linker.train_from_labels(&[]).is_err());
+    assert_eq!(linker.train_from_labels(&[("p0-0", "nobody")]).unwrap_err().kind(), omnitwin::ErrorKind::NotFound);
+}
+
+#[test]
+fn explain_shows_the_chain_of_a_transitive_link() {
+    let df = df!("unique_id" => ["a", "b", "c", "d"], "name" => ["x", "x", "y", "z"], "phone" => ["1", "2", "2", "9"])
+        .unwrap();
+    let settings = Settings::from_json(
+        r#"{"comparisons": [{"column": "name", "levels": ["exact"]}, {"column": "phone", "levels": ["exact"]}],
+            "blocking_rules": [["name"], ["phone"]]}"#,
+    )
+    .unwrap();
+    let level = |label: &str, m: f64, u: f64| omnitwin::matching::LevelModel { label: label.into(), m, u };
+    let comparison = |name: &str| omnitwin::matching::ComparisonModel {
+        name: name.into(),
+        levels: vec![level("null", 1.0, 1.0), level("exact", 0.9, 0.01), level("else", 0.2, 0.8)],
+    };
+    let mut linker = Linker::new(settings, &[df]).unwrap();
+    linker.set_model(Model { prior: 0.5, comparisons: vec![comparison("name"), comparison("phone")] }).unwrap();
+    let direct = linker.explain("a", "b").unwrap();
+    assert!(direct.linked && direct.chain.is_empty());
+    let through = linker.explain("a", "c").unwrap();
+    assert_eq!(through.blocking_rule, None, "a and c share no key");
+    assert!(!through.linked);
+    let steps: Vec<(&str, &str)> = through.chain.iter().map(|l| (l.left.as_str(), l.right.as_str())).collect();
+    assert_eq!(steps, [("a", "b"), ("b", "c")]);
+    assert!(linker.explain("a", "d").unwrap().chain.is_empty(), "d is joined to no one");
+    let clusters = linker.cluster(&linker.predict().unwrap()).unwrap();
+    assert_eq!(clusters.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>(), ["a", "a", "a", "d"]);
+}

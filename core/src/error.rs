@@ -72,6 +72,9 @@ pub enum Error {
     /// A touchpoint id that the engine does not hold.
     #[error("unknown touchpoint `{0}`")]
     UnknownTouchpoint(String),
+    /// A record id that a linkage job does not hold.
+    #[error("unknown record `{0}`")]
+    UnknownRecord(String),
     /// A profile id that the engine does not hold.
     #[error("unknown profile `{0}`")]
     UnknownProfile(String),
@@ -127,7 +130,7 @@ impl Error {
             Error::Schema(_) | Error::EmptyInput(_) | Error::InvalidUtf8 { .. } | Error::Json(_) => ErrorKind::Schema,
             Error::Format { .. } | Error::DataFrame(_) => ErrorKind::Schema,
             Error::Config { .. } => ErrorKind::Config,
-            Error::UnknownTouchpoint(_) | Error::UnknownProfile(_) => ErrorKind::NotFound,
+            Error::UnknownTouchpoint(_) | Error::UnknownProfile(_) | Error::UnknownRecord(_) => ErrorKind::NotFound,
             Error::Io { .. } => ErrorKind::Io,
         }
     }

@@ -1,5 +1,7 @@
 //! The probabilistic linkage pipeline on generic records: block, train, score, cluster, explain.
 
+use std::sync::OnceLock;
+
 use polars::prelude::DataFrame;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -83,6 +85,20 @@ pub struct PairExplanation {
     pub threshold: f64,
     /// Whether the pair is linked directly (a candidate at or above the threshold).
     pub linked: bool,
+    /// When not linked directly but in one cluster: the shortest chain of links that joins
+    /// them; empty otherwise.
+    pub chain: Vec<ChainLink>,
+}
+
+/// One link of a chain between two records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainLink {
+    /// One record.
+    pub left: String,
+    /// The next record.
+    pub right: String,
+    /// The link's match probability.
+    pub match_probability: f64,
 }
 
 /// Probabilistic record linkage over one or more tables.
@@ -94,6 +110,8 @@ pub struct Linker {
     rules: Vec<Vec<KeyPart>>,
     blocking: Blocking,
     model: Option<Model>,
+    /// The linking pairs under the model `(a, b, weight)`, sorted, computed on first need.
+    links: OnceLock<Vec<(u32, u32, f64)>>,
 }
 
 impl Linker {
@@ -126,7 +144,7 @@ impl Linker {
         let comparisons =
             settings.comparisons.iter().map(|spec| Comparison::new(spec, &records)).collect::<Result<Vec<_>>>()?;
         let blocking = Blocking::new(&records, &rules, settings.link_type);
-        Ok(Linker { settings, records, comparisons, rules, blocking, model: None })
+        Ok(Linker { settings, records, comparisons, rules, blocking, model: None, links: OnceLock::new() })
     }
 
     /// The settings.
@@ -160,8 +178,14 @@ impl Linker {
         if !fits {
             return Err(Error::config("model", "the model's comparisons and levels differ from the settings'"));
         }
-        self.model = Some(model);
+        self.set_trained(model);
         Ok(())
+    }
+
+    /// Stores a model and forgets what the previous one linked.
+    fn set_trained(&mut self, model: Model) {
+        self.model = Some(model);
+        self.links = OnceLock::new();
     }
 
     /// The levels a pair reaches, one per comparison.
@@ -173,45 +197,16 @@ impl Linker {
     /// candidates (the comparisons on the rule's own columns left out), and the prior from the
     /// share of matches among all candidates, spread over every pair the link type compares.
     pub fn train(&mut self) -> Result<TrainingReport> {
-        let training = &self.settings.training;
+        let training = self.settings.training.clone();
         let level_counts: Vec<usize> = self.comparisons.iter().map(Comparison::level_count).collect();
-        // u: level counts over random pairs.
-        let samples = self.random_pairs(training.u_sample_pairs, training.seed);
-        let counts: Vec<Vec<u64>> = samples
-            .par_iter()
-            .fold(
-                || level_counts.iter().map(|&n| vec![0u64; n]).collect::<Vec<_>>(),
-                |mut acc, &(a, b)| {
-                    for (k, c) in self.comparisons.iter().enumerate() {
-                        acc[k][c.level(&self.records, a, b) as usize] += 1;
-                    }
-                    acc
-                },
-            )
-            .reduce(
-                || level_counts.iter().map(|&n| vec![0u64; n]).collect::<Vec<_>>(),
-                |mut a, b| {
-                    for (x, y) in a.iter_mut().zip(b) {
-                        x.iter_mut().zip(y).for_each(|(p, q)| *p += q);
-                    }
-                    a
-                },
-            );
-        let u = u_from_counts(&counts);
+        let (u, sampled) = self.estimate_u();
         let start = initial_m(&level_counts);
         // m: EM per rule, averaged over the rules that leave a comparison free.
         let mut m_sum: Vec<Vec<f64>> = start.iter().map(|l| vec![0.0; l.len()]).collect();
         let mut m_sessions = vec![0usize; self.comparisons.len()];
         let mut em_iterations = Vec::new();
         let mut rule_match_shares = Vec::new();
-        let mut candidate_pairs = Vec::new();
-        let mut all_patterns: FxHashMap<smallvec::SmallVec<[u8; 16]>, u64> = FxHashMap::default();
         for rule in 0..self.blocking.rules() {
-            let new = self.rule_patterns(rule, true);
-            candidate_pairs.push(new.iter().map(|(_, c)| c).sum());
-            for (p, c) in &new {
-                *all_patterns.entry(p.iter().copied().collect()).or_default() += c;
-            }
             let patterns = self.rule_patterns(rule, false);
             let fixed: Vec<bool> = self.settings.comparisons.iter().map(|c| self.rule_fixes(rule, c)).collect();
             let result =
@@ -238,6 +233,74 @@ impl Linker {
                 }
             })
             .collect();
+        let candidate_pairs = self.finish_training(m, u);
+        Ok(TrainingReport { u_sample_pairs: sampled, candidate_pairs, em_iterations, rule_match_shares, untrained })
+    }
+
+    /// Trains the model from pairs known to be one person (labels): m from the levels those
+    /// pairs reach, u from random pairs, and the prior as in [`Linker::train`].
+    pub fn train_from_labels(&mut self, matches: &[(&str, &str)]) -> Result<TrainingReport> {
+        if matches.is_empty() {
+            return Err(Error::config("labels", "no labelled pairs: give at least one pair known to match"));
+        }
+        let index = self.index()?;
+        let find = |id: &str| index.get(id).copied().ok_or_else(|| Error::UnknownRecord(id.to_owned()));
+        let mut counts: Vec<Vec<u64>> = self.comparisons.iter().map(|c| vec![0; c.level_count()]).collect();
+        for (left, right) in matches {
+            let (a, b) = (find(left)?, find(right)?);
+            for (k, c) in self.comparisons.iter().enumerate() {
+                counts[k][c.level(&self.records, a, b) as usize] += 1;
+            }
+        }
+        drop(index);
+        // The same smoothing as u: a level no labelled pair reached keeps a small m.
+        let m = u_from_counts(&counts);
+        let (u, sampled) = self.estimate_u();
+        let candidate_pairs = self.finish_training(m, u);
+        Ok(TrainingReport {
+            u_sample_pairs: sampled,
+            candidate_pairs,
+            em_iterations: Vec::new(),
+            rule_match_shares: Vec::new(),
+            untrained: Vec::new(),
+        })
+    }
+
+    /// u from the level counts of random pairs; also returns how many pairs were sampled.
+    fn estimate_u(&self) -> (Vec<Vec<f64>>, usize) {
+        let training = &self.settings.training;
+        let level_counts: Vec<usize> = self.comparisons.iter().map(Comparison::level_count).collect();
+        let empty = || level_counts.iter().map(|&n| vec![0u64; n]).collect::<Vec<_>>();
+        let samples = self.random_pairs(training.u_sample_pairs, training.seed);
+        let counts: Vec<Vec<u64>> = samples
+            .par_iter()
+            .fold(empty, |mut acc, &(a, b)| {
+                for (k, c) in self.comparisons.iter().enumerate() {
+                    acc[k][c.level(&self.records, a, b) as usize] += 1;
+                }
+                acc
+            })
+            .reduce(empty, |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.iter_mut().zip(y).for_each(|(p, q)| *p += q);
+                }
+                a
+            });
+        (u_from_counts(&counts), samples.len())
+    }
+
+    /// Fits the prior for `m` and `u` and stores the model; returns the candidate pairs per rule.
+    fn finish_training(&mut self, m: Vec<Vec<f64>>, u: Vec<Vec<f64>>) -> Vec<u64> {
+        let training = &self.settings.training;
+        let mut candidate_pairs = Vec::new();
+        let mut all_patterns: FxHashMap<smallvec::SmallVec<[u8; 16]>, u64> = FxHashMap::default();
+        for rule in 0..self.blocking.rules() {
+            let new = self.rule_patterns(rule, true);
+            candidate_pairs.push(new.iter().map(|(_, c)| c).sum());
+            for (p, c) in new {
+                *all_patterns.entry(p.into_iter().collect()).or_default() += c;
+            }
+        }
         let all: Patterns = all_patterns.into_iter().map(|(p, c)| (p.to_vec(), c)).collect();
         // The share of matches among candidates, then among all pairs (blocking is meant to
         // keep every match, so the candidates hold them all): the prior of any pair.
@@ -255,14 +318,8 @@ impl Linker {
                     .collect(),
             })
             .collect();
-        self.model = Some(Model { prior, comparisons });
-        Ok(TrainingReport {
-            u_sample_pairs: samples.len(),
-            candidate_pairs,
-            em_iterations,
-            rule_match_shares,
-            untrained,
-        })
+        self.set_trained(Model { prior, comparisons });
+        candidate_pairs
     }
 
     /// Whether a blocking rule fixes a comparison (its column, or a swapped column, is a whole
@@ -375,40 +432,83 @@ impl Linker {
     /// Every candidate pair whose match probability reaches the threshold, sorted by the
     /// records' positions in the input.
     pub fn predict(&self) -> Result<Vec<ScoredPair>> {
-        let model = self.require_model()?;
-        let weights = Linker::weights(model);
-        let threshold = self.settings.threshold;
-        let mut found: Vec<(u32, u32, f64, usize)> = Vec::new();
-        for rule in 0..self.blocking.rules() {
-            found.extend(self.blocking.fold_pairs(
-                &self.records,
-                rule,
-                true,
-                Vec::new,
-                |mut acc, a, b| {
-                    let weight = self.score(model, &weights, a, b);
-                    if probability(weight) >= threshold {
-                        acc.push((a, b, weight, rule));
-                    }
-                    acc
-                },
-                |mut a, b| {
-                    a.extend(b);
-                    a
-                },
-            ));
-        }
-        found.par_sort_unstable_by_key(|&(a, b, _, _)| (a, b));
-        Ok(found
-            .into_iter()
-            .map(|(a, b, weight, rule)| ScoredPair {
+        let links = self.links()?;
+        Ok(links
+            .iter()
+            .map(|&(a, b, weight)| ScoredPair {
                 left: self.records.ids[a as usize].clone(),
                 right: self.records.ids[b as usize].clone(),
                 match_weight: weight,
                 match_probability: probability(weight),
-                blocking_rule: rule,
+                blocking_rule: self.blocking.rule_of(a, b).unwrap_or_default(),
             })
             .collect())
+    }
+
+    /// The linking pairs, scored once per model.
+    fn links(&self) -> Result<&[(u32, u32, f64)]> {
+        let model = self.require_model()?;
+        Ok(self.links.get_or_init(|| {
+            let weights = Linker::weights(model);
+            let threshold = self.settings.threshold;
+            let mut found: Vec<(u32, u32, f64)> = Vec::new();
+            for rule in 0..self.blocking.rules() {
+                found.extend(self.blocking.fold_pairs(
+                    &self.records,
+                    rule,
+                    true,
+                    Vec::new,
+                    |mut acc, a, b| {
+                        let weight = self.score(model, &weights, a, b);
+                        if probability(weight) >= threshold {
+                            acc.push((a, b, weight));
+                        }
+                        acc
+                    },
+                    |mut a, b| {
+                        a.extend(b);
+                        a
+                    },
+                ));
+            }
+            found.par_sort_unstable_by_key(|&(a, b, _)| (a, b));
+            found
+        }))
+    }
+
+    /// The shortest chain of links from `a` to `b`, when they are joined only through others.
+    fn chain(&self, a: u32, b: u32) -> Result<Vec<ChainLink>> {
+        let links = self.links()?;
+        let mut neighbours: FxHashMap<u32, Vec<(u32, f64)>> = FxHashMap::default();
+        for &(x, y, w) in links {
+            neighbours.entry(x).or_default().push((y, w));
+            neighbours.entry(y).or_default().push((x, w));
+        }
+        let mut came_from: FxHashMap<u32, (u32, f64)> = FxHashMap::default();
+        let mut queue = std::collections::VecDeque::from([a]);
+        while let Some(at) = queue.pop_front() {
+            if at == b {
+                break;
+            }
+            for &(next, w) in neighbours.get(&at).map_or(&[][..], Vec::as_slice) {
+                if next != a && !came_from.contains_key(&next) {
+                    came_from.insert(next, (at, w));
+                    queue.push_back(next);
+                }
+            }
+        }
+        let mut chain = Vec::new();
+        let mut at = b;
+        while let Some(&(previous, weight)) = came_from.get(&at) {
+            chain.push(ChainLink {
+                left: self.records.ids[previous as usize].to_string(),
+                right: self.records.ids[at as usize].to_string(),
+                match_probability: probability(weight),
+            });
+            at = previous;
+        }
+        chain.reverse();
+        Ok(chain)
     }
 
     /// Clusters: records joined by the predicted pairs (connected components). Returns each
@@ -446,7 +546,7 @@ impl Linker {
     pub fn explain(&self, left: &str, right: &str) -> Result<PairExplanation> {
         let model = self.require_model()?;
         let index = self.index()?;
-        let find = |id: &str| index.get(id).copied().ok_or_else(|| Error::UnknownTouchpoint(id.to_owned()));
+        let find = |id: &str| index.get(id).copied().ok_or_else(|| Error::UnknownRecord(id.to_owned()));
         let (a, b) = (find(left)?, find(right)?);
         let weights = Linker::weights(model);
         let parts: Vec<ComparisonPart> = self
@@ -475,6 +575,8 @@ impl Linker {
         let match_weight = self.score(model, &weights, a, b);
         let blocking_rule = self.blocking.rule_of(a, b).filter(|_| self.blocking_allows(a, b));
         let match_probability = probability(match_weight);
+        let linked = blocking_rule.is_some() && match_probability >= self.settings.threshold;
+        let chain = if linked { Vec::new() } else { self.chain(a, b)? };
         Ok(PairExplanation {
             left: left.to_owned(),
             right: right.to_owned(),
@@ -484,7 +586,8 @@ impl Linker {
             match_weight,
             match_probability,
             threshold: self.settings.threshold,
-            linked: blocking_rule.is_some() && match_probability >= self.settings.threshold,
+            linked,
+            chain,
         })
     }
 }

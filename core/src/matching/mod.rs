@@ -46,6 +46,6 @@ mod records;
 mod settings;
 mod similarity;
 
-pub use linker::{ComparisonPart, Linker, PairExplanation, ScoredPair, TrainingReport};
+pub use linker::{ChainLink, ComparisonPart, Linker, PairExplanation, ScoredPair, TrainingReport};
 pub use model::{probability, ComparisonModel, LevelModel, Model};
 pub use settings::{ComparisonSpec, LevelSpec, LinkType, Settings, TrainingSettings};
