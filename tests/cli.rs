@@ -135,17 +135,14 @@ fn link_dedupes_a_table_and_reuses_its_model() {
             "blocking_rules": [["surname"]], "training": {"u_sample_pairs": 2000}}"#,
     )
     .unwrap();
+    // `omnitwin link` on the input, writing into `out`.
+    let link = |out: &Path| {
+        let mut command = omnitwin();
+        command.arg("link").arg("--settings").arg(&settings).arg("--input").arg(&input).arg("--out").arg(out);
+        command
+    };
     let out = dir.join("out");
-    let status = omnitwin()
-        .arg("link")
-        .arg("--settings")
-        .arg(&settings)
-        .arg("--input")
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .status();
-    assert!(status.unwrap().success());
+    assert!(link(&out).status().unwrap().success());
     let assignments = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
     assert!(assignments.starts_with("record_id,cluster_id\n"));
     assert_eq!(assignments.lines().count() - 1, 90, "every record once");
@@ -153,18 +150,7 @@ fn link_dedupes_a_table_and_reuses_its_model() {
     let pairs = std::fs::read_to_string(out.join("pairs.csv")).unwrap();
     assert!(pairs.starts_with("left_id,right_id,match_weight,match_probability,blocking_rule\n"));
     let again = dir.join("again");
-    let status = omnitwin()
-        .arg("link")
-        .arg("--settings")
-        .arg(&settings)
-        .arg("--input")
-        .arg(&input)
-        .arg("--out")
-        .arg(&again)
-        .arg("--model")
-        .arg(out.join("model.json"))
-        .status();
-    assert!(status.unwrap().success());
+    assert!(link(&again).arg("--model").arg(out.join("model.json")).status().unwrap().success());
     assert_eq!(std::fs::read_to_string(again.join("assignments.csv")).unwrap(), assignments);
     let bad =
         omnitwin().arg("link").arg("--settings").arg(&input).arg("--input").arg(&input).arg("--out").arg(&out).output();
