@@ -51,8 +51,12 @@ fn boosted<T: PartialEq>(jaro: f64, x: &[T], y: &[T]) -> f64 {
 /// characters, and a character of one string that the other lacks never matches.
 /// `sets` are the strings' [`char_set`]s, computed once per value by the caller.
 pub(crate) fn jaro_winkler_at_least(a: &str, b: &str, sets: (u128, u128), threshold: f64) -> bool {
-    let below = with_units(a, b, |x, y| bound(x, y, sets) < threshold, |x, y| bound(x, y, sets) < threshold);
-    if below == Some(true) {
+    let below = if a.is_ascii() && b.is_ascii() {
+        bound(a.as_bytes(), b.as_bytes(), sets) < threshold
+    } else {
+        bound_of_chars(a, b, sets) < threshold
+    };
+    if below {
         return false;
     }
     jaro_winkler(a, b) >= threshold
@@ -67,6 +71,23 @@ fn bound<T: Copy + PartialEq + Into<u32>>(x: &[T], y: &[T], (x_set, y_set): (u12
     let jaro_bound = (most / x.len() as f64 + most / y.len() as f64 + 1.0) / 3.0;
     // The boost grows with Jaro, so the bound of the boost is the boost of the bound.
     boosted(jaro_bound.min(1.0), x, y)
+}
+
+/// [`bound`] read straight from the characters of any text, without decoding it into a buffer.
+fn bound_of_chars(a: &str, b: &str, (a_set, b_set): (u128, u128)) -> f64 {
+    let (a_len, b_len) = (a.chars().count(), b.chars().count());
+    if a_len == 0 || b_len == 0 {
+        return 1.0;
+    }
+    let in_set = |set: u128| move |c: &char| set & (1 << (u32::from(*c) & 127)) != 0;
+    let most = a.chars().filter(in_set(b_set)).count().min(b.chars().filter(in_set(a_set)).count()) as f64;
+    let jaro = ((most / a_len as f64 + most / b_len as f64 + 1.0) / 3.0).min(1.0);
+    if jaro > 0.7 {
+        let prefix = a.chars().take(4).zip(b.chars()).take_while(|(p, q)| p == q).count();
+        jaro + 0.1 * prefix as f64 * (1.0 - jaro)
+    } else {
+        jaro
+    }
 }
 
 /// The set of a string's characters, hashed to 128 bits (`c mod 128`): what the bounds here
