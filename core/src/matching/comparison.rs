@@ -32,6 +32,10 @@ pub(crate) struct Comparison {
     numbers: Option<Vec<Option<f64>>>,
     /// Each record's value's [`similarity::char_set`], for pruning fuzzy levels.
     char_sets: Vec<u128>,
+    /// Each record's value's [`similarity::hashed_chars`], back to back: value `r` is
+    /// `hashed[hashed_at[r]..hashed_at[r + 1]]`.
+    hashed: Vec<u8>,
+    hashed_at: Vec<u32>,
     /// Each value's share of the records that have one, for term-frequency adjustment.
     pub frequencies: Option<FxHashMap<Text, f64>>,
 }
@@ -83,6 +87,13 @@ impl Comparison {
             counts
         });
         let char_sets = values.iter().map(|v| v.as_deref().map_or(0, similarity::char_set)).collect();
+        let (mut hashed, mut hashed_at) = (Vec::new(), vec![0u32]);
+        for value in values {
+            hashed.extend(value.as_deref().map(similarity::hashed_chars).unwrap_or_default());
+            hashed_at.push(
+                u32::try_from(hashed.len()).map_err(|_| Error::Schema("the column holds over 4 GB of text".into()))?,
+            );
+        }
         Ok(Comparison {
             name: spec.name().to_owned(),
             levels: spec.levels.clone(),
@@ -91,6 +102,8 @@ impl Comparison {
             dates,
             numbers,
             char_sets,
+            hashed,
+            hashed_at,
             frequencies,
         })
     }
@@ -133,6 +146,8 @@ impl Comparison {
             return NULL_LEVEL;
         };
         let sets = (self.char_sets[a as usize], self.char_sets[b as usize]);
+        let hashed_of =
+            |r: u32| &self.hashed[self.hashed_at[r as usize] as usize..self.hashed_at[r as usize + 1] as usize];
         // Several Jaro–Winkler levels share one computation, once one is needed.
         let mut jaro_winkler: Option<f64> = None;
         for (i, level) in self.levels.iter().enumerate() {
@@ -140,7 +155,7 @@ impl Comparison {
                 LevelSpec::Exact => x == y,
                 LevelSpec::JaroWinkler(t) => match jaro_winkler {
                     Some(similarity) => similarity >= *t,
-                    None if !similarity::jaro_winkler_at_least(x, y, sets, *t) => false,
+                    None if !similarity::jaro_winkler_at_least(x, y, (hashed_of(a), hashed_of(b)), sets, *t) => false,
                     None => *jaro_winkler.get_or_insert_with(|| similarity::jaro_winkler(x, y)) >= *t,
                 },
                 LevelSpec::Levenshtein(t) => similarity::levenshtein_within(x, y, sets, *t as usize),
