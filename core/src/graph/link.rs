@@ -371,8 +371,10 @@ impl Graph {
         keyed.par_sort_unstable_by(|(key_a, a), (key_b, b)| {
             key_a.cmp(key_b).then_with(|| self.interner.key(*a).1.cmp(self.interner.key(*b).1))
         });
-        let limited = limited.into_iter().filter(|(tp, _)| in_conflict(*tp)).collect();
-        let mut uf = UnionFind::new(n, limited);
+        let limited: Vec<(u32, Limited)> = limited.into_iter().filter(|(tp, _)| in_conflict(*tp)).collect();
+        // Without a conflicted component nothing below asks the limited union-find anything.
+        let needed = !keyed.is_empty() || !limited.is_empty();
+        let mut uf = UnionFind::new(if needed { n } else { 0 }, limited);
         for (_, id) in keyed {
             let members = self.members.get(id as usize);
             let mut root = uf.find(members[0]);

@@ -73,8 +73,8 @@ impl Blocking {
         Blocking { keys, blocks, link_type }
     }
 
-    /// Whether `a` and `b` (a < b) are compared at all under the link type.
-    fn allowed(&self, records: &Records, a: u32, b: u32) -> bool {
+    /// Whether `a` and `b` are compared at all under the link type.
+    pub(crate) fn allowed(&self, records: &Records, a: u32, b: u32) -> bool {
         let same_table = records.table[a as usize] == records.table[b as usize];
         match self.link_type {
             LinkType::DedupeOnly | LinkType::LinkAndDedupe => true,

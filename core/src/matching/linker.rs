@@ -110,8 +110,8 @@ pub struct Linker {
     rules: Vec<Vec<KeyPart>>,
     blocking: Blocking,
     model: Option<Model>,
-    /// The linking pairs under the model `(a, b, weight)`, sorted, computed on first need.
-    links: OnceLock<Vec<(u32, u32, f64)>>,
+    /// The linking pairs under the model `(a, b, weight, first blocking rule)`, sorted, computed on first need.
+    links: OnceLock<Vec<(u32, u32, f64, usize)>>,
 }
 
 impl Linker {
@@ -368,7 +368,7 @@ impl Linker {
                 for _ in 0..64 {
                     let a = (splitmix(&mut state) % records) as u32;
                     let b = (splitmix(&mut state) % records) as u32;
-                    if a != b && self.blocking_allows(a, b) {
+                    if a != b && self.blocking.allowed(&self.records, a, b) {
                         return Some((a.min(b), a.max(b)));
                     }
                 }
@@ -389,11 +389,6 @@ impl Linker {
                 all - sizes.values().map(|s| s * s.saturating_sub(1) / 2).sum::<u64>()
             }
         }
-    }
-
-    fn blocking_allows(&self, a: u32, b: u32) -> bool {
-        self.settings.link_type != LinkType::LinkOnly
-            || self.records.table[a as usize] != self.records.table[b as usize]
     }
 
     /// The weights of every level, per comparison.
@@ -435,23 +430,23 @@ impl Linker {
         let links = self.links()?;
         Ok(links
             .iter()
-            .map(|&(a, b, weight)| ScoredPair {
+            .map(|&(a, b, weight, rule)| ScoredPair {
                 left: self.records.ids[a as usize].clone(),
                 right: self.records.ids[b as usize].clone(),
                 match_weight: weight,
                 match_probability: probability(weight),
-                blocking_rule: self.blocking.rule_of(a, b).unwrap_or_default(),
+                blocking_rule: rule,
             })
             .collect())
     }
 
     /// The linking pairs, scored once per model.
-    fn links(&self) -> Result<&[(u32, u32, f64)]> {
+    fn links(&self) -> Result<&[(u32, u32, f64, usize)]> {
         let model = self.require_model()?;
         Ok(self.links.get_or_init(|| {
             let weights = Linker::weights(model);
             let threshold = self.settings.threshold;
-            let mut found: Vec<(u32, u32, f64)> = Vec::new();
+            let mut found: Vec<(u32, u32, f64, usize)> = Vec::new();
             for rule in 0..self.blocking.rules() {
                 found.extend(self.blocking.fold_pairs(
                     &self.records,
@@ -461,7 +456,7 @@ impl Linker {
                     |mut acc, a, b| {
                         let weight = self.score(model, &weights, a, b);
                         if probability(weight) >= threshold {
-                            acc.push((a, b, weight));
+                            acc.push((a, b, weight, rule));
                         }
                         acc
                     },
@@ -471,7 +466,7 @@ impl Linker {
                     },
                 ));
             }
-            found.par_sort_unstable_by_key(|&(a, b, _)| (a, b));
+            found.par_sort_unstable_by_key(|&(a, b, _, _)| (a, b));
             found
         }))
     }
@@ -480,7 +475,7 @@ impl Linker {
     fn chain(&self, a: u32, b: u32) -> Result<Vec<ChainLink>> {
         let links = self.links()?;
         let mut neighbours: FxHashMap<u32, Vec<(u32, f64)>> = FxHashMap::default();
-        for &(x, y, w) in links {
+        for &(x, y, w, _) in links {
             neighbours.entry(x).or_default().push((y, w));
             neighbours.entry(y).or_default().push((x, w));
         }
@@ -573,7 +568,7 @@ impl Linker {
             })
             .collect();
         let match_weight = self.score(model, &weights, a, b);
-        let blocking_rule = self.blocking.rule_of(a, b).filter(|_| self.blocking_allows(a, b));
+        let blocking_rule = self.blocking.rule_of(a, b).filter(|_| self.blocking.allowed(&self.records, a, b));
         let match_probability = probability(match_weight);
         let linked = blocking_rule.is_some() && match_probability >= self.settings.threshold;
         let chain = if linked { Vec::new() } else { self.chain(a, b)? };

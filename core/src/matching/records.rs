@@ -6,6 +6,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::{Error, Result};
 use crate::model::Text;
+use crate::store::frame::text_values;
 
 /// Records from one or more tables, column by column.
 #[derive(Debug, Clone)]
@@ -39,7 +40,7 @@ impl Records {
                     Error::Schema(format!("input {}: no column `{name}` (it has: {})", t + 1, have.join(", ")))
                 })
             };
-            let ids = text_of(find(id_column)?)?;
+            let ids = text_values(find(id_column)?)?;
             let start = records.ids.len();
             let mut seen: FxHashSet<&str> = FxHashSet::default();
             for (row, id) in ids.iter().enumerate() {
@@ -59,7 +60,7 @@ impl Records {
             }
             records.table.resize(records.ids.len(), t as u16);
             for (name, out) in records.names.iter().zip(records.columns.iter_mut()) {
-                let values = text_of(find(name)?)?;
+                let values = text_values(find(name)?)?;
                 out.extend(values.iter().map(|v| {
                     v.map(str::trim).filter(|v| !v.is_empty()).map(|v| {
                         if v.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
@@ -87,11 +88,4 @@ impl Records {
     pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }
-}
-
-/// A column's values as text.
-fn text_of(column: &Column) -> Result<StringChunked> {
-    let series = column.as_materialized_series();
-    let text = if series.dtype() == &DataType::String { series.clone() } else { series.cast(&DataType::String)? };
-    Ok(text.str()?.clone())
 }

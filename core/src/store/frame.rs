@@ -94,7 +94,7 @@ fn roles(df: &DataFrame, rules: &Rules) -> Result<Vec<Role>> {
 
 /// A column's values as text: strings as they are, numbers and booleans printed, nested types
 /// refused.
-fn text_values(column: &Column) -> Result<StringChunked> {
+pub(crate) fn text_values(column: &Column) -> Result<StringChunked> {
     let dtype = column.dtype();
     if dtype.is_nested() || matches!(dtype, DataType::Binary | DataType::BinaryOffset) {
         return Err(Error::Schema(format!(
