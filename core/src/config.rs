@@ -47,6 +47,8 @@ pub struct Config {
     pub survivorship: SurvivorshipConfig,
     /// Longest value accepted in any field, in bytes.
     pub max_field_bytes: usize,
+    /// Probabilistic matching after deterministic linking (on by default).
+    pub matching: crate::matching::TouchpointMatching,
 }
 
 impl Default for Config {
@@ -62,6 +64,7 @@ impl Default for Config {
             quarantine: QuarantineRule::default(),
             survivorship: SurvivorshipConfig::default(),
             max_field_bytes: 64 * 1024,
+            matching: crate::matching::TouchpointMatching::default(),
         }
     }
 }
@@ -258,6 +261,7 @@ impl Config {
     pub(crate) fn compile(&self) -> Result<Rules> {
         let region: PhoneRegion = self.default_region.parse().map_err(|m| Error::config("default_region", m))?;
         let offset: UtcOffset = self.timezone.parse().map_err(|m| Error::config("timezone", m))?;
+        self.matching.validate()?;
         for (field, column) in &self.columns {
             if !STANDARD_COLUMNS.contains(&field.as_str()) {
                 return Err(Error::config(

@@ -39,8 +39,8 @@ mod twin;
 
 pub use config::Config;
 pub use engine::{
-    Assignment, Engine, Explanation, IngestReport, LinkStep, OnError, QuarantineReport, RejectedRow, ResolveReport,
-    SharedIdentifierReport, StepStatus,
+    Assignment, Engine, Explanation, IngestReport, LinkStep, MatchingReport, ModelSource, OnError, QuarantineReport,
+    RejectedRow, ResolveReport, SharedIdentifierReport, StepStatus,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{LinkStats, SharedFinding};

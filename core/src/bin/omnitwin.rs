@@ -80,9 +80,17 @@ struct InputArgs {
     /// The format of the input files, when their names don't say.
     #[arg(long, value_enum)]
     input_format: Option<InputFormatArg>,
-    /// A JSON config file (column mapping, identifier rules, blocked values, survivorship).
+    /// A JSON config file (column mapping, identifier rules, blocked values, survivorship,
+    /// matching).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// A matching model saved by an earlier run (model.json), used instead of training one on
+    /// this input.
+    #[arg(long, conflicts_with = "deterministic_only")]
+    model: Option<PathBuf>,
+    /// Link on strong identifiers only: no probabilistic matching.
+    #[arg(long)]
+    deterministic_only: bool,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -151,11 +159,18 @@ struct Rejected {
 
 /// Reads every input into one engine.
 fn load(args: &InputArgs, on_error: OnError, bar: &Bar) -> omnitwin::Result<(Engine, Vec<Rejected>)> {
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(path) => Config::from_json_file(path)?,
         None => Config::default(),
     };
+    if args.deterministic_only {
+        config.matching.enabled = false;
+    }
     let mut engine = Engine::new(config)?;
+    if let Some(path) = &args.model {
+        let text = std::fs::read_to_string(path).map_err(|e| omnitwin::Error::Io { path: path.clone(), source: e })?;
+        engine.set_model(omnitwin::matching::Model::from_json(&text)?)?;
+    }
     let mut rejected = Vec::new();
     let format = args.input_format.map(|f| match f {
         InputFormatArg::Csv => InputFormat::Csv,
@@ -234,6 +249,10 @@ fn resolve(input: &InputArgs, out: &Path, format: ProfilesFormat, on_error: OnEr
     if rejected_rows > 0 {
         write_rejected(&out.join("rejected.csv"), &rejected)?;
     }
+    if let Some(model) = engine.model().filter(|_| input.model.is_none()) {
+        let path = out.join("model.json");
+        std::fs::write(&path, model.to_json()).map_err(|e| omnitwin::Error::Io { path, source: e })?;
+    }
     let summary = serde_json::json!({
         "inputs": input.input.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "rejected_rows": rejected_rows,
@@ -247,7 +266,7 @@ fn resolve(input: &InputArgs, out: &Path, format: ProfilesFormat, on_error: OnEr
     write_json(&out.join("report.json"), &summary)?;
     bar.0.finish_and_clear();
     eprintln!(
-        "{} touchpoints → {} profiles ({} merged, {} quarantined); {} links made, {} refused (blocked {}, shared {}, limits {}){}; wrote {}",
+        "{} touchpoints → {} profiles ({} merged, {} quarantined); {} links made, {} refused (blocked {}, shared {}, limits {}); {}{}; wrote {}",
         report.touchpoints,
         report.profiles,
         report.merged_profiles,
@@ -257,6 +276,13 @@ fn resolve(input: &InputArgs, out: &Path, format: ProfilesFormat, on_error: OnEr
         report.links.refused_blocked_value,
         report.links.refused_shared_identifier,
         report.links.refused_limit,
+        match &report.matching {
+            None => "matching off".to_owned(),
+            Some(m) => match &m.skipped {
+                Some(why) => format!("matching skipped: {why}"),
+                None => format!("{} profiles joined by matching, {} matches refused by limits", m.matches_made, m.refused_limit),
+            },
+        },
         if rejected_rows > 0 { format!("; {rejected_rows} rows rejected (see rejected.csv)") } else { String::new() },
         out.display()
     );

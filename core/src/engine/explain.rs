@@ -10,11 +10,16 @@ use crate::graph::Graph;
 use crate::model::Touchpoint;
 
 /// How one step of a path between two touchpoints fared.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum StepStatus {
     /// The identifier linked the two touchpoints.
     Linked,
+    /// Probabilistic matching joined the two touchpoints.
+    Matched {
+        /// The pair's match probability.
+        match_probability: f64,
+    },
     /// The identifier is on the blocked-values list.
     Blocked,
     /// The identifier is shared by different people.
@@ -29,12 +34,12 @@ pub enum StepStatus {
     },
 }
 
-/// One step: `from` and `to` both carry `identifier`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One step: `from` and `to` both carry `identifier`, or were matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkStep {
     /// A touchpoint id.
     pub from: String,
-    /// The identifier both carry (`email:an@gmail.com`).
+    /// The identifier both carry (`email:an@gmail.com`), or `probabilistic match`.
     pub identifier: String,
     /// The next touchpoint id.
     pub to: String,
@@ -43,7 +48,7 @@ pub struct LinkStep {
 }
 
 /// Why two touchpoints are, or are not, in one profile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
     /// The first touchpoint.
     pub touchpoint_a: String,
@@ -61,6 +66,9 @@ pub struct Explanation {
     pub path: Vec<LinkStep>,
     /// One sentence saying the outcome.
     pub summary: String,
+    /// When matching ran: how the two touchpoints score against each other under the model,
+    /// comparison by comparison (the data of a waterfall chart).
+    pub match_score: Option<crate::matching::PairExplanation>,
 }
 
 impl fmt::Display for Explanation {
@@ -69,11 +77,28 @@ impl fmt::Display for Explanation {
         for step in &self.path {
             let status = match &step.status {
                 StepStatus::Linked => "linked".to_owned(),
+                StepStatus::Matched { match_probability } => format!("matched (probability {match_probability:.4})"),
                 StepStatus::Blocked => "not linked: blocked value".to_owned(),
                 StepStatus::Shared { reason } => format!("not linked: {reason}"),
                 StepStatus::Refused { reason } => format!("not linked: {reason}"),
             };
             writeln!(f, "  {} —[{}]→ {}   {}", step.from, step.identifier, step.to, status)?;
+        }
+        if let Some(score) = &self.match_score {
+            writeln!(
+                f,
+                "  match score {:.2} (probability {:.4}, threshold {}): prior {:.2}",
+                score.match_weight, score.match_probability, score.threshold, score.prior_weight
+            )?;
+            for part in &score.parts {
+                writeln!(
+                    f,
+                    "    {:<14} {:<24} {:+.2}",
+                    part.comparison,
+                    part.level,
+                    part.weight + part.term_frequency_adjustment
+                )?;
+            }
         }
         Ok(())
     }
@@ -92,22 +117,52 @@ fn edge_status(graph: &Graph, id: u32, tp: u32, describe_refusal: &dyn Fn(u32, u
     }
 }
 
+/// A probabilistic match between two touchpoints, for explanations.
+#[derive(Debug, Clone)]
+pub(crate) struct MatchEdge {
+    pub a: u32,
+    pub b: u32,
+    pub probability: f64,
+    /// Why it was refused, when it was.
+    pub refused: Option<String>,
+}
+
+/// How a path reaches a touchpoint: through an identifier, or a match (its index).
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    Identifier(u32),
+    Match(usize),
+}
+
 /// The shortest path from `a` to `b` through identifiers in the bipartite touchpoint–identifier
-/// graph; with `linked_only`, only over edges that linked. Returns `(touchpoint, identifier)`
-/// steps from `a`.
-fn shortest_path(graph: &Graph, a: u32, b: u32, linked_only: bool) -> Option<Vec<(u32, u32, u32)>> {
+/// graph and through matches; with `linked_only`, only over edges that linked. Returns
+/// `(touchpoint, via, touchpoint)` steps from `a`.
+fn shortest_path(
+    graph: &Graph,
+    matches: &[MatchEdge],
+    a: u32,
+    b: u32,
+    linked_only: bool,
+) -> Option<Vec<(u32, Via, u32)>> {
     let edge_ok = |id: u32, tp: u32| !linked_only || (graph.links(id) && !graph.refused.contains_key(&(id, tp)));
-    let mut came_from: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
+    let mut matched: FxHashMap<u32, Vec<(u32, usize)>> = FxHashMap::default();
+    for (i, m) in matches.iter().enumerate() {
+        if !linked_only || m.refused.is_none() {
+            matched.entry(m.a).or_default().push((m.b, i));
+            matched.entry(m.b).or_default().push((m.a, i));
+        }
+    }
+    let mut came_from: FxHashMap<u32, (u32, Via)> = FxHashMap::default();
     let mut seen_ids = rustc_hash::FxHashSet::default();
     let mut queue = VecDeque::from([a]);
-    came_from.insert(a, (u32::MAX, u32::MAX));
+    came_from.insert(a, (u32::MAX, Via::Identifier(u32::MAX)));
     while let Some(tp) = queue.pop_front() {
         if tp == b {
             let mut steps = Vec::new();
             let mut at = b;
             while at != a {
-                let (prev, id) = came_from[&at];
-                steps.push((prev, id, at));
+                let (prev, via) = came_from[&at];
+                steps.push((prev, via, at));
                 at = prev;
             }
             steps.reverse();
@@ -119,9 +174,15 @@ fn shortest_path(graph: &Graph, a: u32, b: u32, linked_only: bool) -> Option<Vec
             }
             for &next in graph.members.get(id as usize) {
                 if edge_ok(id, next) && !came_from.contains_key(&next) {
-                    came_from.insert(next, (tp, id));
+                    came_from.insert(next, (tp, Via::Identifier(id)));
                     queue.push_back(next);
                 }
+            }
+        }
+        for &(next, i) in matched.get(&tp).map_or(&[][..], Vec::as_slice) {
+            if let std::collections::hash_map::Entry::Vacant(entry) = came_from.entry(next) {
+                entry.insert((tp, Via::Match(i)));
+                queue.push_back(next);
             }
         }
     }
@@ -129,8 +190,11 @@ fn shortest_path(graph: &Graph, a: u32, b: u32, linked_only: bool) -> Option<Vec
 }
 
 /// Builds the explanation for touchpoints `a` and `b` (indices).
+#[allow(clippy::too_many_arguments)] // the pieces of one resolution, borrowed
 pub(crate) fn explain(
     graph: &Graph,
+    matches: &[MatchEdge],
+    match_score: Option<crate::matching::PairExplanation>,
     touchpoints: &[Touchpoint],
     profile_id_of: &dyn Fn(u32) -> String,
     describe_identifier: &dyn Fn(u32) -> String,
@@ -139,16 +203,26 @@ pub(crate) fn explain(
     b: u32,
 ) -> Explanation {
     let same_profile = graph.cluster_of[a as usize] == graph.cluster_of[b as usize];
-    let raw = shortest_path(graph, a, b, same_profile).unwrap_or_default();
+    let raw = shortest_path(graph, matches, a, b, same_profile).unwrap_or_default();
     let id_of = |tp: u32| touchpoints[tp as usize].touchpoint_id.to_string();
     let path: Vec<LinkStep> = raw
         .iter()
-        .map(|&(from, id, to)| {
-            let status = match edge_status(graph, id, from, describe_refusal) {
-                StepStatus::Linked => edge_status(graph, id, to, describe_refusal),
-                other => other,
-            };
-            LinkStep { from: id_of(from), identifier: describe_identifier(id), to: id_of(to), status }
+        .map(|&(from, via, to)| match via {
+            Via::Identifier(id) => {
+                let status = match edge_status(graph, id, from, describe_refusal) {
+                    StepStatus::Linked => edge_status(graph, id, to, describe_refusal),
+                    other => other,
+                };
+                LinkStep { from: id_of(from), identifier: describe_identifier(id), to: id_of(to), status }
+            }
+            Via::Match(i) => {
+                let m = &matches[i];
+                let status = match &m.refused {
+                    None => StepStatus::Matched { match_probability: m.probability },
+                    Some(reason) => StepStatus::Refused { reason: reason.clone() },
+                };
+                LinkStep { from: id_of(from), identifier: "probabilistic match".into(), to: id_of(to), status }
+            }
         })
         .collect();
     let (ta, tb) = (id_of(a), id_of(b));
@@ -157,11 +231,12 @@ pub(crate) fn explain(
     } else if same_profile {
         format!("{ta} and {tb} are in one profile, joined through {} link(s)", path.len())
     } else if path.is_empty() {
-        format!("{ta} and {tb} are in different profiles: no chain of shared identifiers connects them")
+        format!("{ta} and {tb} are in different profiles: no chain of shared identifiers or matches connects them")
     } else {
-        let stopped = path.iter().filter(|s| s.status != StepStatus::Linked).count();
+        let stopped =
+            path.iter().filter(|s| !matches!(s.status, StepStatus::Linked | StepStatus::Matched { .. })).count();
         format!(
-            "{ta} and {tb} are in different profiles: the shortest chain of shared identifiers between them has {} link(s), {stopped} of them not made by merge protection",
+            "{ta} and {tb} are in different profiles: the shortest chain of shared identifiers and matches between them has {} link(s), {stopped} of them not made by merge protection",
             path.len()
         )
     };
@@ -173,5 +248,6 @@ pub(crate) fn explain(
         same_profile,
         path,
         summary,
+        match_score,
     }
 }

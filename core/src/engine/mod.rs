@@ -2,6 +2,7 @@
 //! goes through it.
 
 mod explain;
+mod matching;
 mod report;
 
 use std::sync::OnceLock;
@@ -11,6 +12,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 pub use explain::{Explanation, LinkStep, StepStatus};
+pub use matching::{MatchingReport, ModelSource};
 pub use report::{IngestReport, OnError, QuarantineReport, RejectedRow, ResolveReport, SharedIdentifierReport};
 
 use crate::config::{Config, Rules};
@@ -43,6 +45,8 @@ struct Resolution {
     report: ResolveReport,
     /// Per cluster of the graph: its profile.
     profiles: OnceLock<Vec<Profile>>,
+    /// What probabilistic matching found, when it ran.
+    matches: Option<matching::Matches>,
 }
 
 /// The omnitwin engine: holds touchpoints and resolves them into profiles.
@@ -71,6 +75,8 @@ pub struct Engine {
     rules: Rules,
     touchpoints: Vec<Touchpoint>,
     index: FxHashMap<Text, u32>,
+    /// The matching model given by the user; trained on the input when `None`.
+    model: Option<crate::matching::Model>,
     resolution: OnceLock<Resolution>,
 }
 
@@ -81,8 +87,27 @@ impl Engine {
             rules: config.compile()?,
             touchpoints: Vec::new(),
             index: FxHashMap::default(),
+            model: None,
             resolution: OnceLock::new(),
         })
+    }
+
+    /// Uses a saved matching model instead of training one on the input (a model trained on a
+    /// large history scores a small batch better than one trained on the batch). It must have
+    /// the config's matching comparisons.
+    pub fn set_model(&mut self, model: crate::matching::Model) -> Result<()> {
+        model.check_fits(&self.rules.config.matching.comparisons)?;
+        self.model = Some(model);
+        self.resolution = OnceLock::new();
+        Ok(())
+    }
+
+    /// The matching model of the last resolution (resolving first if needed): the one given
+    /// with [`Engine::set_model`], or the one trained on the input. `None` when matching is off
+    /// or did not run.
+    pub fn model(&self) -> Option<&crate::matching::Model> {
+        let r = self.resolved(&NoProgress);
+        r.matches.as_ref().and_then(|m| m.linker.model())
     }
 
     /// The engine's config.
@@ -217,10 +242,20 @@ impl Engine {
     }
 
     fn compute(&self, progress: &dyn Progress) -> Resolution {
-        let graph = Graph::build(&self.touchpoints, &self.rules, progress);
+        let mut graph = Graph::build(&self.touchpoints, &self.rules, progress);
+        let (matches, matching_report) = if self.rules.config.matching.enabled {
+            let (matches, report) =
+                matching::run(&self.touchpoints, &mut graph, &self.rules, self.model.as_ref(), progress);
+            (matches, Some(report))
+        } else {
+            (None, None)
+        };
+        progress.stage("quarantine", None);
+        graph.find_quarantined(&self.rules);
         let profile_ids = crate::twin::profile_ids(&self.touchpoints, &graph);
-        let report = self.report_for(&graph, &profile_ids);
-        Resolution { graph, profile_ids, by_id: OnceLock::new(), report, profiles: OnceLock::new() }
+        let mut report = self.report_for(&graph, &profile_ids);
+        report.matching = matching_report;
+        Resolution { graph, profile_ids, by_id: OnceLock::new(), report, profiles: OnceLock::new(), matches }
     }
 
     /// Every cluster's profile, built on first need.
@@ -270,6 +305,7 @@ impl Engine {
             links: graph.stats.clone(),
             shared_identifiers: shared,
             quarantined,
+            matching: None,
         }
     }
 
@@ -451,18 +487,55 @@ impl Engine {
         let r = self.resolved(&NoProgress);
         let profile_id_of = |tp: u32| r.profile_ids[r.graph.cluster_of[tp as usize] as usize].to_string();
         let describe_identifier = |id: u32| self.describe_identifier(&r.graph, id);
-        let describe_refusal = |id: u32, tp: u32| {
-            let Some(refusal) = r.graph.refused.get(&(id, tp)) else { return String::new() };
-            let kind = &self.rules.kinds[r.graph.slot_kind[refusal.slot as usize] as usize];
+        let describe_limit = |slot: u32, existing: u32, incoming: u32| {
+            let kind = &self.rules.kinds[r.graph.slot_kind[slot as usize] as usize];
             format!(
                 "refused: the link would give one profile both {} and {} (at most {} {} per profile)",
-                self.describe_identifier(&r.graph, refusal.existing),
-                self.describe_identifier(&r.graph, refusal.incoming),
+                self.describe_identifier(&r.graph, existing),
+                self.describe_identifier(&r.graph, incoming),
                 kind.max_per_profile.unwrap_or(1),
                 kind.kind
             )
         };
-        Ok(explain::explain(&r.graph, &self.touchpoints, &profile_id_of, &describe_identifier, &describe_refusal, a, b))
+        let describe_refusal = |id: u32, tp: u32| match r.graph.refused.get(&(id, tp)) {
+            Some(refusal) => describe_limit(refusal.slot, refusal.existing, refusal.incoming),
+            None => String::new(),
+        };
+        let (edges, match_score) = match &r.matches {
+            Some(matches) => {
+                let edges: Vec<explain::MatchEdge> = matches
+                    .links
+                    .iter()
+                    .filter(|l| l.outcome != crate::graph::MergeOutcome::AlreadyJoined)
+                    .map(|l| explain::MatchEdge {
+                        a: l.a,
+                        b: l.b,
+                        probability: l.probability(),
+                        refused: match l.outcome {
+                            crate::graph::MergeOutcome::Refused(c) => {
+                                Some(describe_limit(c.slot, c.existing, c.incoming))
+                            }
+                            _ => None,
+                        },
+                    })
+                    .collect();
+                let (ra, rb) = (matches.record_of[a as usize], matches.record_of[b as usize]);
+                let score = if a == b { None } else { matches.linker.explain_records(ra, rb).ok() };
+                (edges, score)
+            }
+            None => (Vec::new(), None),
+        };
+        Ok(explain::explain(
+            &r.graph,
+            &edges,
+            match_score,
+            &self.touchpoints,
+            &profile_id_of,
+            &describe_identifier,
+            &describe_refusal,
+            a,
+            b,
+        ))
     }
 
     /// The identifier kinds the engine links on, strongest first.

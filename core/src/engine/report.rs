@@ -59,7 +59,7 @@ pub struct QuarantineReport {
 
 /// What a resolve produced: counts of touchpoints, profiles, links made and links refused by
 /// reason, and the worst offenders by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResolveReport {
     /// Touchpoints resolved.
     pub touchpoints: usize,
@@ -77,6 +77,8 @@ pub struct ResolveReport {
     pub shared_identifiers: Vec<SharedIdentifierReport>,
     /// Quarantined profiles, largest first (at most 50).
     pub quarantined: Vec<QuarantineReport>,
+    /// What probabilistic matching did; `None` when it is off (`matching.enabled = false`).
+    pub matching: Option<super::MatchingReport>,
 }
 
 /// How many examples of each kind the report lists.

@@ -57,6 +57,11 @@ pub struct LinkStats {
     pub invalid_values: std::collections::BTreeMap<String, usize>,
     /// Masked phone numbers (kept as weak evidence, never linked).
     pub masked_phones: usize,
+    /// Unions of two profiles through a probabilistic match.
+    pub matches_made: usize,
+    /// Probabilistic matches refused because they would break a per-profile limit (two
+    /// customer ids of one source, two loyalty cards).
+    pub refused_match_limit: usize,
 }
 
 /// The identity graph of a set of touchpoints after linking.
@@ -90,7 +95,8 @@ pub(crate) struct Graph {
 }
 
 impl Graph {
-    /// Links `touchpoints` under `rules`.
+    /// Links `touchpoints` under `rules`. Quarantine is left to [`Graph::find_quarantined`], once
+    /// probabilistic matches have joined what they join.
     pub(crate) fn build(touchpoints: &[Touchpoint], rules: &Rules, progress: &dyn Progress) -> Graph {
         let (mut graph, id_hashes) = Graph::intern_all(touchpoints, rules, progress);
         progress.stage("indexing", None);
@@ -100,8 +106,6 @@ impl Graph {
         graph.find_shared(rules);
         progress.stage("linking", None);
         graph.link(rules);
-        progress.stage("quarantine", None);
-        graph.find_quarantined(rules);
         graph
     }
 
@@ -424,12 +428,12 @@ impl Graph {
     }
 
     /// A slot's per-profile limit, or `u32::MAX` when it has none.
-    fn limit_of(&self, rules: &Rules, slot: u32) -> u32 {
+    pub(super) fn limit_of(&self, rules: &Rules, slot: u32) -> u32 {
         rules.kinds[self.slot_kind[slot as usize] as usize].max_per_profile.unwrap_or(u32::MAX)
     }
 
     /// Flags clusters that break the quarantine bounds.
-    fn find_quarantined(&mut self, rules: &Rules) {
+    pub(crate) fn find_quarantined(&mut self, rules: &Rules) {
         let bounds = &rules.config.quarantine;
         let this = &*self;
         // A cluster of n touchpoints holds at most n values of a kind and n names: only clusters

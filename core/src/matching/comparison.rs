@@ -129,6 +129,7 @@ impl Comparison {
                 LevelSpec::WithinYears(t) => format!("within {t} years"),
                 LevelSpec::AbsoluteDifference(t) => format!("difference <= {t}"),
                 LevelSpec::RelativeDifference(t) => format!("relative difference <= {t}"),
+                LevelSpec::MaskedMatch => "masked match".into(),
             },
             _ => "else".into(),
         }
@@ -176,6 +177,7 @@ impl Comparison {
                 LevelSpec::RelativeDifference(t) => {
                     self.number_pair(a, b).is_some_and(|(p, q)| (p - q).abs() <= *t * p.abs().max(q.abs()))
                 }
+                LevelSpec::MaskedMatch => masked_match(x, y),
             };
             if holds {
                 return i as u8 + 1;
@@ -193,6 +195,25 @@ impl Comparison {
         let numbers = self.numbers.as_ref()?;
         Some((numbers[a as usize]?, numbers[b as usize]?))
     }
+}
+
+/// Whether one value is masked (holds `*`) and the characters both show, aligned from the end,
+/// are equal: at least two of them.
+fn masked_match(x: &str, y: &str) -> bool {
+    if !x.contains('*') && !y.contains('*') {
+        return false;
+    }
+    let mut shown = 0;
+    for (p, q) in x.chars().rev().zip(y.chars().rev()) {
+        if p == '*' || q == '*' {
+            continue;
+        }
+        if p != q {
+            return false;
+        }
+        shown += 1;
+    }
+    shown >= 2
 }
 
 /// Jaccard similarity of the sets of words.
@@ -286,6 +307,28 @@ mod tests {
         assert_eq!(c.level(&r, 0, 1), 1, "same words in another order");
         assert_eq!(c.level(&r, 0, 2), 2, "three of five words");
         assert_eq!(c.level(&r, 0, 4), 3);
+    }
+
+    #[test]
+    fn masked_values_match_on_what_they_show() {
+        assert!(masked_match("*678", "+84912345678"));
+        assert!(masked_match("+84912345678", "84******678"));
+        assert!(masked_match("*678", "*678"), "two masked numbers showing the same digits");
+        assert!(!masked_match("*679", "+84912345678"));
+        assert!(!masked_match("+84912345678", "+84999345678"), "neither is masked");
+        assert!(!masked_match("*8", "+84912345678"), "one shown digit is too little");
+        let df = df!("id" => ["a", "b", "c"], "phone" => [Some("*678"), Some("+84912345678"), Some("+84912345679")])
+            .unwrap();
+        let r = Records::from_frames(&[df], "id", &["phone"]).unwrap();
+        let spec = ComparisonSpec {
+            name: None,
+            column: "phone".into(),
+            levels: vec![L::Exact, L::MaskedMatch],
+            term_frequency: false,
+        };
+        let c = Comparison::new(&spec, &r).unwrap();
+        assert_eq!((c.level(&r, 0, 1), c.level(&r, 0, 2), c.level(&r, 1, 2)), (2, 3, 3));
+        assert_eq!(c.label(2), "masked match");
     }
 
     #[test]

@@ -125,11 +125,33 @@ impl Linker {
         if settings.link_type != LinkType::DedupeOnly && frames.len() < 2 {
             return Err(Error::config("link_type", "linking needs at least two input tables"));
         }
-        let rules: Vec<Vec<KeyPart>> = settings
-            .blocking_rules
-            .iter()
-            .map(|rule| rule.iter().map(|k| KeyPart::parse(k)).collect())
-            .collect::<Result<_>>()?;
+        let rules = Linker::parse_rules(&settings)?;
+        let columns = Linker::columns_used(&settings, &rules);
+        let records = Records::from_frames(frames, &settings.unique_id_column, &columns)?;
+        Linker::with_records(settings, rules, records)
+    }
+
+    /// A linker over records already read (the engine's touchpoints).
+    pub(crate) fn from_records(settings: Settings, records: Records) -> Result<Linker> {
+        settings.validate()?;
+        let rules = Linker::parse_rules(&settings)?;
+        Linker::with_records(settings, rules, records)
+    }
+
+    fn with_records(settings: Settings, rules: Vec<Vec<KeyPart>>, records: Records) -> Result<Linker> {
+        let comparisons =
+            settings.comparisons.iter().map(|spec| Comparison::new(spec, &records)).collect::<Result<Vec<_>>>()?;
+        let blocking = Blocking::new(&records, &rules, settings.link_type);
+        Ok(Linker { settings, records, comparisons, rules, blocking, model: None, links: OnceLock::new() })
+    }
+
+    /// The blocking rules' keys.
+    fn parse_rules(settings: &Settings) -> Result<Vec<Vec<KeyPart>>> {
+        settings.blocking_rules.iter().map(|rule| rule.iter().map(|k| KeyPart::parse(k)).collect()).collect()
+    }
+
+    /// Every column the settings read: compared, swapped with, or blocked on.
+    pub(crate) fn columns_used<'s>(settings: &'s Settings, rules: &'s [Vec<KeyPart>]) -> Vec<&'s str> {
         let mut columns: Vec<&str> = Vec::new();
         for c in &settings.comparisons {
             columns.push(&c.column);
@@ -140,11 +162,7 @@ impl Linker {
             }
         }
         columns.extend(rules.iter().flatten().map(|k| k.column.as_str()));
-        let records = Records::from_frames(frames, &settings.unique_id_column, &columns)?;
-        let comparisons =
-            settings.comparisons.iter().map(|spec| Comparison::new(spec, &records)).collect::<Result<Vec<_>>>()?;
-        let blocking = Blocking::new(&records, &rules, settings.link_type);
-        Ok(Linker { settings, records, comparisons, rules, blocking, model: None, links: OnceLock::new() })
+        columns
     }
 
     /// The settings.
@@ -169,15 +187,7 @@ impl Linker {
 
     /// Uses a saved model; its comparisons and levels must be the settings'.
     pub fn set_model(&mut self, model: Model) -> Result<()> {
-        let fits = model.comparisons.len() == self.comparisons.len()
-            && model
-                .comparisons
-                .iter()
-                .zip(&self.comparisons)
-                .all(|(m, c)| m.name == c.name && m.levels.len() == c.level_count());
-        if !fits {
-            return Err(Error::config("model", "the model's comparisons and levels differ from the settings'"));
-        }
+        model.check_fits(&self.settings.comparisons)?;
         self.set_trained(model);
         Ok(())
     }
@@ -443,32 +453,44 @@ impl Linker {
     /// The linking pairs, scored once per model.
     fn links(&self) -> Result<&[(u32, u32, f64, usize)]> {
         let model = self.require_model()?;
-        Ok(self.links.get_or_init(|| {
-            let weights = Linker::weights(model);
-            let threshold = self.settings.threshold;
-            let mut found: Vec<(u32, u32, f64, usize)> = Vec::new();
-            for rule in 0..self.blocking.rules() {
-                found.extend(self.blocking.fold_pairs(
-                    &self.records,
-                    rule,
-                    true,
-                    Vec::new,
-                    |mut acc, a, b| {
+        Ok(self.links.get_or_init(|| self.links_where(model, |_, _| true)))
+    }
+
+    /// The candidate pairs `keep` accepts whose probability reaches the threshold:
+    /// `(a, b, weight, first blocking rule)`, sorted by `(a, b)`. Pairs `keep` refuses are not
+    /// scored at all.
+    pub(crate) fn scored_links(&self, keep: impl Fn(u32, u32) -> bool + Sync) -> Result<Vec<(u32, u32, f64, usize)>> {
+        let model = self.require_model()?;
+        Ok(self.links_where(model, keep))
+    }
+
+    fn links_where(&self, model: &Model, keep: impl Fn(u32, u32) -> bool + Sync) -> Vec<(u32, u32, f64, usize)> {
+        let weights = Linker::weights(model);
+        let threshold = self.settings.threshold;
+        let mut found: Vec<(u32, u32, f64, usize)> = Vec::new();
+        for rule in 0..self.blocking.rules() {
+            found.extend(self.blocking.fold_pairs(
+                &self.records,
+                rule,
+                true,
+                Vec::new,
+                |mut acc, a, b| {
+                    if keep(a, b) {
                         let weight = self.score(model, &weights, a, b);
                         if probability(weight) >= threshold {
                             acc.push((a, b, weight, rule));
                         }
-                        acc
-                    },
-                    |mut a, b| {
-                        a.extend(b);
-                        a
-                    },
-                ));
-            }
-            found.par_sort_unstable_by_key(|&(a, b, _, _)| (a, b));
-            found
-        }))
+                    }
+                    acc
+                },
+                |mut a, b| {
+                    a.extend(b);
+                    a
+                },
+            ));
+        }
+        found.par_sort_unstable_by_key(|&(a, b, _, _)| (a, b));
+        found
     }
 
     /// The shortest chain of links from `a` to `b`, when they are joined only through others.
@@ -539,10 +561,21 @@ impl Linker {
 
     /// Why records `left` and `right` score as they do.
     pub fn explain(&self, left: &str, right: &str) -> Result<PairExplanation> {
-        let model = self.require_model()?;
         let index = self.index()?;
         let find = |id: &str| index.get(id).copied().ok_or_else(|| Error::UnknownRecord(id.to_owned()));
         let (a, b) = (find(left)?, find(right)?);
+        drop(index);
+        let mut explanation = self.explain_records(a, b)?;
+        if !explanation.linked {
+            explanation.chain = self.chain(a, b)?;
+        }
+        Ok(explanation)
+    }
+
+    /// Why records `a` and `b` (positions) score as they do, without the chain.
+    pub(crate) fn explain_records(&self, a: u32, b: u32) -> Result<PairExplanation> {
+        let model = self.require_model()?;
+        let (left, right) = (self.records.ids[a as usize].as_str(), self.records.ids[b as usize].as_str());
         let weights = Linker::weights(model);
         let parts: Vec<ComparisonPart> = self
             .comparisons
@@ -571,7 +604,6 @@ impl Linker {
         let blocking_rule = self.blocking.rule_of(a, b).filter(|_| self.blocking.allowed(&self.records, a, b));
         let match_probability = probability(match_weight);
         let linked = blocking_rule.is_some() && match_probability >= self.settings.threshold;
-        let chain = if linked { Vec::new() } else { self.chain(a, b)? };
         Ok(PairExplanation {
             left: left.to_owned(),
             right: right.to_owned(),
@@ -582,7 +614,7 @@ impl Linker {
             match_probability,
             threshold: self.settings.threshold,
             linked,
-            chain,
+            chain: Vec::new(),
         })
     }
 }

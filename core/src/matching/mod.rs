@@ -45,7 +45,11 @@ mod model;
 mod records;
 mod settings;
 mod similarity;
+mod touchpoints;
 
+pub(crate) use blocking::KeyPart;
 pub use linker::{ChainLink, ComparisonPart, Linker, PairExplanation, ScoredPair, TrainingReport};
 pub use model::{probability, ComparisonModel, LevelModel, Model};
 pub use settings::{ComparisonSpec, LevelSpec, LinkType, Settings, TrainingSettings};
+pub(crate) use touchpoints::touchpoint_records;
+pub use touchpoints::{TouchpointMatching, TOUCHPOINT_COLUMNS};

@@ -67,6 +67,30 @@ impl Model {
         serde_json::to_string_pretty(self).expect("a model serializes")
     }
 
+    /// Checks that the model was trained for these comparisons: the same names and numbers of
+    /// levels, in order.
+    pub fn check_fits(&self, comparisons: &[crate::matching::ComparisonSpec]) -> Result<()> {
+        let fits = self.comparisons.len() == comparisons.len()
+            && self
+                .comparisons
+                .iter()
+                .zip(comparisons)
+                .all(|(m, c)| m.name == c.name() && m.levels.len() == c.levels.len() + 2);
+        if fits {
+            Ok(())
+        } else {
+            let names = |names: Vec<String>| names.join(", ");
+            Err(Error::config(
+                "model",
+                format!(
+                    "the model's comparisons ({}) and levels differ from the settings' ({})",
+                    names(self.comparisons.iter().map(|c| c.name.clone()).collect()),
+                    names(comparisons.iter().map(|c| c.name().to_owned()).collect()),
+                ),
+            ))
+        }
+    }
+
     /// The prior's weight: log2(prior / (1 - prior)).
     pub fn prior_weight(&self) -> f64 {
         (self.prior / (1.0 - self.prior)).log2()

@@ -79,6 +79,15 @@ impl Records {
         Ok(records)
     }
 
+    /// Records from columns already trimmed and lowercased, all from one table.
+    pub(crate) fn from_columns(ids: Vec<Text>, names: Vec<String>, columns: Vec<Vec<Option<Text>>>) -> Result<Records> {
+        if ids.is_empty() {
+            return Err(Error::EmptyInput("the records".into()));
+        }
+        debug_assert!(columns.iter().all(|c| c.len() == ids.len()) && names.len() == columns.len());
+        Ok(Records { table: vec![0; ids.len()], ids, names, columns })
+    }
+
     /// How many records there are.
     pub(crate) fn len(&self) -> usize {
         self.ids.len()

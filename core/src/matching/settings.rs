@@ -48,6 +48,10 @@ pub enum LevelSpec {
     AbsoluteDifference(f64),
     /// Numbers whose difference is at most this fraction of the larger absolute value.
     RelativeDifference(f64),
+    /// One value hides characters behind `*` (a masked phone number, `*678`) and every
+    /// character it shows equals the other value's at the same place counted from the end, at
+    /// least two of them (`*678` and `+84912345678`).
+    MaskedMatch,
 }
 
 /// How one column (or a pair of columns) is compared. Besides its `levels`, every comparison has

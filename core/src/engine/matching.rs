@@ -1,0 +1,165 @@
+//! The probabilistic layer of `resolve`: touchpoints compared and scored under a model
+//! (trained on them, or given), and the pairs that reach the threshold joining the profiles
+//! deterministic linking made, strongest first, never against a per-profile limit.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Rules;
+use crate::error::Result;
+use crate::graph::{Graph, MergeOutcome};
+use crate::matching::{probability, touchpoint_records, Linker, Model, TrainingReport};
+use crate::model::Touchpoint;
+use crate::progress::Progress;
+
+/// Where the model of a resolve came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelSource {
+    /// Trained without labels on the touchpoints being resolved.
+    Trained,
+    /// Given with [`crate::Engine::set_model`] (`--model` on the command line).
+    Given,
+}
+
+/// What probabilistic matching did in a resolve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchingReport {
+    /// Where the model came from.
+    pub model: ModelSource,
+    /// What training found, when the model was trained here.
+    pub training: Option<TrainingReport>,
+    /// The threshold a pair's match probability must reach.
+    pub threshold: f64,
+    /// Candidate pairs in different deterministic profiles that reached the threshold.
+    pub pairs_above_threshold: usize,
+    /// Profiles joined by those pairs.
+    pub matches_made: usize,
+    /// Pairs refused because the joined profile would break a per-profile limit.
+    pub refused_limit: usize,
+    /// Why matching did not run, when it did not (the deterministic result stands).
+    pub skipped: Option<String>,
+}
+
+/// One scored pair of touchpoints across deterministic profiles, and what became of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MatchLink {
+    /// The touchpoints (indices).
+    pub a: u32,
+    pub b: u32,
+    pub weight: f64,
+    pub outcome: MergeOutcome,
+}
+
+/// The matching state a resolution keeps for explanations.
+#[derive(Debug)]
+pub(crate) struct Matches {
+    pub linker: Linker,
+    /// Per touchpoint: its record in the linker.
+    pub record_of: Vec<u32>,
+    /// The scored pairs, in the order they were applied.
+    pub links: Vec<MatchLink>,
+}
+
+/// Runs matching over the graph's touchpoints and merges what it finds into `graph`.
+pub(crate) fn run(
+    touchpoints: &[Touchpoint],
+    graph: &mut Graph,
+    rules: &Rules,
+    given: Option<&Model>,
+    progress: &dyn Progress,
+) -> (Option<Matches>, MatchingReport) {
+    let matching = &rules.config.matching;
+    let mut report = MatchingReport {
+        model: if given.is_some() { ModelSource::Given } else { ModelSource::Trained },
+        training: None,
+        threshold: matching.threshold,
+        pairs_above_threshold: 0,
+        matches_made: 0,
+        refused_limit: 0,
+        skipped: None,
+    };
+    if touchpoints.len() < 2 {
+        report.skipped = Some("fewer than two touchpoints".into());
+        return (None, report);
+    }
+    match score(touchpoints, graph, rules, given, progress, &mut report) {
+        Ok(matches) => {
+            progress.stage("merging", None);
+            let order: Vec<(u32, u32)> = matches.links.iter().map(|l| (l.a, l.b)).collect();
+            let outcomes = graph.merge_matches(rules, &order);
+            let mut matches = matches;
+            for (link, outcome) in matches.links.iter_mut().zip(outcomes) {
+                link.outcome = outcome;
+            }
+            report.pairs_above_threshold = matches.links.len();
+            report.matches_made = matches.links.iter().filter(|l| l.outcome == MergeOutcome::Joined).count();
+            report.refused_limit =
+                matches.links.iter().filter(|l| matches!(l.outcome, MergeOutcome::Refused(_))).count();
+            (Some(matches), report)
+        }
+        Err(e) => {
+            report.skipped = Some(e.to_string());
+            (None, report)
+        }
+    }
+}
+
+/// Builds the records, trains (or takes) the model and scores the candidate pairs that cross
+/// deterministic profiles; the links come back strongest first, ties broken by the records'
+/// data-only order.
+fn score(
+    touchpoints: &[Touchpoint],
+    graph: &Graph,
+    rules: &Rules,
+    given: Option<&Model>,
+    progress: &dyn Progress,
+    report: &mut MatchingReport,
+) -> Result<Matches> {
+    progress.stage("matching", None);
+    let settings = rules.config.matching.settings();
+    let rules_keys: Vec<Vec<crate::matching::KeyPart>> = settings
+        .blocking_rules
+        .iter()
+        .map(|rule| rule.iter().map(|k| crate::matching::KeyPart::parse(k)).collect())
+        .collect::<Result<_>>()?;
+    let columns = Linker::columns_used(&settings, &rules_keys);
+    let (records, touchpoint_of) = touchpoint_records(touchpoints, graph, rules, &columns)?;
+    drop(columns);
+    let mut linker = Linker::from_records(settings.clone(), records)?;
+    match given {
+        Some(model) => linker.set_model(model.clone())?,
+        None => {
+            progress.stage("training", None);
+            report.training = Some(linker.train()?);
+        }
+    }
+    progress.stage("scoring", None);
+    let cluster_of = &graph.cluster_of;
+    let apart = |a: u32, b: u32| {
+        cluster_of[touchpoint_of[a as usize] as usize] != cluster_of[touchpoint_of[b as usize] as usize]
+    };
+    let mut scored = linker.scored_links(apart)?;
+    scored.par_sort_unstable_by(|x, y| y.2.total_cmp(&x.2).then_with(|| (x.0, x.1).cmp(&(y.0, y.1))));
+    let links = scored
+        .into_iter()
+        .map(|(a, b, weight, _)| MatchLink {
+            a: touchpoint_of[a as usize],
+            b: touchpoint_of[b as usize],
+            weight,
+            outcome: MergeOutcome::AlreadyJoined,
+        })
+        .collect();
+    let mut record_of = vec![0u32; touchpoints.len()];
+    for (record, &tp) in touchpoint_of.iter().enumerate() {
+        record_of[tp as usize] = record as u32;
+    }
+    Ok(Matches { linker, record_of, links })
+}
+
+impl MatchLink {
+    /// The link's match probability.
+    pub(crate) fn probability(&self) -> f64 {
+        probability(self.weight)
+    }
+}

@@ -1,0 +1,266 @@
+//! Matching touchpoints: the columns `resolve` derives from the standard touchpoint schema for
+//! comparisons and blocking, the default comparisons and rules for them, and the config section
+//! that chooses them.
+
+use serde::{Deserialize, Serialize};
+
+use super::settings::{ComparisonSpec, LevelSpec, LinkType, Settings, TrainingSettings};
+use crate::config::Rules;
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::model::{IdKind, Text, Touchpoint};
+use crate::normalize::{fold, normalize_address, normalize_gender, normalize_phone, parse_date, NormalizedPhone};
+
+/// The columns derived from every touchpoint for matching. Besides these, `attributes.<name>`
+/// reads a custom attribute (lowercased).
+///
+/// - `name`: the full name folded (no diacritics, lowercase), in the order written;
+/// - `name_key`: its words sorted, so `Nguyễn Văn An` and `An Nguyen Van` are equal;
+/// - `email`, `email_local`: the canonical email and its part before `@`;
+/// - `phone`: E.164, or `*` and the visible digits of a masked number (`*678`);
+/// - `phone_tail`: the last three digits of either;
+/// - `date_of_birth` (`YYYY-MM-DD`), `birth_year`, `gender` (`female`/`male`/`other`);
+/// - `address`, `city`: folded with Vietnamese abbreviations written out;
+/// - `source`.
+///
+/// An email or phone that is blocked or found shared by different people gives no value: a
+/// protected identifier is no evidence either way, so it never bridges two people.
+pub const TOUCHPOINT_COLUMNS: [&str; 12] = [
+    "name",
+    "name_key",
+    "email",
+    "email_local",
+    "phone",
+    "phone_tail",
+    "date_of_birth",
+    "birth_year",
+    "gender",
+    "address",
+    "city",
+    "source",
+];
+
+/// The prefix of a custom attribute column in matching settings.
+const ATTRIBUTE_PREFIX: &str = "attributes.";
+
+/// Probabilistic matching in `resolve`: which comparisons and blocking rules run on the
+/// touchpoints (columns from [`TOUCHPOINT_COLUMNS`]), the threshold, and training. Its
+/// probabilistic links join the profiles deterministic linking made, never breaking a
+/// per-profile limit (two customer ids of one source stay apart).
+///
+/// ```
+/// let config: omnitwin::Config = serde_json::from_str(r#"{
+///     "matching": {"threshold": 0.9, "blocking_rules": [["name_key", "phone_tail"]]}
+/// }"#).unwrap();
+/// assert!(config.matching.enabled);
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TouchpointMatching {
+    /// Whether `resolve` runs probabilistic matching after deterministic linking.
+    pub enabled: bool,
+    /// Pairs whose match probability reaches this are linked.
+    pub threshold: f64,
+    /// How touchpoints are compared.
+    pub comparisons: Vec<ComparisonSpec>,
+    /// Which touchpoints are compared: those that agree on every key of a rule.
+    pub blocking_rules: Vec<Vec<String>>,
+    /// Training without labels, when no model is given.
+    pub training: TrainingSettings,
+}
+
+impl Default for TouchpointMatching {
+    fn default() -> Self {
+        let levels = |levels: &[LevelSpec]| levels.to_vec();
+        let comparison = |column: &str, levels: Vec<LevelSpec>, term_frequency: bool| ComparisonSpec {
+            name: None,
+            column: column.into(),
+            levels,
+            term_frequency,
+        };
+        let rule = |keys: &[&str]| keys.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+        TouchpointMatching {
+            enabled: true,
+            threshold: 0.95,
+            comparisons: vec![
+                comparison(
+                    "name_key",
+                    levels(&[LevelSpec::Exact, LevelSpec::JaroWinkler(0.92), LevelSpec::JaroWinkler(0.8)]),
+                    true,
+                ),
+                comparison("email_local", levels(&[LevelSpec::Exact, LevelSpec::DamerauLevenshtein(1)]), false),
+                comparison("phone", levels(&[LevelSpec::Exact, LevelSpec::MaskedMatch]), false),
+                comparison(
+                    "date_of_birth",
+                    levels(&[LevelSpec::Exact, LevelSpec::DayMonthSwapped, LevelSpec::WithinYears(1)]),
+                    false,
+                ),
+                comparison("address", levels(&[LevelSpec::Exact, LevelSpec::Jaccard(0.6)]), false),
+                comparison("city", levels(&[LevelSpec::Exact]), false),
+            ],
+            blocking_rules: vec![
+                rule(&["name_key", "phone_tail"]),
+                rule(&["name_key", "date_of_birth"]),
+                rule(&["name_key", "address"]),
+                rule(&["email_local"]),
+                rule(&["phone_tail", "address"]),
+                rule(&["phone_tail", "date_of_birth"]),
+            ],
+            training: TrainingSettings::default(),
+        }
+    }
+}
+
+impl TouchpointMatching {
+    /// The settings of the linkage job over touchpoints.
+    pub(crate) fn settings(&self) -> Settings {
+        Settings {
+            link_type: LinkType::DedupeOnly,
+            unique_id_column: "touchpoint_id".into(),
+            comparisons: self.comparisons.clone(),
+            blocking_rules: self.blocking_rules.clone(),
+            threshold: self.threshold,
+            training: self.training.clone(),
+        }
+    }
+
+    /// Checks the section: the settings' own checks, and every column known.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let settings = self.settings();
+        settings.validate().map_err(|e| match e {
+            Error::Config { field, message } => Error::config(format!("matching.{field}"), message),
+            other => other,
+        })?;
+        let known = |column: &str| {
+            TOUCHPOINT_COLUMNS.contains(&column)
+                || column.strip_prefix(ATTRIBUTE_PREFIX).is_some_and(|name| !name.is_empty())
+        };
+        let rules: Vec<Vec<super::blocking::KeyPart>> = settings
+            .blocking_rules
+            .iter()
+            .map(|rule| rule.iter().map(|k| super::blocking::KeyPart::parse(k)).collect())
+            .collect::<Result<_>>()?;
+        if let Some(column) = super::Linker::columns_used(&settings, &rules).into_iter().find(|c| !known(c)) {
+            return Err(Error::config(
+                "matching",
+                format!(
+                    "unknown column `{column}`: use one of {} or `attributes.<name>`",
+                    TOUCHPOINT_COLUMNS.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The touchpoints as records for matching, with only the `columns` needed, in an order that
+/// depends on the data alone (by id hash, then id): returns the records and each record's
+/// touchpoint.
+pub(crate) fn touchpoint_records(
+    touchpoints: &[Touchpoint],
+    graph: &Graph,
+    rules: &Rules,
+    columns: &[&str],
+) -> Result<(super::records::Records, Vec<u32>)> {
+    use rayon::prelude::*;
+    let mut order: Vec<(u64, u32)> = touchpoints
+        .par_iter()
+        .enumerate()
+        .map(|(i, tp)| (crate::graph::hash_of(0, &tp.touchpoint_id), i as u32))
+        .collect();
+    order.par_sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| touchpoints[a.1 as usize].touchpoint_id.cmp(&touchpoints[b.1 as usize].touchpoint_id))
+    });
+    let order: Vec<u32> = order.into_iter().map(|(_, tp)| tp).collect();
+    let mut names: Vec<String> = Vec::new();
+    for column in columns {
+        if !names.iter().any(|n| n == column) {
+            names.push((*column).to_owned());
+        }
+    }
+    let email_kind = rules.kind_index(&IdKind::Email).map(|k| k as u16);
+    let phone_kind = rules.kind_index(&IdKind::Phone).map(|k| k as u16);
+    let derive = Derive { graph, rules, email_kind, phone_kind };
+    let columns: Vec<Vec<Option<Text>>> = names
+        .iter()
+        .map(|name| order.par_iter().map(|&tp| derive.value(name, &touchpoints[tp as usize], tp)).collect())
+        .collect();
+    let ids = order.iter().map(|&tp| touchpoints[tp as usize].touchpoint_id.clone()).collect();
+    Ok((super::records::Records::from_columns(ids, names, columns)?, order))
+}
+
+/// What deriving a touchpoint's matching values needs.
+struct Derive<'a> {
+    graph: &'a Graph,
+    rules: &'a Rules,
+    email_kind: Option<u16>,
+    phone_kind: Option<u16>,
+}
+
+impl Derive<'_> {
+    /// The linking identifier of a kind a touchpoint carries: `Ok(Some(value))`; `Ok(None)` when
+    /// it carries one that is protected (blocked or shared); `Err(())` when it carries none.
+    fn identifier(&self, kind: Option<u16>, tp: u32) -> std::result::Result<Option<&str>, ()> {
+        let kind = kind.ok_or(())?;
+        let id =
+            self.graph.tp_ids.get(tp as usize).iter().find(|&&id| self.graph.interner.key(id).0 == kind).ok_or(())?;
+        Ok(self.graph.links(*id).then(|| crate::prepare::split_key(self.graph.interner.key(*id).1).1))
+    }
+
+    /// The value of a derived column for one touchpoint, trimmed and lowercased.
+    fn value(&self, column: &str, touchpoint: &Touchpoint, tp: u32) -> Option<Text> {
+        let lowercase = |v: &str| {
+            let v = v.trim();
+            (!v.is_empty()).then(|| Text::from(v.to_lowercase()))
+        };
+        match column {
+            "name" => touchpoint.full_name.as_deref().map(fold).filter(|v| !v.is_empty()).map(Text::from),
+            "name_key" => self.graph.name_of(tp).map(Text::from),
+            "email" => self.identifier(self.email_kind, tp).ok().flatten().map(Text::from),
+            "email_local" => {
+                let email = self.identifier(self.email_kind, tp).ok().flatten()?;
+                email.split_once('@').map(|(local, _)| Text::from(local))
+            }
+            "phone" => self.phone(touchpoint, tp),
+            "phone_tail" => {
+                let phone = self.phone(touchpoint, tp)?;
+                let digits = phone.trim_start_matches(['*', '+']);
+                (digits.len() >= 3).then(|| Text::from(&phone[phone.len() - 3..]))
+            }
+            "date_of_birth" => {
+                let date = parse_date(touchpoint.date_of_birth.as_deref()?)?;
+                Some(Text::from(date.format("%Y-%m-%d").to_string()))
+            }
+            "birth_year" => {
+                let date = parse_date(touchpoint.date_of_birth.as_deref()?)?;
+                Some(Text::from(date.format("%Y").to_string()))
+            }
+            "gender" => normalize_gender(touchpoint.gender.as_deref()?).map(Text::from),
+            "address" => normalize_address(touchpoint.address.as_deref()?).map(Text::from),
+            "city" => normalize_address(touchpoint.city.as_deref()?).map(Text::from),
+            "source" => lowercase(touchpoint.source.as_deref()?),
+            other => {
+                let name = other.strip_prefix(ATTRIBUTE_PREFIX)?;
+                lowercase(touchpoint.attributes.get(name)?)
+            }
+        }
+    }
+
+    /// The phone: E.164 when it links, nothing when protected, `*` and the visible digits when
+    /// masked.
+    fn phone(&self, touchpoint: &Touchpoint, tp: u32) -> Option<Text> {
+        match self.identifier(self.phone_kind, tp) {
+            Ok(value) => value.map(Text::from),
+            Err(()) => match normalize_phone(touchpoint.phone.as_deref()?, self.rules.region)? {
+                NormalizedPhone::Masked { visible_suffix } if visible_suffix.len() >= 2 => {
+                    let mut masked = Text::from("*");
+                    masked.push_str(&visible_suffix);
+                    Some(masked)
+                }
+                _ => None,
+            },
+        }
+    }
+}
