@@ -2,7 +2,9 @@
 //!
 //! `cargo bench --bench resolve` prints, for 100k and 1M touchpoints:
 //! - `assign`: the deterministic resolve path after parsing: normalize, link with merge
-//!   protection, and assign stable profile ids;
+//!   protection, and assign stable profile ids (matching off);
+//! - `assign_with_matching` (100k only): the same with probabilistic matching, the model trained
+//!   on the input;
 //! - `profiles`: building every profile (survivorship and provenance over every attribute).
 //!
 //! Criterion reports time per run and touchpoints per second (`thrpt`).
@@ -18,7 +20,13 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use omnitwin::{Config, Engine, Touchpoint};
 
 fn engine_with(touchpoints: &[Touchpoint]) -> Engine {
-    let mut engine = Engine::new(Config::default()).expect("the default config is valid");
+    engine_matching(touchpoints, false)
+}
+
+fn engine_matching(touchpoints: &[Touchpoint], matching: bool) -> Engine {
+    let mut config = Config::default();
+    config.matching.enabled = matching;
+    let mut engine = Engine::new(config).expect("the default config is valid");
     engine.ingest(touchpoints.to_vec()).expect("generated touchpoints are valid");
     engine
 }
@@ -38,6 +46,15 @@ fn bench_resolve(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
+        if n < 1_000_000 {
+            group.bench_function("assign_with_matching", |b| {
+                b.iter_batched_ref(
+                    || engine_matching(&data.touchpoints, true),
+                    |engine| engine.resolve().profiles,
+                    BatchSize::PerIteration,
+                )
+            });
+        }
         group.bench_function("profiles", |b| {
             b.iter_batched_ref(
                 || {

@@ -37,6 +37,42 @@ fn resolve_writes_assignments_profiles_and_report() {
 }
 
 #[test]
+fn resolve_matches_by_default_saves_the_model_and_reuses_it() {
+    let dir = temp_dir("resolve-model");
+    let run = |out: &str, extra: &[&str]| {
+        let out = dir.join(out);
+        let status = omnitwin()
+            .args(["resolve", "-q", "--format", "csv", "--input"])
+            .arg(sample())
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+        (out, report)
+    };
+    let (trained, report) = run("trained", &[]);
+    let matching = &report["resolve"]["matching"];
+    assert_eq!(matching["model"], "trained");
+    assert!(matching["matches_made"].as_u64().unwrap() > 0, "{matching}");
+    let model = trained.join("model.json");
+    assert!(model.exists());
+    let (reused, report) = run("reused", &["--model", model.to_str().unwrap()]);
+    assert_eq!(report["resolve"]["matching"]["model"], "given");
+    let read = |dir: &Path| std::fs::read_to_string(dir.join("assignments.csv")).unwrap();
+    assert_eq!(read(&trained), read(&reused), "the saved model gives the same profiles");
+    let (plain, report) = run("plain", &["--deterministic-only"]);
+    assert!(report["resolve"]["matching"].is_null());
+    assert!(!plain.join("model.json").exists());
+    let profiles = |r: &serde_json::Value| r["resolve"]["profiles"].as_u64().unwrap();
+    let (_, trained_report) = run("again", &[]);
+    assert!(profiles(&report) > profiles(&trained_report), "matching joins profiles");
+}
+
+#[test]
 fn csv_and_json_profile_formats() {
     for format in ["csv", "json"] {
         let out = temp_dir(format);
