@@ -66,6 +66,9 @@ fn check_resolve_vector(path: &Path) {
     let config: Config = serde_json::from_value(vector["config"].clone()).unwrap();
     let touchpoints: Vec<Touchpoint> = serde_json::from_value(vector["touchpoints"].clone()).unwrap();
     let mut engine = Engine::new(config).unwrap();
+    if !vector["model"].is_null() {
+        engine.set_model(omnitwin::matching::Model::from_json(&vector["model"].to_string()).unwrap()).unwrap();
+    }
     engine.ingest(touchpoints).unwrap();
     let expected = &vector["expected"];
 
@@ -111,7 +114,7 @@ fn resolve_vectors_match() {
     let mut paths: Vec<_> =
         std::fs::read_dir(vectors_dir().join("resolve")).unwrap().map(|e| e.unwrap().path()).collect();
     paths.sort();
-    assert!(paths.len() >= 2);
+    assert!(paths.len() >= 3);
     for path in paths {
         check_resolve_vector(&path);
     }

@@ -7,7 +7,6 @@ use rayon::prelude::*;
 use super::records::Records;
 use super::settings::LinkType;
 use crate::error::{Error, Result};
-use crate::model::Text;
 
 /// One key of a rule: a column, or its first `prefix` characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,43 +33,67 @@ impl KeyPart {
 /// The candidate pairs of a job.
 #[derive(Debug)]
 pub(crate) struct Blocking {
-    /// Per rule, each record's key (`None` when a key column is empty).
-    keys: Vec<Vec<Option<Text>>>,
+    /// Per rule, its keys: a column's index in the records and an optional prefix length.
+    parts: Vec<Vec<(usize, Option<usize>)>>,
+    /// Per rule, each record's key hash (`NO_KEY` when a key column is empty): equal keys
+    /// have equal hashes, so a pair's keys are compared only when their hashes agree.
+    keys: Vec<Vec<u64>>,
     /// Per rule, its blocks: records sharing a key, sorted.
     blocks: Vec<Vec<Vec<u32>>>,
     link_type: LinkType,
 }
 
+/// The key hash of a record without a key under a rule.
+const NO_KEY: u64 = 0;
+
 impl Blocking {
-    /// Computes every record's keys and groups records into blocks.
+    /// Computes every record's key hashes and groups records into blocks.
     pub(crate) fn new(records: &Records, rules: &[Vec<KeyPart>], link_type: LinkType) -> Blocking {
-        let keys: Vec<Vec<Option<Text>>> = rules
+        let parts: Vec<Vec<(usize, Option<usize>)>> = rules
             .iter()
             .map(|rule| {
-                let columns: Vec<(&[Option<Text>], Option<usize>)> = rule
-                    .iter()
+                rule.iter()
                     .map(|part| {
                         let index = records.index_of(&part.column).expect("blocking columns are read with the records");
-                        (records.columns[index].as_slice(), part.prefix)
+                        (index, part.prefix)
                     })
-                    .collect();
-                (0..records.len()).into_par_iter().map(|r| key_of(&columns, r)).collect()
-            })
-            .collect();
-        let blocks = keys
-            .iter()
-            .map(|rule_keys| {
-                let mut keyed: Vec<(&str, u32)> =
-                    rule_keys.iter().enumerate().filter_map(|(r, k)| Some((k.as_deref()?, r as u32))).collect();
-                keyed.par_sort_unstable();
-                keyed
-                    .chunk_by(|a, b| a.0 == b.0)
-                    .filter(|block| block.len() > 1)
-                    .map(|block| block.iter().map(|(_, r)| *r).collect())
                     .collect()
             })
             .collect();
-        Blocking { keys, blocks, link_type }
+        let keys: Vec<Vec<u64>> = parts
+            .iter()
+            .map(|rule| (0..records.len()).into_par_iter().map(|r| key_hash(records, rule, r)).collect())
+            .collect();
+        let blocks = keys
+            .iter()
+            .zip(&parts)
+            .map(|(rule_keys, rule)| {
+                let mut keyed: Vec<(u64, u32)> =
+                    rule_keys.iter().enumerate().filter(|(_, &k)| k != NO_KEY).map(|(r, &k)| (k, r as u32)).collect();
+                keyed.par_sort_unstable();
+                let mut blocks: Vec<Vec<u32>> = Vec::new();
+                for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+                    let members: Vec<u32> = run.iter().map(|(_, r)| *r).collect();
+                    let first = members[0];
+                    if members.iter().all(|&r| same_key(records, rule, first, r)) {
+                        blocks.push(members);
+                    } else {
+                        // Different keys with one hash: split the run by key, exactly.
+                        let mut rest = members;
+                        while let Some(&head) = rest.first() {
+                            let (block, others): (Vec<u32>, Vec<u32>) =
+                                rest.iter().partition(|&&r| same_key(records, rule, head, r));
+                            if block.len() > 1 {
+                                blocks.push(block);
+                            }
+                            rest = others;
+                        }
+                    }
+                }
+                blocks
+            })
+            .collect();
+        Blocking { parts, keys, blocks, link_type }
     }
 
     /// Whether `a` and `b` are compared at all under the link type.
@@ -82,9 +105,15 @@ impl Blocking {
         }
     }
 
+    /// Whether records `a` and `b` have one key under `rule`.
+    fn rule_holds(&self, records: &Records, rule: usize, a: u32, b: u32) -> bool {
+        let keys = &self.keys[rule];
+        keys[a as usize] != NO_KEY && keys[a as usize] == keys[b as usize] && same_key(records, &self.parts[rule], a, b)
+    }
+
     /// Whether a rule before `rule` already produces the pair.
-    fn earlier_rule_holds(&self, rule: usize, a: u32, b: u32) -> bool {
-        self.keys[..rule].iter().any(|keys| keys[a as usize].is_some() && keys[a as usize] == keys[b as usize])
+    fn earlier_rule_holds(&self, records: &Records, rule: usize, a: u32, b: u32) -> bool {
+        (0..rule).any(|earlier| self.rule_holds(records, earlier, a, b))
     }
 
     /// How many candidate pairs each rule contributes (pairs of earlier rules not counted again).
@@ -112,7 +141,7 @@ impl Blocking {
             .fold(&init, |mut acc, block| {
                 for (i, &a) in block.iter().enumerate() {
                     for &b in &block[i + 1..] {
-                        if self.allowed(records, a, b) && !(only_new && self.earlier_rule_holds(rule, a, b)) {
+                        if self.allowed(records, a, b) && !(only_new && self.earlier_rule_holds(records, rule, a, b)) {
                             acc = fold(acc, a, b);
                         }
                     }
@@ -128,26 +157,37 @@ impl Blocking {
     }
 
     /// The first rule that produces the pair, if any.
-    pub(crate) fn rule_of(&self, a: u32, b: u32) -> Option<usize> {
-        self.keys.iter().position(|keys| keys[a as usize].is_some() && keys[a as usize] == keys[b as usize])
+    pub(crate) fn rule_of(&self, records: &Records, a: u32, b: u32) -> Option<usize> {
+        (0..self.keys.len()).find(|&rule| self.rule_holds(records, rule, a, b))
     }
 }
 
-/// A record's key under one rule: its key parts joined by a separator.
-fn key_of(columns: &[(&[Option<Text>], Option<usize>)], record: usize) -> Option<Text> {
-    let mut key = Text::default();
-    for (i, (values, prefix)) in columns.iter().enumerate() {
-        let value = values[record].as_deref()?;
-        let value = match prefix {
-            Some(n) => value.char_indices().nth(*n).map_or(value, |(at, _)| &value[..at]),
-            None => value,
-        };
-        if i > 0 {
-            key.push('\u{1f}');
-        }
-        key.push_str(value);
+/// Key part `(column, prefix)` of a record: the value, or its first `prefix` characters.
+fn part(records: &Records, (column, prefix): (usize, Option<usize>), record: usize) -> Option<&str> {
+    let value = records.columns[column][record].as_deref()?;
+    Some(match prefix {
+        Some(n) => value.char_indices().nth(n).map_or(value, |(at, _)| &value[..at]),
+        None => value,
+    })
+}
+
+/// A record's key hash under one rule, `NO_KEY` when a key part is missing.
+fn key_hash(records: &Records, rule: &[(usize, Option<usize>)], record: usize) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut state = rustc_hash::FxBuildHasher.build_hasher();
+    for &key in rule {
+        let Some(value) = part(records, key, record) else { return NO_KEY };
+        value.hash(&mut state);
     }
-    Some(key)
+    state.finish().max(1)
+}
+
+/// Whether two records have equal keys under one rule (both present).
+fn same_key(records: &Records, rule: &[(usize, Option<usize>)], a: u32, b: u32) -> bool {
+    rule.iter().all(|&key| {
+        let x = part(records, key, a as usize);
+        x.is_some() && x == part(records, key, b as usize)
+    })
 }
 
 #[cfg(test)]
@@ -206,8 +246,8 @@ mod tests {
         // Rule 0: nguyen/nguyen/nguyet share "nguye". Rule 1: the 1990s not already paired.
         assert_eq!(found, [(0, 0, 1), (0, 0, 2), (0, 1, 2), (1, 0, 3), (1, 0, 4), (1, 2, 3), (1, 2, 4), (1, 3, 4)]);
         assert_eq!(b.pair_counts(&r), [3, 5]);
-        assert_eq!(b.rule_of(0, 2), Some(0));
-        assert_eq!(b.rule_of(1, 3), None);
+        assert_eq!(b.rule_of(&r, 0, 2), Some(0));
+        assert_eq!(b.rule_of(&r, 1, 3), None);
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub(crate) struct Comparison {
     numbers: Option<Vec<Option<f64>>>,
     /// Each record's value's [`similarity::char_set`], for pruning fuzzy levels.
     char_sets: Vec<u128>,
-    /// Each record's value's [`similarity::hashed_chars`], back to back: value `r` is
+    /// Each record's value's hashed characters ([`similarity::extend_hashed_chars`]), back to back: value `r` is
     /// `hashed[hashed_at[r]..hashed_at[r + 1]]`.
     hashed: Vec<u8>,
     hashed_at: Vec<u32>,
@@ -86,13 +86,25 @@ impl Comparison {
             counts.values_mut().for_each(|c| *c /= total);
             counts
         });
-        let char_sets = values.iter().map(|v| v.as_deref().map_or(0, similarity::char_set)).collect();
-        let (mut hashed, mut hashed_at) = (Vec::new(), vec![0u32]);
-        for value in values {
-            hashed.extend(value.as_deref().map(similarity::hashed_chars).unwrap_or_default());
-            hashed_at.push(
-                u32::try_from(hashed.len()).map_err(|_| Error::Schema("the column holds over 4 GB of text".into()))?,
-            );
+        // Character sets and hashed characters only serve the edit-distance levels.
+        let fuzzy = spec.levels.iter().any(|l| {
+            matches!(l, LevelSpec::JaroWinkler(_) | LevelSpec::Levenshtein(_) | LevelSpec::DamerauLevenshtein(_))
+        });
+        let (mut char_sets, mut hashed, mut hashed_at) = (Vec::new(), Vec::new(), Vec::new());
+        if fuzzy {
+            use rayon::prelude::*;
+            char_sets = values.par_iter().map(|v| v.as_deref().map_or(0, similarity::char_set)).collect();
+            hashed_at.reserve(values.len() + 1);
+            hashed_at.push(0u32);
+            for value in values {
+                if let Some(value) = value.as_deref() {
+                    similarity::extend_hashed_chars(&mut hashed, value);
+                }
+                hashed_at.push(
+                    u32::try_from(hashed.len())
+                        .map_err(|_| Error::Schema("the column holds over 4 GB of text".into()))?,
+                );
+            }
         }
         Ok(Comparison {
             name: spec.name().to_owned(),
@@ -146,7 +158,8 @@ impl Comparison {
         let (Some(x), Some(y)) = (column[a as usize].as_deref(), column[b as usize].as_deref()) else {
             return NULL_LEVEL;
         };
-        let sets = (self.char_sets[a as usize], self.char_sets[b as usize]);
+        let set_of = |r: u32| self.char_sets.get(r as usize).copied().unwrap_or(0);
+        let sets = (set_of(a), set_of(b));
         let hashed_of =
             |r: u32| &self.hashed[self.hashed_at[r as usize] as usize..self.hashed_at[r as usize + 1] as usize];
         // Several Jaro–Winkler levels share one computation, once one is needed.

@@ -601,7 +601,8 @@ impl Linker {
             })
             .collect();
         let match_weight = self.score(model, &weights, a, b);
-        let blocking_rule = self.blocking.rule_of(a, b).filter(|_| self.blocking.allowed(&self.records, a, b));
+        let blocking_rule =
+            self.blocking.rule_of(&self.records, a, b).filter(|_| self.blocking.allowed(&self.records, a, b));
         let match_probability = probability(match_weight);
         let linked = blocking_rule.is_some() && match_probability >= self.settings.threshold;
         Ok(PairExplanation {

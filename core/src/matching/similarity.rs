@@ -49,7 +49,7 @@ fn boosted<T: PartialEq>(jaro: f64, x: &[T], y: &[T]) -> f64 {
 /// Whether the Jaro–Winkler similarity is at least `threshold`, as [`jaro_winkler`] would say,
 /// without computing it when an upper bound already falls short: Jaro counts matching
 /// characters, and a character of one string that the other lacks never matches. `hashed` are
-/// the strings' [`hashed_chars`] and `sets` their [`char_set`]s, computed once per value by the
+/// the strings' hashed characters ([`extend_hashed_chars`]) and `sets` their [`char_set`]s, computed once per value by the
 /// caller.
 pub(crate) fn jaro_winkler_at_least(
     a: &str,
@@ -65,10 +65,18 @@ pub(crate) fn jaro_winkler_at_least(
     jaro_winkler(a, b) >= threshold
 }
 
-/// Each character of a text reduced to 7 bits (`c mod 128`), the units [`char_set`] is made
-/// of: what the Jaro–Winkler ceiling reads, without decoding UTF-8 per pair.
+/// The hashed characters of a text, alone (tests compare them per value).
+#[cfg(test)]
 pub(crate) fn hashed_chars(text: &str) -> Vec<u8> {
-    text.chars().map(|c| (u32::from(c) & 127) as u8).collect()
+    let mut out = Vec::with_capacity(text.len());
+    extend_hashed_chars(&mut out, text);
+    out
+}
+
+/// Appends each character of a text reduced to 7 bits (`c mod 128`), the units [`char_set`]
+/// is made of, to `out`: what the Jaro–Winkler ceiling reads, without decoding UTF-8 per pair.
+pub(crate) fn extend_hashed_chars(out: &mut Vec<u8>, text: &str) {
+    out.extend(text.chars().map(|c| (u32::from(c) & 127) as u8));
 }
 
 /// An upper bound of the Jaro–Winkler similarity from the units the strings share.

@@ -2,6 +2,7 @@
 //! comparisons and blocking, the default comparisons and rules for them, and the config section
 //! that chooses them.
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use super::settings::{ComparisonSpec, LevelSpec, LinkType, Settings, TrainingSettings};
@@ -183,9 +184,18 @@ pub(crate) fn touchpoint_records(
     let email_kind = rules.kind_index(&IdKind::Email).map(|k| k as u16);
     let phone_kind = rules.kind_index(&IdKind::Phone).map(|k| k as u16);
     let derive = Derive { graph, rules, email_kind, phone_kind };
+    // Each column is derived in touchpoint order (reading the touchpoints front to back), then
+    // its values are moved into record order.
     let columns: Vec<Vec<Option<Text>>> = names
         .iter()
-        .map(|name| order.par_iter().map(|&tp| derive.value(name, &touchpoints[tp as usize], tp)).collect())
+        .map(|name| {
+            let mut values: Vec<Option<Text>> = touchpoints
+                .par_iter()
+                .enumerate()
+                .map(|(tp, touchpoint)| derive.value(name, touchpoint, tp as u32))
+                .collect();
+            order.iter().map(|&tp| values[tp as usize].take()).collect()
+        })
         .collect();
     let ids = order.iter().map(|&tp| touchpoints[tp as usize].touchpoint_id.clone()).collect();
     Ok((super::records::Records::from_columns(ids, names, columns)?, order))
@@ -231,11 +241,11 @@ impl Derive<'_> {
             }
             "date_of_birth" => {
                 let date = parse_date(touchpoint.date_of_birth.as_deref()?)?;
-                Some(Text::from(date.format("%Y-%m-%d").to_string()))
+                Some(compact_str::format_compact!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()))
             }
             "birth_year" => {
                 let date = parse_date(touchpoint.date_of_birth.as_deref()?)?;
-                Some(Text::from(date.format("%Y").to_string()))
+                Some(compact_str::format_compact!("{:04}", date.year()))
             }
             "gender" => normalize_gender(touchpoint.gender.as_deref()?).map(Text::from),
             "address" => normalize_address(touchpoint.address.as_deref()?).map(Text::from),
