@@ -8,7 +8,6 @@ use super::records::Records;
 use super::settings::{ComparisonSpec, LevelSpec};
 use super::similarity;
 use crate::error::{Error, Result};
-use crate::model::Text;
 use crate::normalize::parse_date;
 
 /// A parsed date: days since the epoch, month and day.
@@ -36,8 +35,27 @@ pub(crate) struct Comparison {
     /// `hashed[hashed_at[r]..hashed_at[r + 1]]`.
     hashed: Vec<u8>,
     hashed_at: Vec<u32>,
-    /// Each value's share of the records that have one, for term-frequency adjustment.
-    pub frequencies: Option<FxHashMap<Text, f64>>,
+    /// Each record's value hash (`NO_VALUE` when missing): the null level and the exact level
+    /// read it, and compare strings only when two hashes agree.
+    value_hashes: Vec<u64>,
+    /// For term-frequency adjustment: each record's value's share of the records that have one
+    /// (0 when missing).
+    pub shares: Option<Vec<f64>>,
+    /// The exact level's number, when the comparison has one.
+    pub exact_level: Option<u8>,
+    /// For Jaccard levels: each record's distinct word hashes, sorted, back to back: record `r`
+    /// is `words[words_at[r]..words_at[r + 1]]`.
+    words: Vec<u64>,
+    words_at: Vec<u32>,
+}
+
+/// The value hash of a missing value.
+const NO_VALUE: u64 = 0;
+
+/// A value's hash, never `NO_VALUE`.
+fn value_hash(value: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(value).max(1)
 }
 
 impl Comparison {
@@ -76,23 +94,44 @@ impl Comparison {
             .any(|l| matches!(l, LevelSpec::AbsoluteDifference(_) | LevelSpec::RelativeDifference(_)));
         let numbers = wants_numbers
             .then(|| values.iter().map(|v| v.as_deref()?.parse::<f64>().ok().filter(|n| n.is_finite())).collect());
-        let frequencies = spec.term_frequency.then(|| {
-            let mut counts: FxHashMap<Text, f64> = FxHashMap::default();
-            let mut total = 0.0;
+        use rayon::prelude::*;
+        let value_hashes: Vec<u64> = values.par_iter().map(|v| v.as_deref().map_or(NO_VALUE, value_hash)).collect();
+        let shares = spec.term_frequency.then(|| {
+            let mut counts: FxHashMap<&str, u32> = FxHashMap::default();
             for value in values.iter().flatten() {
-                *counts.entry(value.clone()).or_default() += 1.0;
-                total += 1.0;
+                *counts.entry(value.as_str()).or_default() += 1;
             }
-            counts.values_mut().for_each(|c| *c /= total);
-            counts
+            let total = f64::from(counts.values().sum::<u32>().max(1));
+            values.iter().map(|v| v.as_deref().map_or(0.0, |v| f64::from(counts[v]) / total)).collect()
         });
+        let exact_level = spec.levels.iter().position(|l| *l == LevelSpec::Exact).map(|i| i as u8 + 1);
+        let (mut words, mut words_at) = (Vec::new(), Vec::new());
+        if spec.levels.iter().any(|l| matches!(l, LevelSpec::Jaccard(_))) {
+            words_at.reserve(values.len() + 1);
+            words_at.push(0u32);
+            for value in values {
+                let start = words.len();
+                words.extend(value.as_deref().unwrap_or_default().split_whitespace().map(value_hash));
+                words[start..].sort_unstable();
+                let mut kept = start;
+                for i in start..words.len() {
+                    if i == start || words[i] != words[kept - 1] {
+                        words[kept] = words[i];
+                        kept += 1;
+                    }
+                }
+                words.truncate(kept);
+                words_at.push(
+                    u32::try_from(words.len()).map_err(|_| Error::Schema("the column holds too many words".into()))?,
+                );
+            }
+        }
         // Character sets and hashed characters only serve the edit-distance levels.
         let fuzzy = spec.levels.iter().any(|l| {
             matches!(l, LevelSpec::JaroWinkler(_) | LevelSpec::Levenshtein(_) | LevelSpec::DamerauLevenshtein(_))
         });
         let (mut char_sets, mut hashed, mut hashed_at) = (Vec::new(), Vec::new(), Vec::new());
         if fuzzy {
-            use rayon::prelude::*;
             char_sets = values.par_iter().map(|v| v.as_deref().map_or(0, similarity::char_set)).collect();
             hashed_at.reserve(values.len() + 1);
             hashed_at.push(0u32);
@@ -116,7 +155,11 @@ impl Comparison {
             char_sets,
             hashed,
             hashed_at,
-            frequencies,
+            value_hashes,
+            shares,
+            exact_level,
+            words,
+            words_at,
         })
     }
 
@@ -154,10 +197,12 @@ impl Comparison {
 
     /// The level records `a` and `b` reach.
     pub(crate) fn level(&self, records: &Records, a: u32, b: u32) -> u8 {
-        let column = &records.columns[self.column];
-        let (Some(x), Some(y)) = (column[a as usize].as_deref(), column[b as usize].as_deref()) else {
+        let (ha, hb) = (self.value_hashes[a as usize], self.value_hashes[b as usize]);
+        if ha == NO_VALUE || hb == NO_VALUE {
             return NULL_LEVEL;
-        };
+        }
+        let column = &records.columns[self.column];
+        let (x, y) = (column[a as usize].as_deref().unwrap_or_default(), column[b as usize].as_deref().unwrap_or_default());
         let set_of = |r: u32| self.char_sets.get(r as usize).copied().unwrap_or(0);
         let sets = (set_of(a), set_of(b));
         let hashed_of =
@@ -166,7 +211,7 @@ impl Comparison {
         let mut jaro_winkler: Option<f64> = None;
         for (i, level) in self.levels.iter().enumerate() {
             let holds = match level {
-                LevelSpec::Exact => x == y,
+                LevelSpec::Exact => ha == hb && x == y,
                 LevelSpec::JaroWinkler(t) => match jaro_winkler {
                     Some(similarity) => similarity >= *t,
                     None if !similarity::jaro_winkler_at_least(x, y, (hashed_of(a), hashed_of(b)), sets, *t) => false,
@@ -174,7 +219,7 @@ impl Comparison {
                 },
                 LevelSpec::Levenshtein(t) => similarity::levenshtein_within(x, y, sets, *t as usize),
                 LevelSpec::DamerauLevenshtein(t) => similarity::transpositions_within(x, y, sets, *t as usize),
-                LevelSpec::Jaccard(t) => jaccard(x, y) >= *t,
+                LevelSpec::Jaccard(t) => jaccard(self.words_of(a), self.words_of(b)) >= *t,
                 LevelSpec::SwappedWith(_) => {
                     let other = &records.columns[self.swapped[i].expect("swapped levels carry their column")];
                     other[a as usize].as_deref() == Some(y) && other[b as usize].as_deref() == Some(x)
@@ -197,6 +242,11 @@ impl Comparison {
             }
         }
         self.levels.len() as u8 + 1
+    }
+
+    /// A record's distinct word hashes, sorted.
+    fn words_of(&self, r: u32) -> &[u64] {
+        &self.words[self.words_at[r as usize] as usize..self.words_at[r as usize + 1] as usize]
     }
 
     fn date_pair(&self, a: u32, b: u32) -> Option<(Date, Date)> {
@@ -229,20 +279,25 @@ fn masked_match(x: &str, y: &str) -> bool {
     shown >= 2
 }
 
-/// Jaccard similarity of the sets of words.
-fn jaccard(x: &str, y: &str) -> f64 {
-    let a: smallvec::SmallVec<[&str; 8]> = x.split_whitespace().collect();
-    let b: smallvec::SmallVec<[&str; 8]> = y.split_whitespace().collect();
-    let mut union: smallvec::SmallVec<[&str; 16]> = a.iter().chain(&b).copied().collect();
-    union.sort_unstable();
-    union.dedup();
-    if union.is_empty() {
+/// Jaccard similarity of two sets of words, given as sorted distinct word hashes.
+fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - common;
+    if union == 0 {
         return 0.0;
     }
-    let mut common: smallvec::SmallVec<[&str; 8]> = a.iter().filter(|w| b.contains(w)).copied().collect();
-    common.sort_unstable();
-    common.dedup();
-    common.len() as f64 / union.len() as f64
+    common as f64 / union as f64
 }
 
 #[cfg(test)]
@@ -347,8 +402,8 @@ mod tests {
     #[test]
     fn term_frequencies_are_shares() {
         let c = comparison("first", vec![L::Exact]);
-        let f = c.frequencies.as_ref().unwrap();
-        assert_eq!(f["anna"], 0.5);
-        assert_eq!(f["ana"], 0.25);
+        let shares = c.shares.as_ref().unwrap();
+        assert_eq!((shares[0], shares[1], shares[2], shares[3]), (0.5, 0.5, 0.25, 0.0), "anna, Anna, Ana, none");
+        assert_eq!(c.exact_level, Some(1));
     }
 }

@@ -409,13 +409,12 @@ impl Linker {
     /// The term-frequency adjustment of comparison `k` at `level` for the value of record `a`.
     fn tf_adjustment(&self, model: &Model, k: usize, level: u8, a: u32) -> f64 {
         let c = &self.comparisons[k];
-        let Some(frequencies) = &c.frequencies else { return 0.0 };
-        let exact = c.levels.iter().position(|l| *l == LevelSpec::Exact).map(|i| i as u8 + 1);
-        if exact != Some(level) {
+        let Some(shares) = &c.shares else { return 0.0 };
+        let share = shares[a as usize];
+        if c.exact_level != Some(level) || share <= 0.0 {
             return 0.0;
         }
-        let Some(share) = c.value(&self.records, a).and_then(|v| frequencies.get(v)) else { return 0.0 };
-        (model.comparisons[k].levels[level as usize].u / share.max(1e-12)).log2()
+        (model.comparisons[k].levels[level as usize].u / share).log2()
     }
 
     /// A pair's weight under the model.
