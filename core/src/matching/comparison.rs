@@ -202,7 +202,8 @@ impl Comparison {
             return NULL_LEVEL;
         }
         let column = &records.columns[self.column];
-        let (x, y) = (column[a as usize].as_deref().unwrap_or_default(), column[b as usize].as_deref().unwrap_or_default());
+        let (x, y) =
+            (column[a as usize].as_deref().unwrap_or_default(), column[b as usize].as_deref().unwrap_or_default());
         let set_of = |r: u32| self.char_sets.get(r as usize).copied().unwrap_or(0);
         let sets = (set_of(a), set_of(b));
         let hashed_of =

@@ -145,6 +145,9 @@ fn jaro<T: PartialEq>(x: &[T], y: &[T]) -> f64 {
 
 /// Whether the Levenshtein distance is at most `max`; `sets` are the strings' [`char_set`]s.
 pub(crate) fn levenshtein_within(a: &str, b: &str, sets: (u128, u128), max: usize) -> bool {
+    if too_many_missing(sets, max) {
+        return false;
+    }
     with_units(a, b, |x, y| edits_within(x, y, sets, max, false), |x, y| edits_within(x, y, sets, max, false))
         .unwrap_or_else(|| strsim::levenshtein(a, b) <= max)
 }
@@ -152,8 +155,18 @@ pub(crate) fn levenshtein_within(a: &str, b: &str, sets: (u128, u128), max: usiz
 /// Whether the optimal-string-alignment distance (Levenshtein with adjacent transpositions
 /// counted once) is at most `max`; `sets` are the strings' [`char_set`]s.
 pub(crate) fn transpositions_within(a: &str, b: &str, sets: (u128, u128), max: usize) -> bool {
+    if too_many_missing(sets, max) {
+        return false;
+    }
     with_units(a, b, |x, y| edits_within(x, y, sets, max, true), |x, y| edits_within(x, y, sets, max, true))
         .unwrap_or_else(|| strsim::osa_distance(a, b) <= max)
+}
+
+/// Whether one string holds more distinct characters (by their bits) that the other lacks than
+/// `max` edits can supply: each needs an edit of its own. Read from the sets alone, before either
+/// string is scanned.
+fn too_many_missing((x_set, y_set): (u128, u128), max: usize) -> bool {
+    (x_set & !y_set).count_ones() as usize > max || (y_set & !x_set).count_ones() as usize > max
 }
 
 /// The bounded edit distance on units, with two cheap refusals first.
