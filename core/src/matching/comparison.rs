@@ -201,9 +201,10 @@ impl Comparison {
         if ha == NO_VALUE || hb == NO_VALUE {
             return NULL_LEVEL;
         }
+        // The values themselves are read only by the levels that need them, after the cheaper
+        // tests on hashes and character sets: most pairs never touch their strings.
         let column = &records.columns[self.column];
-        let (x, y) =
-            (column[a as usize].as_deref().unwrap_or_default(), column[b as usize].as_deref().unwrap_or_default());
+        let text = |r: u32| column[r as usize].as_deref().unwrap_or_default();
         let set_of = |r: u32| self.char_sets.get(r as usize).copied().unwrap_or(0);
         let sets = (set_of(a), set_of(b));
         let hashed_of =
@@ -212,18 +213,24 @@ impl Comparison {
         let mut jaro_winkler: Option<f64> = None;
         for (i, level) in self.levels.iter().enumerate() {
             let holds = match level {
-                LevelSpec::Exact => ha == hb && x == y,
+                LevelSpec::Exact => ha == hb && text(a) == text(b),
                 LevelSpec::JaroWinkler(t) => match jaro_winkler {
                     Some(similarity) => similarity >= *t,
-                    None if !similarity::jaro_winkler_at_least(x, y, (hashed_of(a), hashed_of(b)), sets, *t) => false,
-                    None => *jaro_winkler.get_or_insert_with(|| similarity::jaro_winkler(x, y)) >= *t,
+                    None if similarity::jaro_winkler_bound((hashed_of(a), hashed_of(b)), sets) < *t => false,
+                    None => *jaro_winkler.get_or_insert_with(|| similarity::jaro_winkler(text(a), text(b))) >= *t,
                 },
-                LevelSpec::Levenshtein(t) => similarity::levenshtein_within(x, y, sets, *t as usize),
-                LevelSpec::DamerauLevenshtein(t) => similarity::transpositions_within(x, y, sets, *t as usize),
+                LevelSpec::Levenshtein(t) => {
+                    !similarity::too_many_missing(sets, *t as usize)
+                        && similarity::levenshtein_within(text(a), text(b), sets, *t as usize)
+                }
+                LevelSpec::DamerauLevenshtein(t) => {
+                    !similarity::too_many_missing(sets, *t as usize)
+                        && similarity::transpositions_within(text(a), text(b), sets, *t as usize)
+                }
                 LevelSpec::Jaccard(t) => jaccard(self.words_of(a), self.words_of(b)) >= *t,
                 LevelSpec::SwappedWith(_) => {
                     let other = &records.columns[self.swapped[i].expect("swapped levels carry their column")];
-                    other[a as usize].as_deref() == Some(y) && other[b as usize].as_deref() == Some(x)
+                    other[a as usize].as_deref() == Some(text(b)) && other[b as usize].as_deref() == Some(text(a))
                 }
                 LevelSpec::DayMonthSwapped => self
                     .date_pair(a, b)
@@ -236,7 +243,7 @@ impl Comparison {
                 LevelSpec::RelativeDifference(t) => {
                     self.number_pair(a, b).is_some_and(|(p, q)| (p - q).abs() <= *t * p.abs().max(q.abs()))
                 }
-                LevelSpec::MaskedMatch => masked_match(x, y),
+                LevelSpec::MaskedMatch => masked_match(text(a), text(b)),
             };
             if holds {
                 return i as u8 + 1;
