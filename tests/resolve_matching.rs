@@ -209,6 +209,9 @@ fn unknown_matching_columns_are_config_errors() {
     assert!(ok.validate().is_ok());
     let err = Config::from_json_str(r#"{"matching": {"threshold": 1.5}}"#).unwrap().validate().unwrap_err();
     assert!(err.to_string().contains("matching.threshold"), "{err}");
+    let err =
+        Config::from_json_str(r#"{"matching": {"blocking_rules": [["city[:x]"]]}}"#).unwrap().validate().unwrap_err();
+    assert!(err.to_string().contains("matching.blocking_rules"), "{err}");
 }
 
 #[path = "../examples/synthetic/mod.rs"]

@@ -118,14 +118,9 @@ fn score(
 ) -> Result<Matches> {
     progress.stage("matching", None);
     let settings = rules.config.matching.settings();
-    let rules_keys: Vec<Vec<crate::matching::KeyPart>> = settings
-        .blocking_rules
-        .iter()
-        .map(|rule| rule.iter().map(|k| crate::matching::KeyPart::parse(k)).collect())
-        .collect::<Result<_>>()?;
-    let columns = Linker::columns_used(&settings, &rules_keys);
+    let columns = Linker::columns_of(&settings)?;
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     let (records, touchpoint_of) = touchpoint_records(touchpoints, graph, rules, &columns)?;
-    drop(columns);
     let mut linker = Linker::from_records(settings.clone(), records)?;
     match given {
         Some(model) => linker.set_model(model.clone())?,

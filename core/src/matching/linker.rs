@@ -150,8 +150,20 @@ impl Linker {
         settings.blocking_rules.iter().map(|rule| rule.iter().map(|k| KeyPart::parse(k)).collect()).collect()
     }
 
-    /// Every column the settings read: compared, swapped with, or blocked on.
-    pub(crate) fn columns_used<'s>(settings: &'s Settings, rules: &'s [Vec<KeyPart>]) -> Vec<&'s str> {
+    /// Every column the settings read (compared, swapped with, or blocked on), once each.
+    pub(crate) fn columns_of(settings: &Settings) -> Result<Vec<String>> {
+        let rules = Linker::parse_rules(settings)?;
+        let mut columns: Vec<String> = Vec::new();
+        for column in Linker::columns_used(settings, &rules) {
+            if !columns.iter().any(|c| c == column) {
+                columns.push(column.to_owned());
+            }
+        }
+        Ok(columns)
+    }
+
+    /// Every column the settings read, given their parsed rules.
+    fn columns_used<'s>(settings: &'s Settings, rules: &'s [Vec<KeyPart>]) -> Vec<&'s str> {
         let mut columns: Vec<&str> = Vec::new();
         for c in &settings.comparisons {
             columns.push(&c.column);

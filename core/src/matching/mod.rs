@@ -47,7 +47,6 @@ mod settings;
 mod similarity;
 mod touchpoints;
 
-pub(crate) use blocking::KeyPart;
 pub use linker::{ChainLink, ComparisonPart, Linker, PairExplanation, ScoredPair, TrainingReport};
 pub use model::{probability, ComparisonModel, LevelModel, Model};
 pub use settings::{ComparisonSpec, LevelSpec, LinkType, Settings, TrainingSettings};

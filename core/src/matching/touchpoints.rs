@@ -129,20 +129,17 @@ impl TouchpointMatching {
     /// Checks the section: the settings' own checks, and every column known.
     pub(crate) fn validate(&self) -> Result<()> {
         let settings = self.settings();
-        settings.validate().map_err(|e| match e {
+        let in_section = |e: Error| match e {
             Error::Config { field, message } => Error::config(format!("matching.{field}"), message),
             other => other,
-        })?;
+        };
+        settings.validate().map_err(in_section)?;
         let known = |column: &str| {
             TOUCHPOINT_COLUMNS.contains(&column)
                 || column.strip_prefix(ATTRIBUTE_PREFIX).is_some_and(|name| !name.is_empty())
         };
-        let rules: Vec<Vec<super::blocking::KeyPart>> = settings
-            .blocking_rules
-            .iter()
-            .map(|rule| rule.iter().map(|k| super::blocking::KeyPart::parse(k)).collect())
-            .collect::<Result<_>>()?;
-        if let Some(column) = super::Linker::columns_used(&settings, &rules).into_iter().find(|c| !known(c)) {
+        if let Some(column) = super::Linker::columns_of(&settings).map_err(in_section)?.into_iter().find(|c| !known(c))
+        {
             return Err(Error::config(
                 "matching",
                 format!(
