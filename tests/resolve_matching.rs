@@ -220,3 +220,28 @@ mod synthetic;
 fn synthetic_sample() -> Vec<Touchpoint> {
     synthetic::generate(600, 5).touchpoints
 }
+
+#[test]
+fn inputs_matching_cannot_use_still_resolve() {
+    // Nothing to compare (only cookies): training finds no candidates, nothing is joined, no
+    // panic; one touchpoint: matching is skipped with a reason.
+    let cookies =
+        (0..5).map(|i| Touchpoint { cookie_id: Some(format!("ck-{i}").into()), ..Touchpoint::new(format!("t{i}")) });
+    let mut engine = Engine::new(Config::default()).unwrap();
+    engine.ingest(cookies).unwrap();
+    let report = engine.resolve();
+    assert_eq!(report.profiles, 5);
+    let matching = report.matching.as_ref().unwrap();
+    assert_eq!((matching.matches_made, matching.skipped.as_deref()), (0, None), "{matching:?}");
+    assert!(engine.explain("t0", "t1").unwrap().match_score.is_some());
+
+    let mut single = Engine::new(Config::default()).unwrap();
+    single.ingest([Touchpoint { full_name: Some("An".into()), ..Touchpoint::new("only") }]).unwrap();
+    let matching = single.resolve().matching.clone().unwrap();
+    assert_eq!(matching.skipped.as_deref(), Some("fewer than two touchpoints"));
+    assert!(single.model().is_none());
+    assert!(single.explain("only", "only").unwrap().same_profile);
+
+    let empty = Engine::new(Config::default()).unwrap();
+    assert_eq!(empty.resolve().profiles, 0);
+}
