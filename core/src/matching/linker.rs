@@ -291,23 +291,26 @@ impl Linker {
     /// u from the level counts of random pairs; also returns how many pairs were sampled.
     fn estimate_u(&self) -> (Vec<Vec<f64>>, usize) {
         let training = &self.settings.training;
-        let level_counts: Vec<usize> = self.comparisons.iter().map(Comparison::level_count).collect();
-        let empty = || level_counts.iter().map(|&n| vec![0u64; n]).collect::<Vec<_>>();
         let samples = self.random_pairs(training.u_sample_pairs, training.seed);
-        let counts: Vec<Vec<u64>> = samples
-            .par_iter()
-            .fold(empty, |mut acc, &(a, b)| {
-                for (k, c) in self.comparisons.iter().enumerate() {
-                    acc[k][c.level(&self.records, a, b) as usize] += 1;
-                }
-                acc
+        // One comparison at a time over all the pairs: each pass reads one comparison's
+        // per-record data, which stays in cache, instead of every comparison's for every pair.
+        let counts: Vec<Vec<u64>> = self
+            .comparisons
+            .iter()
+            .map(|c| {
+                let empty = || vec![0u64; c.level_count()];
+                samples
+                    .par_iter()
+                    .fold(empty, |mut acc, &(a, b)| {
+                        acc[c.level(&self.records, a, b) as usize] += 1;
+                        acc
+                    })
+                    .reduce(empty, |mut x, y| {
+                        x.iter_mut().zip(y).for_each(|(p, q)| *p += q);
+                        x
+                    })
             })
-            .reduce(empty, |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    x.iter_mut().zip(y).for_each(|(p, q)| *p += q);
-                }
-                a
-            });
+            .collect();
         (u_from_counts(&counts), samples.len())
     }
 
