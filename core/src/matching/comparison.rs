@@ -216,7 +216,7 @@ impl Comparison {
                 LevelSpec::Exact => ha == hb && text(a) == text(b),
                 LevelSpec::JaroWinkler(t) => match jaro_winkler {
                     Some(similarity) => similarity >= *t,
-                    None if similarity::jaro_winkler_bound((hashed_of(a), hashed_of(b)), sets) < *t => false,
+                    None if !similarity::jaro_winkler_may_reach((hashed_of(a), hashed_of(b)), sets, *t) => false,
                     None => *jaro_winkler.get_or_insert_with(|| similarity::jaro_winkler(text(a), text(b))) >= *t,
                 },
                 LevelSpec::Levenshtein(t) => {

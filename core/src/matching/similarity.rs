@@ -46,12 +46,22 @@ fn boosted<T: PartialEq>(jaro: f64, x: &[T], y: &[T]) -> f64 {
     }
 }
 
-/// An upper bound of the Jaro–Winkler similarity of two strings, from their hashed characters
-/// ([`extend_hashed_chars`]) and [`char_set`]s alone (computed once per value by the caller):
-/// Jaro counts matching characters, and a character of one string that the other lacks never
-/// matches. Collisions in the hashed characters only raise the bound.
-pub(crate) fn jaro_winkler_bound(hashed: (&[u8], &[u8]), sets: (u128, u128)) -> f64 {
-    bound(hashed.0, hashed.1, sets)
+/// Whether the Jaro–Winkler similarity of two strings may reach `threshold`, from their hashed
+/// characters ([`extend_hashed_chars`]) and [`char_set`]s alone (computed once per value by the
+/// caller): Jaro counts matching characters, and a character of one string that the other
+/// lacks never matches. First from the sets alone (each distinct character one string lacks
+/// rules out at least one position), then counting position by position. Collisions in the
+/// hashed characters only raise the bounds, so `false` is always right.
+pub(crate) fn jaro_winkler_may_reach(hashed: (&[u8], &[u8]), (x_set, y_set): (u128, u128), threshold: f64) -> bool {
+    let (x, y) = hashed;
+    if x.is_empty() || y.is_empty() {
+        return true;
+    }
+    let most = (x.len() - (x_set & !y_set).count_ones() as usize).min(y.len() - (y_set & !x_set).count_ones() as usize);
+    if boosted(jaro_bound(most, x.len(), y.len()), x, y) < threshold {
+        return false;
+    }
+    bound(x, y, (x_set, y_set)) >= threshold
 }
 
 /// Whether the Jaro–Winkler similarity is at least `threshold`, as [`jaro_winkler`] would say,
@@ -64,7 +74,7 @@ pub(crate) fn jaro_winkler_at_least(
     sets: (u128, u128),
     threshold: f64,
 ) -> bool {
-    if jaro_winkler_bound(hashed, sets) < threshold {
+    if !jaro_winkler_may_reach(hashed, sets, threshold) {
         return false;
     }
     jaro_winkler(a, b) >= threshold
@@ -89,10 +99,15 @@ fn bound<T: Copy + PartialEq + Into<u32>>(x: &[T], y: &[T], (x_set, y_set): (u12
     if x.is_empty() || y.is_empty() {
         return 1.0;
     }
-    let most = shared(x, y_set).min(shared(y, x_set)) as f64;
-    let jaro_bound = (most / x.len() as f64 + most / y.len() as f64 + 1.0) / 3.0;
+    let most = shared(x, y_set).min(shared(y, x_set));
     // The boost grows with Jaro, so the bound of the boost is the boost of the bound.
-    boosted(jaro_bound.min(1.0), x, y)
+    boosted(jaro_bound(most, x.len(), y.len()), x, y)
+}
+
+/// The most Jaro can be when at most `most` characters match (no transpositions).
+fn jaro_bound(most: usize, x_len: usize, y_len: usize) -> f64 {
+    let most = most as f64;
+    ((most / x_len as f64 + most / y_len as f64 + 1.0) / 3.0).min(1.0)
 }
 
 /// The set of a string's characters, hashed to 128 bits (`c mod 128`): what the bounds here
