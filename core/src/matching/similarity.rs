@@ -247,6 +247,9 @@ fn edits_within<T: Copy + PartialEq + Into<u32>>(
     if x.len() - shared(x, y_set) > max || y.len() - shared(y, x_set) > max {
         return false;
     }
+    if max <= 1 {
+        return within_one(x, y, max, transpose);
+    }
     // Three rows of the edit-distance table, taking turns: the one before the previous (for
     // transpositions), the previous and the current. Distances stay below 129, so bytes do.
     let mut rows = [[0u8; MAX + 1]; 3];
@@ -271,6 +274,34 @@ fn edits_within<T: Copy + PartialEq + Into<u32>>(
         }
     }
     (rows[x.len() % 3][y.len()] as usize) <= max
+}
+
+/// Whether the distance is at most `max` (0 or 1) without the table: equal strings; one
+/// substitution (equal lengths, one position differs) or one adjacent transposition; or one
+/// insertion (lengths differ by one, the rest equal around it).
+fn within_one<T: PartialEq>(x: &[T], y: &[T], max: usize, transpose: bool) -> bool {
+    if max == 0 {
+        return x == y;
+    }
+    let (short, long) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+    match long.len() - short.len() {
+        0 => {
+            let Some(first) = x.iter().zip(y).position(|(p, q)| p != q) else { return true };
+            if x[first + 1..] == y[first + 1..] {
+                return true;
+            }
+            transpose
+                && first + 1 < x.len()
+                && x[first] == y[first + 1]
+                && x[first + 1] == y[first]
+                && x[first + 2..] == y[first + 2..]
+        }
+        1 => {
+            let prefix = short.iter().zip(long).take_while(|(p, q)| p == q).count();
+            short[prefix..] == long[prefix + 1..]
+        }
+        _ => false,
+    }
 }
 
 /// The rows for table row `i`: rows `i - 2`, `i - 1` and `i`, kept modulo 3.
