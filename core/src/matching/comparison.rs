@@ -23,8 +23,9 @@ pub(crate) struct Comparison {
     pub levels: Vec<LevelSpec>,
     /// The column's index in the records.
     column: usize,
-    /// For `swapped_with` levels: the other column's index, per level.
-    swapped: Vec<Option<usize>>,
+    /// For `swapped_with` levels: the other column's index and each record's value hash there,
+    /// per level.
+    swapped: Vec<Option<(usize, Vec<u64>)>>,
     /// Dates parsed once, when a level compares dates: days since the epoch, month and day.
     dates: Option<Vec<Option<Date>>>,
     /// Numbers parsed once, when a level compares numbers.
@@ -68,7 +69,10 @@ impl Comparison {
             .iter()
             .map(|level| match level {
                 LevelSpec::SwappedWith(other) => {
-                    records.index_of(other).map(Some).ok_or_else(|| Error::Schema(format!("no column `{other}`")))
+                    let index = records.index_of(other).ok_or_else(|| Error::Schema(format!("no column `{other}`")))?;
+                    let hashes =
+                        records.columns[index].par_iter().map(|v| v.as_deref().map_or(NO_VALUE, value_hash)).collect();
+                    Ok(Some((index, hashes)))
                 }
                 _ => Ok(None),
             })
@@ -229,8 +233,12 @@ impl Comparison {
                 }
                 LevelSpec::Jaccard(t) => jaccard(self.words_of(a), self.words_of(b)) >= *t,
                 LevelSpec::SwappedWith(_) => {
-                    let other = &records.columns[self.swapped[i].expect("swapped levels carry their column")];
-                    other[a as usize].as_deref() == Some(text(b)) && other[b as usize].as_deref() == Some(text(a))
+                    let (column, hashes) = self.swapped[i].as_ref().expect("swapped levels carry their column");
+                    let other = &records.columns[*column];
+                    hashes[a as usize] == hb
+                        && hashes[b as usize] == ha
+                        && other[a as usize].as_deref() == Some(text(b))
+                        && other[b as usize].as_deref() == Some(text(a))
                 }
                 LevelSpec::DayMonthSwapped => self
                     .date_pair(a, b)
