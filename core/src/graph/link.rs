@@ -409,9 +409,14 @@ impl Graph {
             .map(|tp| (1, usize::from(component[tp as usize] == tp)))
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         self.stats.links_made += free_touchpoints - free_components;
-        let mut root_of = |tp: u32| if in_conflict(tp) { uf.find(tp) } else { component[tp as usize] };
-        // Roots are touchpoint indices: number the clusters in a vector indexed by root.
-        let mut cluster_index = vec![u32::MAX; self.tp_ids.len()];
+        // Roots are touchpoint indices.
+        self.set_clusters(n, |tp| if in_conflict(tp) { uf.find(tp) } else { component[tp as usize] });
+    }
+
+    /// Numbers the clusters by their first touchpoint in input order, from each touchpoint's
+    /// root (a value below `roots`), and groups the touchpoints per cluster.
+    pub(super) fn set_clusters(&mut self, roots: usize, mut root_of: impl FnMut(u32) -> u32) {
+        let mut cluster_index = vec![u32::MAX; roots];
         let mut clusters = 0u32;
         self.cluster_of = (0..self.tp_ids.len() as u32)
             .map(|tp| {

@@ -1,11 +1,9 @@
 //! Probabilistic matches joining the clusters of the identity graph, strongest first, each
 //! refused when the joined profile would break a per-profile limit (cannot-link).
 
-use rustc_hash::FxHashMap;
-
 use super::link::Refusal;
 use super::union_find::{Limited, UnionFind};
-use super::{Csr, Graph};
+use super::Graph;
 use crate::config::Rules;
 
 /// What became of one probabilistic match.
@@ -64,19 +62,9 @@ impl Graph {
         self.stats.matches_made += joined;
         self.stats.refused_match_limit += outcomes.iter().filter(|o| matches!(o, MergeOutcome::Refused(_))).count();
         if joined > 0 {
-            // Renumber: clusters by their first touchpoint, as linking numbers them.
-            let mut index: FxHashMap<u32, u32> = FxHashMap::default();
-            let cluster_of: Vec<u32> = (0..self.cluster_of.len())
-                .map(|tp| {
-                    let root = uf.find(self.cluster_of[tp]);
-                    let next = index.len() as u32;
-                    *index.entry(root).or_insert(next)
-                })
-                .collect();
-            let count = index.len();
-            self.cluster_of = cluster_of;
-            let pairs = self.cluster_of.iter().enumerate().map(|(tp, &c)| (c, tp as u32));
-            self.clusters = Csr::group(count, pairs);
+            // Roots are old cluster numbers; renumber as linking numbers them.
+            let old = std::mem::take(&mut self.cluster_of);
+            self.set_clusters(clusters, |tp| uf.find(old[tp as usize]));
         }
         outcomes
     }

@@ -8,6 +8,18 @@ use crate::error::{Error, Result};
 use crate::model::Text;
 use crate::store::frame::text_values;
 
+/// A value as records hold it: trimmed and lowercased; `None` when empty.
+pub(crate) fn clean(value: &str) -> Option<Text> {
+    let value = value.trim();
+    if value.is_empty() {
+        None
+    } else if value.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        Some(Text::from(value.to_lowercase()))
+    } else {
+        Some(Text::from(value))
+    }
+}
+
 /// Records from one or more tables, column by column.
 #[derive(Debug, Clone)]
 pub(crate) struct Records {
@@ -61,15 +73,7 @@ impl Records {
             records.table.resize(records.ids.len(), t as u16);
             for (name, out) in records.names.iter().zip(records.columns.iter_mut()) {
                 let values = text_values(find(name)?)?;
-                out.extend(values.iter().map(|v| {
-                    v.map(str::trim).filter(|v| !v.is_empty()).map(|v| {
-                        if v.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
-                            Text::from(v.to_lowercase())
-                        } else {
-                            Text::from(v)
-                        }
-                    })
-                }));
+                out.extend(values.iter().map(|v| v.and_then(clean)));
                 debug_assert_eq!(out.len() - start, ids.len());
             }
         }

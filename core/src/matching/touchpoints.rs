@@ -5,6 +5,7 @@
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
+use super::records::clean;
 use super::settings::{ComparisonSpec, LevelSpec, LinkType, Settings, TrainingSettings};
 use crate::config::Rules;
 use crate::error::{Error, Result};
@@ -183,9 +184,12 @@ pub(crate) fn touchpoint_records(
     let derive = Derive { graph, rules, email_kind, phone_kind };
     // Each column is derived in touchpoint order (reading the touchpoints front to back), then
     // its values are moved into record order.
-    let columns: Vec<Vec<Option<Text>>> = names
+    let mut columns: Vec<Vec<Option<Text>>> = names
         .iter()
         .map(|name| {
+            if name == "phone_tail" && names.iter().any(|n| n == "phone") {
+                return Vec::new(); // read from the phone column below, not derived twice
+            }
             let mut values: Vec<Option<Text>> = touchpoints
                 .par_iter()
                 .enumerate()
@@ -194,8 +198,19 @@ pub(crate) fn touchpoint_records(
             order.iter().map(|&tp| values[tp as usize].take()).collect()
         })
         .collect();
+    if let (Some(tail), Some(phone)) =
+        (names.iter().position(|n| n == "phone_tail"), names.iter().position(|n| n == "phone"))
+    {
+        columns[tail] = columns[phone].par_iter().map(|p| p.as_deref().and_then(phone_tail)).collect();
+    }
     let ids = order.iter().map(|&tp| touchpoints[tp as usize].touchpoint_id.clone()).collect();
     Ok((super::records::Records::from_columns(ids, names, columns)?, order))
+}
+
+/// The last three digits of a phone as matching writes it (E.164 or `*` and visible digits).
+fn phone_tail(phone: &str) -> Option<Text> {
+    let digits = phone.trim_start_matches(['*', '+']);
+    (digits.len() >= 3).then(|| Text::from(&phone[phone.len() - 3..]))
 }
 
 /// What deriving a touchpoint's matching values needs.
@@ -218,10 +233,6 @@ impl Derive<'_> {
 
     /// The value of a derived column for one touchpoint, trimmed and lowercased.
     fn value(&self, column: &str, touchpoint: &Touchpoint, tp: u32) -> Option<Text> {
-        let lowercase = |v: &str| {
-            let v = v.trim();
-            (!v.is_empty()).then(|| Text::from(v.to_lowercase()))
-        };
         match column {
             "name" => touchpoint.full_name.as_deref().map(fold).filter(|v| !v.is_empty()).map(Text::from),
             "name_key" => self.graph.name_of(tp).map(Text::from),
@@ -231,11 +242,7 @@ impl Derive<'_> {
                 email.split_once('@').map(|(local, _)| Text::from(local))
             }
             "phone" => self.phone(touchpoint, tp),
-            "phone_tail" => {
-                let phone = self.phone(touchpoint, tp)?;
-                let digits = phone.trim_start_matches(['*', '+']);
-                (digits.len() >= 3).then(|| Text::from(&phone[phone.len() - 3..]))
-            }
+            "phone_tail" => phone_tail(&self.phone(touchpoint, tp)?),
             "date_of_birth" => {
                 let date = parse_date(touchpoint.date_of_birth.as_deref()?)?;
                 Some(compact_str::format_compact!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()))
@@ -247,10 +254,10 @@ impl Derive<'_> {
             "gender" => normalize_gender(touchpoint.gender.as_deref()?).map(Text::from),
             "address" => normalize_address(touchpoint.address.as_deref()?).map(Text::from),
             "city" => normalize_address(touchpoint.city.as_deref()?).map(Text::from),
-            "source" => lowercase(touchpoint.source.as_deref()?),
+            "source" => clean(touchpoint.source.as_deref()?),
             other => {
                 let name = other.strip_prefix(ATTRIBUTE_PREFIX)?;
-                lowercase(touchpoint.attributes.get(name)?)
+                clean(touchpoint.attributes.get(name)?)
             }
         }
     }
