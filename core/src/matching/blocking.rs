@@ -98,11 +98,7 @@ impl Blocking {
 
     /// Whether `a` and `b` are compared at all under the link type.
     pub(crate) fn allowed(&self, records: &Records, a: u32, b: u32) -> bool {
-        let same_table = records.table[a as usize] == records.table[b as usize];
-        match self.link_type {
-            LinkType::DedupeOnly | LinkType::LinkAndDedupe => true,
-            LinkType::LinkOnly => !same_table,
-        }
+        super::u_estimate::allowed(records, self.link_type, a, b)
     }
 
     /// Whether records `a` and `b` have one key under `rule`.

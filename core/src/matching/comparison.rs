@@ -44,6 +44,9 @@ pub(crate) struct Comparison {
     pub shares: Option<Vec<f64>>,
     /// The exact level's number, when the comparison has one.
     pub exact_level: Option<u8>,
+    /// The lowest Jaro–Winkler threshold of the levels (1 without such levels): how far the
+    /// similarity's ceiling must be worked out.
+    lowest_jaro_winkler: f64,
     /// For Jaccard levels: each record's distinct word hashes, sorted, back to back: record `r`
     /// is `words[words_at[r]..words_at[r + 1]]`.
     words: Vec<u64>,
@@ -161,6 +164,14 @@ impl Comparison {
             value_hashes,
             shares,
             exact_level,
+            lowest_jaro_winkler: spec
+                .levels
+                .iter()
+                .filter_map(|l| match l {
+                    LevelSpec::JaroWinkler(t) => Some(*t),
+                    _ => None,
+                })
+                .fold(1.0, f64::min),
             words,
             words_at,
         })
@@ -198,6 +209,28 @@ impl Comparison {
         records.columns[self.column][record as usize].as_deref()
     }
 
+    /// What decides the level record `r` reaches against any other record: its value's hash,
+    /// mixed with the hashes of the columns its `swapped_with` levels read; `None` without a
+    /// value. Records with one signature reach the same levels (unless 64-bit hashes collide,
+    /// which [`Comparison::same_signature_values`] checks).
+    pub(crate) fn signature(&self, r: u32) -> Option<u64> {
+        let own = self.value_hashes[r as usize];
+        if own == NO_VALUE {
+            return None;
+        }
+        Some(
+            self.swapped.iter().flatten().fold(own, |s, (_, hashes)| {
+                (s.rotate_left(26) ^ hashes[r as usize]).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            }),
+        )
+    }
+
+    /// Whether records `a` and `b` hold the same values in every column the comparison reads.
+    pub(crate) fn same_signature_values(&self, records: &Records, a: u32, b: u32) -> bool {
+        let same = |column: usize| records.columns[column][a as usize] == records.columns[column][b as usize];
+        same(self.column) && self.swapped.iter().flatten().all(|(column, _)| same(*column))
+    }
+
     /// The level records `a` and `b` reach.
     pub(crate) fn level(&self, records: &Records, a: u32, b: u32) -> u8 {
         let (ha, hb) = (self.value_hashes[a as usize], self.value_hashes[b as usize]);
@@ -212,15 +245,25 @@ impl Comparison {
         let sets = (set_of(a), set_of(b));
         let hashed_of =
             |r: u32| &self.hashed[self.hashed_at[r as usize] as usize..self.hashed_at[r as usize + 1] as usize];
-        // Several Jaro–Winkler levels share one computation, once one is needed.
+        // Several Jaro–Winkler levels share one ceiling, and one computation once one is needed.
         let mut jaro_winkler: Option<f64> = None;
+        let mut ceiling: Option<f64> = None;
         for (i, level) in self.levels.iter().enumerate() {
             let holds = match level {
                 LevelSpec::Exact => ha == hb && text(a) == text(b),
                 LevelSpec::JaroWinkler(t) => match jaro_winkler {
                     Some(similarity) => similarity >= *t,
-                    None if !similarity::jaro_winkler_may_reach((hashed_of(a), hashed_of(b)), sets, *t) => false,
-                    None => *jaro_winkler.get_or_insert_with(|| similarity::jaro_winkler(text(a), text(b))) >= *t,
+                    None => {
+                        let most = *ceiling.get_or_insert_with(|| {
+                            similarity::jaro_winkler_ceiling(
+                                (hashed_of(a), hashed_of(b)),
+                                sets,
+                                self.lowest_jaro_winkler,
+                            )
+                        });
+                        most >= *t
+                            && *jaro_winkler.get_or_insert_with(|| similarity::jaro_winkler(text(a), text(b))) >= *t
+                    }
                 },
                 LevelSpec::Levenshtein(t) => {
                     !similarity::too_many_missing(sets, *t as usize)

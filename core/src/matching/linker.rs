@@ -14,6 +14,7 @@ use super::model::{
 };
 use super::records::Records;
 use super::settings::{LevelSpec, LinkType, Settings};
+use super::u_estimate::{total_pairs, u_counts, UCounts};
 use crate::error::{Error, Result};
 use crate::graph::Components;
 use crate::model::Text;
@@ -36,8 +37,14 @@ pub struct ScoredPair {
 /// What training found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingReport {
-    /// Random pairs that estimated u.
+    /// Random pairs that estimated u for the comparisons not in `u_counted` (0 when none was
+    /// sampled).
     pub u_sample_pairs: usize,
+    /// Comparisons whose u was counted over every pair of records, one comparison per pair of
+    /// distinct values: columns with few distinct values (the pairs of values within
+    /// `u_sample_pairs`).
+    #[serde(default)]
+    pub u_counted: Vec<String>,
     /// Candidate pairs per blocking rule (each pair counted for its first rule only).
     pub candidate_pairs: Vec<u64>,
     /// EM iterations per blocking rule.
@@ -221,7 +228,7 @@ impl Linker {
     pub fn train(&mut self) -> Result<TrainingReport> {
         let training = self.settings.training.clone();
         let level_counts: Vec<usize> = self.comparisons.iter().map(Comparison::level_count).collect();
-        let (u, sampled) = self.estimate_u();
+        let (u, found) = self.estimate_u();
         let start = initial_m(&level_counts);
         // m: EM per rule, averaged over the rules that leave a comparison free.
         let mut m_sum: Vec<Vec<f64>> = start.iter().map(|l| vec![0.0; l.len()]).collect();
@@ -256,7 +263,14 @@ impl Linker {
             })
             .collect();
         let candidate_pairs = self.finish_training(m, u);
-        Ok(TrainingReport { u_sample_pairs: sampled, candidate_pairs, em_iterations, rule_match_shares, untrained })
+        Ok(TrainingReport {
+            u_sample_pairs: found.sampled,
+            u_counted: found.counted,
+            candidate_pairs,
+            em_iterations,
+            rule_match_shares,
+            untrained,
+        })
     }
 
     /// Trains the model from pairs known to be one person (labels): m from the levels those
@@ -277,10 +291,11 @@ impl Linker {
         drop(index);
         // The same smoothing as u: a level no labelled pair reached keeps a small m.
         let m = u_from_counts(&counts);
-        let (u, sampled) = self.estimate_u();
+        let (u, found) = self.estimate_u();
         let candidate_pairs = self.finish_training(m, u);
         Ok(TrainingReport {
-            u_sample_pairs: sampled,
+            u_sample_pairs: found.sampled,
+            u_counted: found.counted,
             candidate_pairs,
             em_iterations: Vec::new(),
             rule_match_shares: Vec::new(),
@@ -288,30 +303,11 @@ impl Linker {
         })
     }
 
-    /// u from the level counts of random pairs; also returns how many pairs were sampled.
-    fn estimate_u(&self) -> (Vec<Vec<f64>>, usize) {
-        let training = &self.settings.training;
-        let samples = self.random_pairs(training.u_sample_pairs, training.seed);
-        // One comparison at a time over all the pairs: each pass reads one comparison's
-        // per-record data, which stays in cache, instead of every comparison's for every pair.
-        let counts: Vec<Vec<u64>> = self
-            .comparisons
-            .iter()
-            .map(|c| {
-                let empty = || vec![0u64; c.level_count()];
-                samples
-                    .par_iter()
-                    .fold(empty, |mut acc, &(a, b)| {
-                        acc[c.level(&self.records, a, b) as usize] += 1;
-                        acc
-                    })
-                    .reduce(empty, |mut x, y| {
-                        x.iter_mut().zip(y).for_each(|(p, q)| *p += q);
-                        x
-                    })
-            })
-            .collect();
-        (u_from_counts(&counts), samples.len())
+    /// u per level: counted over all pairs of distinct values for columns with few of them,
+    /// else from random pairs ([`super::u_estimate`]).
+    fn estimate_u(&self) -> (Vec<Vec<f64>>, UCounts) {
+        let found = u_counts(&self.comparisons, &self.records, self.settings.link_type, &self.settings.training);
+        (u_from_counts(&found.counts), found)
     }
 
     /// Fits the prior for `m` and `u` and stores the model; returns the candidate pairs per rule.
@@ -378,42 +374,9 @@ impl Linker {
         patterns
     }
 
-    /// Up to `n` random pairs allowed by the link type, the same for the same seed.
-    fn random_pairs(&self, n: usize, seed: u64) -> Vec<(u32, u32)> {
-        let records = self.records.len() as u64;
-        if records < 2 {
-            return Vec::new();
-        }
-        let total = self.total_pairs();
-        let n = n.min(total as usize);
-        (0..n as u64)
-            .into_par_iter()
-            .filter_map(|i| {
-                let mut state = seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                for _ in 0..64 {
-                    let a = (splitmix(&mut state) % records) as u32;
-                    let b = (splitmix(&mut state) % records) as u32;
-                    if a != b && self.blocking.allowed(&self.records, a, b) {
-                        return Some((a.min(b), a.max(b)));
-                    }
-                }
-                None
-            })
-            .collect()
-    }
-
     /// How many pairs the link type compares in all (before blocking).
     fn total_pairs(&self) -> u64 {
-        let records = self.records.len() as u64;
-        let all = records * records.saturating_sub(1) / 2;
-        match self.settings.link_type {
-            LinkType::DedupeOnly | LinkType::LinkAndDedupe => all,
-            LinkType::LinkOnly => {
-                let mut sizes = FxHashMap::<u16, u64>::default();
-                self.records.table.iter().for_each(|t| *sizes.entry(*t).or_default() += 1);
-                all - sizes.values().map(|s| s * s.saturating_sub(1) / 2).sum::<u64>()
-            }
-        }
+        total_pairs(&self.records, self.settings.link_type)
     }
 
     /// The weights of every level, per comparison.
@@ -659,13 +622,4 @@ fn fit_prior(patterns: &Patterns, m: &[Vec<f64>], u: &[Vec<f64>], max_iterations
         }
     }
     prior
-}
-
-/// The SplitMix64 generator: a small, well-mixed, seedable sequence.
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }

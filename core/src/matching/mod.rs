@@ -46,6 +46,7 @@ mod records;
 mod settings;
 mod similarity;
 mod touchpoints;
+mod u_estimate;
 
 pub use linker::{ChainLink, ComparisonPart, Linker, PairExplanation, ScoredPair, TrainingReport};
 pub use model::{probability, ComparisonModel, LevelModel, Model};

@@ -46,22 +46,25 @@ fn boosted<T: PartialEq>(jaro: f64, x: &[T], y: &[T]) -> f64 {
     }
 }
 
-/// Whether the Jaro–Winkler similarity of two strings may reach `threshold`, from their hashed
-/// characters ([`extend_hashed_chars`]) and [`char_set`]s alone (computed once per value by the
-/// caller): Jaro counts matching characters, and a character of one string that the other
-/// lacks never matches. First from the sets alone (each distinct character one string lacks
-/// rules out at least one position), then counting position by position. Collisions in the
-/// hashed characters only raise the bounds, so `false` is always right.
-pub(crate) fn jaro_winkler_may_reach(hashed: (&[u8], &[u8]), (x_set, y_set): (u128, u128), threshold: f64) -> bool {
+/// The most the Jaro–Winkler similarity of two strings can be, from their hashed characters
+/// ([`extend_hashed_chars`]) and [`char_set`]s alone (computed once per value by the caller):
+/// Jaro counts matching characters, and a character of one string that the other lacks never
+/// matches. First from the sets alone (each distinct character one string lacks rules out at
+/// least one position); when that already falls below `lowest` (the lowest threshold the caller
+/// will hold it against), that bound, else the tighter one from counting position by position.
+/// Collisions in the hashed characters only raise the bounds, so a pair below the ceiling is
+/// always below the similarity's threshold.
+pub(crate) fn jaro_winkler_ceiling(hashed: (&[u8], &[u8]), (x_set, y_set): (u128, u128), lowest: f64) -> f64 {
     let (x, y) = hashed;
     if x.is_empty() || y.is_empty() {
-        return true;
+        return 1.0;
     }
     let most = (x.len() - (x_set & !y_set).count_ones() as usize).min(y.len() - (y_set & !x_set).count_ones() as usize);
-    if boosted(jaro_bound(most, x.len(), y.len()), x, y) < threshold {
-        return false;
+    let quick = boosted(jaro_bound(most, x.len(), y.len()), x, y);
+    if quick < lowest {
+        return quick;
     }
-    bound(x, y, (x_set, y_set)) >= threshold
+    bound(x, y, (x_set, y_set)).min(quick)
 }
 
 /// Whether the Jaro–Winkler similarity is at least `threshold`, as [`jaro_winkler`] would say,
@@ -74,7 +77,7 @@ pub(crate) fn jaro_winkler_at_least(
     sets: (u128, u128),
     threshold: f64,
 ) -> bool {
-    if !jaro_winkler_may_reach(hashed, sets, threshold) {
+    if jaro_winkler_ceiling(hashed, sets, threshold) < threshold {
         return false;
     }
     jaro_winkler(a, b) >= threshold
