@@ -23,14 +23,27 @@ if cargo clippy --version >/dev/null 2>&1; then
 fi
 
 echo "== Rust: unit, integration and property tests"
-cargo nextest run --workspace --cargo-profile ci --no-fail-fast
+# The Python binding is a cdylib for the interpreter to load; its suite is the Python one below.
+cargo nextest run --workspace --exclude omnitwin-python --cargo-profile ci --no-fail-fast
 
 echo "== Rust: doc tests"
-cargo test --workspace --doc --profile ci
+cargo test --workspace --exclude omnitwin-python --doc --profile ci
 
 echo "== the README's main command, on the bundled sample"
 out="$(mktemp -d)"
 cargo run --profile ci --quiet --bin omnitwin -- resolve --input examples/data/touchpoints.csv --out "$out" --quiet
 test -s "$out/assignments.csv" && test -s "$out/profiles.parquet" && test -s "$out/report.json"
 rm -rf "$out"
+echo "== Python: the package built by maturin (ci profile, the same target directory), its suite and its stubs"
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/omnitwin/py-venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r bindings-python/requirements-test.txt
+PATH="$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile ci" \
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall ./bindings-python
+"$venv/bin/python" -m pytest -q -p no:cacheprovider bindings-python/tests
+"$venv/bin/python" -m mypy.stubtest omnitwin._omnitwin
+"$venv/bin/python" -m mypy --strict --no-incremental bindings-python/tests/usage_typed.py
+
 echo "all suites passed"

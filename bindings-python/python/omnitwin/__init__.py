@@ -1,0 +1,59 @@
+"""omnitwin: touchpoints from every channel resolved into one profile per real customer.
+
+>>> import omnitwin as ot
+>>> engine = ot.Engine()
+>>> engine.ingest([
+...     {"touchpoint_id": "web-1", "email": "An.Nguyen@Gmail.com"},
+...     {"touchpoint_id": "pos-1", "email": "annguyen@gmail.com", "phone": "0912 345 678"},
+...     {"touchpoint_id": "zalo-1", "phone": "+84 912 345 678"},
+... ])["accepted"]
+3
+>>> engine.resolve()["profiles"]
+1
+>>> engine.lookup(phone="0912.345.678")["touchpoint_count"]
+3
+
+Every call runs in the Rust core with the interpreter lock released; tables go in and come out
+through the Arrow C stream interface (polars DataFrames out; polars, pandas >= 2.2, pyarrow or
+DuckDB tables in).
+"""
+
+from ._omnitwin import (
+    ArrowStream,
+    ConfigError,
+    Engine,
+    InternalError,
+    InvalidInputError,
+    IoError,
+    NotFoundError,
+    OmnitwinError,
+    SchemaError,
+    __version__,
+    normalize_address,
+    normalize_date_of_birth,
+    normalize_email,
+    normalize_gender,
+    normalize_name,
+    normalize_phone,
+    resolve,
+)
+
+__all__ = [
+    "ArrowStream",
+    "ConfigError",
+    "Engine",
+    "InternalError",
+    "InvalidInputError",
+    "IoError",
+    "NotFoundError",
+    "OmnitwinError",
+    "SchemaError",
+    "__version__",
+    "normalize_address",
+    "normalize_date_of_birth",
+    "normalize_email",
+    "normalize_gender",
+    "normalize_name",
+    "normalize_phone",
+    "resolve",
+]

@@ -1,0 +1,270 @@
+//! `omnitwin.Engine`: the core [`omnitwin::Engine`], verb for verb, behind a read–write lock
+//! (many Python threads may read while one ingests) and with the interpreter lock released
+//! during every call into the core.
+
+use std::path::PathBuf;
+use std::sync::RwLock;
+
+use omnitwin::matching::Model;
+use omnitwin::store::read_frame;
+use omnitwin::{Config, IdKind, Identifier, IngestReport, OnError};
+use polars::prelude::DataFrame;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+
+use crate::convert::{frame_from_arrow, frame_from_rows, frame_to_polars, from_python, json_of, run, to_python};
+use crate::errors;
+
+/// Touchpoints to ingest, as Python gave them.
+enum Input {
+    Frame(DataFrame),
+    File(PathBuf),
+}
+
+impl Input {
+    /// Reads `data`: a table (anything with `__arrow_c_stream__`), a file path, or a list of
+    /// dicts.
+    fn of(data: &Bound<'_, PyAny>) -> PyResult<Input> {
+        if data.is_instance_of::<PyString>() || data.hasattr("__fspath__")? {
+            return Ok(Input::File(data.extract()?));
+        }
+        if let Ok(rows) = data.cast::<PyList>() {
+            return frame_from_rows(rows).map(Input::Frame);
+        }
+        if data.hasattr("__arrow_c_stream__")? {
+            return frame_from_arrow(data).map(Input::Frame);
+        }
+        Err(PyTypeError::new_err(format!(
+            "expected a table (a polars, pandas >= 2.2, pyarrow or DuckDB table: anything with \
+             __arrow_c_stream__), a file path (.csv, .parquet, .jsonl) or a list of dicts; got {}",
+            data.get_type().name()?
+        )))
+    }
+}
+
+/// The omnitwin engine: holds touchpoints and resolves them into profiles.
+#[pyclass(module = "omnitwin", name = "Engine", frozen)]
+pub(crate) struct Engine {
+    inner: RwLock<omnitwin::Engine>,
+}
+
+impl Engine {
+    fn with(engine: omnitwin::Engine) -> Engine {
+        Engine { inner: RwLock::new(engine) }
+    }
+
+    /// Runs `work` on the engine with the interpreter lock released, sharing the engine with
+    /// other readers. The engine's lock is taken only once the interpreter lock is released:
+    /// a thread waiting for the engine never holds up the one working on it.
+    fn reading<T: Send>(
+        &self,
+        py: Python<'_>,
+        work: impl FnOnce(&omnitwin::Engine) -> omnitwin::Result<T> + Send,
+    ) -> PyResult<T> {
+        run(py, || match self.inner.read() {
+            Ok(engine) => work(&engine).map(Some),
+            Err(_) => Ok(None),
+        })?
+        .ok_or_else(poisoned)
+    }
+
+    /// [`Engine::reading`] with the engine to itself.
+    fn writing<T: Send>(
+        &self,
+        py: Python<'_>,
+        work: impl FnOnce(&mut omnitwin::Engine) -> omnitwin::Result<T> + Send,
+    ) -> PyResult<T> {
+        run(py, || match self.inner.write() {
+            Ok(mut engine) => work(&mut engine).map(Some),
+            Err(_) => Ok(None),
+        })?
+        .ok_or_else(poisoned)
+    }
+
+    /// Ingests `data` (see [`Input::of`]) into the engine.
+    pub(crate) fn ingest_input(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        on_error: &str,
+    ) -> PyResult<IngestReport> {
+        let on_error: OnError = from_python(&PyString::new(py, on_error).into_any(), "on_error")?;
+        let input = Input::of(data)?;
+        self.writing(py, |engine| match input {
+            Input::Frame(df) => engine.ingest_frame(df, on_error),
+            Input::File(path) => {
+                let (df, mut rejected) = read_frame(&path, None, on_error)?;
+                let mut report = engine.ingest_frame(df, on_error)?;
+                rejected.append(&mut report.rejected);
+                report.rejected = rejected;
+                Ok(report)
+            }
+        })
+    }
+
+    /// The assignments as a polars DataFrame.
+    pub(crate) fn assignments_frame<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let df = self.reading(py, |engine| engine.assignments_frame())?;
+        frame_to_polars(py, df)
+    }
+}
+
+/// The error of a lock whose holder panicked (the panic itself was raised as `InternalError`).
+fn poisoned() -> PyErr {
+    PyRuntimeError::new_err("the engine is unusable: an earlier call failed inside the core (see InternalError)")
+}
+
+#[pymethods]
+impl Engine {
+    /// An empty engine. `config` is a dict in the shape of the JSON config (every field
+    /// optional); it is validated here.
+    #[new]
+    #[pyo3(signature = (config=None))]
+    pub(crate) fn new(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<Engine> {
+        let config = match config {
+            None => Config::default(),
+            Some(config) => {
+                let json = json_of(config)?;
+                run(py, || Config::from_json_str(&json))?
+            }
+        };
+        run(py, || omnitwin::Engine::new(config)).map(Engine::with)
+    }
+
+    /// An empty engine with the config in a JSON file.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, path: PathBuf) -> PyResult<Engine> {
+        let config = run(py, || Config::from_json_file(&path))?;
+        run(py, || omnitwin::Engine::new(config)).map(Engine::with)
+    }
+
+    /// Adds touchpoints: a table (polars, pandas >= 2.2, pyarrow, DuckDB), a file path (.csv,
+    /// .parquet, .jsonl) or a list of dicts. `on_error="fail"` (all or nothing, the first bad
+    /// row raises) or `"skip"` (bad rows are left out and listed in the report). Returns the
+    /// report: `accepted` and `rejected` rows with their reasons.
+    #[pyo3(signature = (data, on_error="fail"))]
+    fn ingest<'py>(&self, py: Python<'py>, data: &Bound<'py, PyAny>, on_error: &str) -> PyResult<Bound<'py, PyAny>> {
+        let report = self.ingest_input(py, data, on_error)?;
+        to_python(py, &report)
+    }
+
+    /// Resolves everything ingested (if not already resolved) and returns the report.
+    fn resolve<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let report = self.reading(py, |engine| Ok(engine.resolve().clone()))?;
+        to_python(py, &report)
+    }
+
+    /// Every touchpoint with its profile: a polars DataFrame with `touchpoint_id`, `profile_id`.
+    fn assignments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.assignments_frame(py)
+    }
+
+    /// Every profile, one row each, sorted by profile id: a polars DataFrame with ids, status,
+    /// counts, first and last seen, channels, identifiers by kind (lists), and each attribute
+    /// with its source and touchpoint.
+    fn profiles<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let df = self.reading(py, |engine| engine.profiles_frame())?;
+        frame_to_polars(py, df)
+    }
+
+    /// A profile by id (a dict: identifiers, attributes with provenance, channels, timeline
+    /// bounds), or `None`.
+    fn profile<'py>(&self, py: Python<'py>, profile_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let profile = self.reading(py, |engine| Ok(engine.profile(profile_id).cloned()))?;
+        to_python(py, &profile)
+    }
+
+    /// The profile a touchpoint belongs to, or `None` for an unknown touchpoint.
+    fn profile_of<'py>(&self, py: Python<'py>, touchpoint_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let profile = self.reading(py, |engine| Ok(engine.profile_of(touchpoint_id).cloned()))?;
+        to_python(py, &profile)
+    }
+
+    /// The profile one identifier belongs to, from a raw value normalized like any input:
+    /// `lookup(email="An@Gmail.com")`, `lookup(phone="0912 345 678")`,
+    /// `lookup(customer_id="C-17", scope="eshop")`. `None` when nobody has it (or it is blocked
+    /// or shared).
+    #[pyo3(signature = (scope=None, **identifier))]
+    fn lookup<'py>(
+        &self,
+        py: Python<'py>,
+        scope: Option<String>,
+        identifier: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let given: Vec<(String, String)> = match identifier {
+            Some(kwargs) => kwargs.extract::<Vec<(String, String)>>().or_else(|_| {
+                kwargs.iter().map(|(k, v)| Ok((k.extract()?, v.extract()?))).collect::<PyResult<Vec<_>>>()
+            })?,
+            None => Vec::new(),
+        };
+        let [(kind, value)] = given.as_slice() else {
+            return Err(PyTypeError::new_err(format!(
+                "lookup() takes exactly one identifier, as kind=value (email=..., phone=..., customer_id=...); got {}",
+                given.len()
+            )));
+        };
+        let kind: IdKind = kind.parse().map_err(|e| errors::config_error("lookup", e))?;
+        let identifier = match scope {
+            Some(scope) => Identifier::scoped(kind, scope, value.as_str()),
+            None => Identifier::new(kind, value.as_str()),
+        };
+        let profile = self.reading(py, |engine| Ok(engine.lookup(&identifier).cloned()))?;
+        to_python(py, &profile)
+    }
+
+    /// Why two touchpoints are, or are not, in one profile: the chain of links (shared
+    /// identifiers, probabilistic matches, refusals) and the match score of the pair.
+    fn explain<'py>(&self, py: Python<'py>, touchpoint_a: &str, touchpoint_b: &str) -> PyResult<Bound<'py, PyAny>> {
+        let explanation = self.reading(py, |engine| engine.explain(touchpoint_a, touchpoint_b))?;
+        to_python(py, &explanation)
+    }
+
+    /// A touchpoint by id, as ingested (a dict), or `None`.
+    fn touchpoint<'py>(&self, py: Python<'py>, touchpoint_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let touchpoint = self.reading(py, |engine| Ok(engine.touchpoint(touchpoint_id).cloned()))?;
+        to_python(py, &touchpoint)
+    }
+
+    /// The matching model of the last resolution (resolving first if needed), as a dict that
+    /// `set_model` takes back (and `json.dump` saves); `None` when matching is off.
+    fn model<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let model = self.reading(py, |engine| Ok(engine.model().cloned()))?;
+        to_python(py, &model)
+    }
+
+    /// Uses a saved matching model (a dict, as `model()` returns) instead of training one on
+    /// the input; it must have the config's matching comparisons.
+    fn set_model(&self, py: Python<'_>, model: &Bound<'_, PyAny>) -> PyResult<()> {
+        let json = json_of(model)?;
+        self.writing(py, |engine| engine.set_model(Model::from_json(&json)?))
+    }
+
+    /// The engine's config, with every default filled in, as a dict.
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let config = self.reading(py, |engine| Ok(engine.config().clone()))?;
+        to_python(py, &config)
+    }
+
+    /// The identifier kinds the engine links on, strongest first.
+    fn identifier_kinds(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.reading(py, |engine| Ok(engine.identifier_kinds().iter().map(|k| k.as_str().to_owned()).collect()))
+    }
+
+    /// Writes every profile to a file: `format="parquet"` (list columns kept) or `"csv"` (lists
+    /// joined by `|`).
+    #[pyo3(signature = (path, format="parquet"))]
+    fn write_profiles(&self, py: Python<'_>, path: PathBuf, format: &str) -> PyResult<()> {
+        let format = from_python(&PyString::new(py, format).into_any(), "format")?;
+        self.reading(py, |engine| engine.write_profiles(&path, format))
+    }
+
+    /// How many touchpoints the engine holds.
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        self.reading(py, |engine| Ok(engine.len()))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<omnitwin.Engine: {} touchpoints>", self.__len__(py)?))
+    }
+}
