@@ -5,7 +5,10 @@
 
 use std::ffi::CStr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, StructArray};
@@ -22,13 +25,162 @@ use crate::errors;
 /// The capsule name the Arrow PyCapsule interface gives a C stream.
 const STREAM: &CStr = c"arrow_array_stream";
 
-/// Runs core work with the interpreter lock released (other Python threads go on, rayon uses
-/// every core) and turns a core error or a panic into a Python exception.
+/// Runs quick core work with the interpreter lock released (other Python threads go on) and
+/// turns a core error or a panic into a Python exception.
 pub(crate) fn run<T: Send>(py: Python<'_>, work: impl FnOnce() -> omnitwin::Result<T> + Send) -> PyResult<T> {
-    match py.detach(|| catch_unwind(AssertUnwindSafe(work))) {
+    outcome(py.detach(|| catch_unwind(AssertUnwindSafe(work))))
+}
+
+/// A core result, or a caught panic, as a Python result.
+fn outcome<T>(result: std::thread::Result<omnitwin::Result<T>>) -> PyResult<T> {
+    match result {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(err)) => Err(errors::to_py(err)),
         Err(panic) => Err(errors::from_panic(panic)),
+    }
+}
+
+/// The [`Progress`](omnitwin::progress::Progress) a long call runs with: it tells the core
+/// when the user pressed Ctrl-C, and keeps the stage and count the core reports, for the
+/// calling thread to show.
+#[derive(Default)]
+pub(crate) struct Interrupt {
+    cancel: AtomicBool,
+    /// The current stage, its total (when known) and the units done.
+    stage: Mutex<(String, Option<u64>, u64)>,
+}
+
+impl omnitwin::progress::Progress for Interrupt {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        if let Ok(mut stage) = self.stage.lock() {
+            *stage = (name.to_owned(), total, 0);
+        }
+    }
+
+    fn advance(&self, done: u64) {
+        if let Ok(mut stage) = self.stage.lock() {
+            stage.2 += done;
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+impl Interrupt {
+    /// One line saying where the work is: `omnitwin: normalizing 40%`.
+    fn status(&self) -> Option<String> {
+        let (name, total, done) = self.stage.lock().ok()?.clone();
+        if name.is_empty() {
+            return None;
+        }
+        Some(match total {
+            Some(total) if total > 0 => format!("omnitwin: {name} {}%", (done * 100 / total).min(100)),
+            _ => format!("omnitwin: {name}"),
+        })
+    }
+}
+
+/// Shows progress lines on `sys.stderr` (a notebook shows them under the cell), rewriting one
+/// line in place.
+struct ProgressLine {
+    shown: String,
+}
+
+impl ProgressLine {
+    fn show(&mut self, py: Python<'_>, status: Option<String>) {
+        let Some(status) = status.filter(|s| *s != self.shown) else { return };
+        let width = self.shown.chars().count();
+        let line = format!("\r{status:<width$}");
+        // Progress is a courtesy: a closed or odd stderr must not fail the call.
+        let _ = py.import("sys").and_then(|sys| sys.getattr("stderr")?.call_method1("write", (line,)).map(drop));
+        self.shown = status;
+    }
+
+    fn finish(&self, py: Python<'_>) {
+        if !self.shown.is_empty() {
+            let _ = py.import("sys").and_then(|sys| sys.getattr("stderr")?.call_method1("write", ("\n",)).map(drop));
+        }
+    }
+}
+
+/// How often a waiting call looks for Ctrl-C.
+const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+
+/// Runs long core work on a thread of its own while the calling thread, with the interpreter
+/// lock released, waits for it and looks for Ctrl-C every 100 ms. On Ctrl-C the work is told
+/// to stop ([`Interrupt`]). Work that changes the engine (`changes`: ingesting) is waited for:
+/// it stops at its next check without changing anything and `KeyboardInterrupt` is raised (or,
+/// had it already finished, its result is returned). Other work (resolving, whose result is a
+/// cache) is left to finish in the background and `KeyboardInterrupt` is raised at once.
+///
+/// With `show_progress`, the stage the core reports is shown on `sys.stderr` as it goes.
+pub(crate) fn run_interruptible<T: Send + 'static>(
+    py: Python<'_>,
+    changes: bool,
+    show_progress: bool,
+    work: impl FnOnce(&Interrupt) -> omnitwin::Result<T> + Send + 'static,
+) -> PyResult<T> {
+    let state = Arc::new(Interrupt::default());
+    let interrupt = Arc::clone(&state);
+    let mut line = show_progress.then(|| ProgressLine { shown: String::new() });
+    let result = wait_for(py, changes, &state, &mut line, work, interrupt);
+    if let Some(line) = &line {
+        line.finish(py);
+    }
+    result
+}
+
+/// The body of [`run_interruptible`].
+fn wait_for<T: Send + 'static>(
+    py: Python<'_>,
+    changes: bool,
+    state: &Interrupt,
+    line: &mut Option<ProgressLine>,
+    work: impl FnOnce(&Interrupt) -> omnitwin::Result<T> + Send + 'static,
+    interrupt: Arc<Interrupt>,
+) -> PyResult<T> {
+    let (done, result) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("omnitwin".into())
+        .spawn(move || {
+            // The receiver may be gone (the caller was interrupted); the result is then unwanted.
+            let _ = done.send(catch_unwind(AssertUnwindSafe(|| work(&interrupt))));
+        })
+        .map_err(|e| errors::to_py(omnitwin::Error::Io { path: "(a worker thread)".into(), source: e }))?;
+    // The receiver is `Send` but not `Sync`: it goes into each wait and comes back out.
+    let wait = |result: mpsc::Receiver<_>, timeout| {
+        py.detach(move || {
+            let got = result.recv_timeout(timeout);
+            (got, result)
+        })
+    };
+    let mut result = result;
+    loop {
+        let (got, back) = wait(result, SIGNAL_CHECK);
+        result = back;
+        match got {
+            Ok(finished) => return outcome(finished),
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(errors::from_panic(Box::new("the worker thread ended without a result")))
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if let Some(line) = line.as_mut() {
+                    line.show(py, state.status());
+                }
+                if let Err(interrupted) = py.check_signals() {
+                    state.cancel.store(true, Ordering::Relaxed);
+                    if !changes {
+                        return Err(interrupted);
+                    }
+                    return match py.detach(move || result.recv()) {
+                        Ok(Ok(Err(omnitwin::Error::Cancelled))) | Err(_) => Err(interrupted),
+                        Ok(finished) => outcome(finished),
+                    };
+                }
+            }
+        }
     }
 }
 
@@ -158,6 +310,16 @@ pub(crate) fn json_of(value: &Bound<'_, PyAny>) -> PyResult<String> {
 pub(crate) fn to_python<'py>(py: Python<'py>, value: &impl Serialize) -> PyResult<Bound<'py, PyAny>> {
     let json = serde_json::to_string(value).map_err(|e| errors::to_py(omnitwin::Error::Json(e.to_string())))?;
     py.import("json")?.call_method1("loads", (json,))
+}
+
+/// A core value as an instance of one of the package's dict classes (`omnitwin._display`:
+/// `Profile`, `Explanation`), which notebooks show as HTML; `None` stays `None`.
+pub(crate) fn to_python_as<'py>(py: Python<'py>, value: &impl Serialize, class: &str) -> PyResult<Bound<'py, PyAny>> {
+    let plain = to_python(py, value)?;
+    if plain.is_none() {
+        return Ok(plain);
+    }
+    py.import("omnitwin._display")?.getattr(class)?.call1((plain,))
 }
 
 /// A list of dicts (one per touchpoint) as a DataFrame, built by polars in Python: the same

@@ -3,7 +3,7 @@
 //! during every call into the core.
 
 use std::path::PathBuf;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use omnitwin::matching::Model;
 use omnitwin::store::read_frame;
@@ -13,8 +13,12 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
-use crate::convert::{frame_from_arrow, frame_from_rows, frame_to_polars, from_python, json_of, run, to_python};
+use crate::convert::{
+    frame_from_arrow, frame_from_rows, frame_to_polars, from_python, json_of, run, run_interruptible, to_python,
+    to_python_as, Interrupt,
+};
 use crate::errors;
+use omnitwin::progress::Progress;
 
 /// Touchpoints to ingest, as Python gave them.
 enum Input {
@@ -46,37 +50,43 @@ impl Input {
 /// The omnitwin engine: holds touchpoints and resolves them into profiles.
 #[pyclass(module = "omnitwin", name = "Engine", frozen)]
 pub(crate) struct Engine {
-    inner: RwLock<omnitwin::Engine>,
+    /// Shared with the worker thread of each call, which may outlive an interrupted call.
+    inner: Arc<RwLock<omnitwin::Engine>>,
+    /// Whether long calls show their stage on `sys.stderr`.
+    progress: bool,
 }
 
 impl Engine {
-    fn with(engine: omnitwin::Engine) -> Engine {
-        Engine { inner: RwLock::new(engine) }
+    fn with(engine: omnitwin::Engine, progress: bool) -> Engine {
+        Engine { inner: Arc::new(RwLock::new(engine)), progress }
     }
 
-    /// Runs `work` on the engine with the interpreter lock released, sharing the engine with
-    /// other readers. The engine's lock is taken only once the interpreter lock is released:
-    /// a thread waiting for the engine never holds up the one working on it.
-    fn reading<T: Send>(
+    /// Runs `work` on the engine on a worker thread ([`run_interruptible`]: the interpreter
+    /// lock released, Ctrl-C heard), sharing the engine with other readers. The engine's lock is
+    /// taken by the worker, never by a thread holding the interpreter lock: a call waiting for
+    /// the engine never holds up the one working on it.
+    fn reading<T: Send + 'static>(
         &self,
         py: Python<'_>,
-        work: impl FnOnce(&omnitwin::Engine) -> omnitwin::Result<T> + Send,
+        work: impl FnOnce(&omnitwin::Engine, &Interrupt) -> omnitwin::Result<T> + Send + 'static,
     ) -> PyResult<T> {
-        run(py, || match self.inner.read() {
-            Ok(engine) => work(&engine).map(Some),
+        let inner = Arc::clone(&self.inner);
+        run_interruptible(py, false, self.progress, move |interrupt| match inner.read() {
+            Ok(engine) => work(&engine, interrupt).map(Some),
             Err(_) => Ok(None),
         })?
         .ok_or_else(poisoned)
     }
 
     /// [`Engine::reading`] with the engine to itself.
-    fn writing<T: Send>(
+    fn writing<T: Send + 'static>(
         &self,
         py: Python<'_>,
-        work: impl FnOnce(&mut omnitwin::Engine) -> omnitwin::Result<T> + Send,
+        work: impl FnOnce(&mut omnitwin::Engine, &Interrupt) -> omnitwin::Result<T> + Send + 'static,
     ) -> PyResult<T> {
-        run(py, || match self.inner.write() {
-            Ok(mut engine) => work(&mut engine).map(Some),
+        let inner = Arc::clone(&self.inner);
+        run_interruptible(py, true, self.progress, move |interrupt| match inner.write() {
+            Ok(mut engine) => work(&mut engine, interrupt).map(Some),
             Err(_) => Ok(None),
         })?
         .ok_or_else(poisoned)
@@ -91,11 +101,14 @@ impl Engine {
     ) -> PyResult<IngestReport> {
         let on_error: OnError = from_python(&PyString::new(py, on_error).into_any(), "on_error")?;
         let input = Input::of(data)?;
-        self.writing(py, |engine| match input {
-            Input::Frame(df) => engine.ingest_frame(df, on_error),
+        self.writing(py, move |engine, interrupt| match input {
+            Input::Frame(df) => engine.ingest_frame_with_progress(df, on_error, interrupt),
             Input::File(path) => {
                 let (df, mut rejected) = read_frame(&path, None, on_error)?;
-                let mut report = engine.ingest_frame(df, on_error)?;
+                if interrupt.cancelled() {
+                    return Err(omnitwin::Error::Cancelled);
+                }
+                let mut report = engine.ingest_frame_with_progress(df, on_error, interrupt)?;
                 rejected.append(&mut report.rejected);
                 report.rejected = rejected;
                 Ok(report)
@@ -105,7 +118,7 @@ impl Engine {
 
     /// The assignments as a polars DataFrame.
     pub(crate) fn assignments_frame<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let df = self.reading(py, |engine| engine.assignments_frame())?;
+        let df = self.reading(py, move |engine, _| engine.assignments_frame())?;
         frame_to_polars(py, df)
     }
 }
@@ -118,10 +131,11 @@ fn poisoned() -> PyErr {
 #[pymethods]
 impl Engine {
     /// An empty engine. `config` is a dict in the shape of the JSON config (every field
-    /// optional); it is validated here.
+    /// optional); it is validated here. With `progress=True`, long calls show their stage on
+    /// `sys.stderr`.
     #[new]
-    #[pyo3(signature = (config=None))]
-    pub(crate) fn new(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<Engine> {
+    #[pyo3(signature = (config=None, progress=false))]
+    pub(crate) fn new(py: Python<'_>, config: Option<&Bound<'_, PyAny>>, progress: bool) -> PyResult<Engine> {
         let config = match config {
             None => Config::default(),
             Some(config) => {
@@ -129,14 +143,15 @@ impl Engine {
                 run(py, || Config::from_json_str(&json))?
             }
         };
-        run(py, || omnitwin::Engine::new(config)).map(Engine::with)
+        run(py, || omnitwin::Engine::new(config)).map(|e| Engine::with(e, progress))
     }
 
     /// An empty engine with the config in a JSON file.
     #[staticmethod]
-    fn from_json(py: Python<'_>, path: PathBuf) -> PyResult<Engine> {
+    #[pyo3(signature = (path, progress=false))]
+    fn from_json(py: Python<'_>, path: PathBuf, progress: bool) -> PyResult<Engine> {
         let config = run(py, || Config::from_json_file(&path))?;
-        run(py, || omnitwin::Engine::new(config)).map(Engine::with)
+        run(py, || omnitwin::Engine::new(config)).map(|e| Engine::with(e, progress))
     }
 
     /// Adds touchpoints: a table (polars, pandas >= 2.2, pyarrow, DuckDB), a file path (.csv,
@@ -151,7 +166,7 @@ impl Engine {
 
     /// Resolves everything ingested (if not already resolved) and returns the report.
     fn resolve<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let report = self.reading(py, |engine| Ok(engine.resolve().clone()))?;
+        let report = self.reading(py, move |engine, _| Ok(engine.resolve().clone()))?;
         to_python(py, &report)
     }
 
@@ -164,21 +179,21 @@ impl Engine {
     /// counts, first and last seen, channels, identifiers by kind (lists), and each attribute
     /// with its source and touchpoint.
     fn profiles<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let df = self.reading(py, |engine| engine.profiles_frame())?;
+        let df = self.reading(py, move |engine, _| engine.profiles_frame())?;
         frame_to_polars(py, df)
     }
 
     /// A profile by id (a dict: identifiers, attributes with provenance, channels, timeline
     /// bounds), or `None`.
-    fn profile<'py>(&self, py: Python<'py>, profile_id: &str) -> PyResult<Bound<'py, PyAny>> {
-        let profile = self.reading(py, |engine| Ok(engine.profile(profile_id).cloned()))?;
-        to_python(py, &profile)
+    fn profile<'py>(&self, py: Python<'py>, profile_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let profile = self.reading(py, move |engine, _| Ok(engine.profile(&profile_id).cloned()))?;
+        to_python_as(py, &profile, "Profile")
     }
 
     /// The profile a touchpoint belongs to, or `None` for an unknown touchpoint.
-    fn profile_of<'py>(&self, py: Python<'py>, touchpoint_id: &str) -> PyResult<Bound<'py, PyAny>> {
-        let profile = self.reading(py, |engine| Ok(engine.profile_of(touchpoint_id).cloned()))?;
-        to_python(py, &profile)
+    fn profile_of<'py>(&self, py: Python<'py>, touchpoint_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let profile = self.reading(py, move |engine, _| Ok(engine.profile_of(&touchpoint_id).cloned()))?;
+        to_python_as(py, &profile, "Profile")
     }
 
     /// The profile one identifier belongs to, from a raw value normalized like any input:
@@ -209,27 +224,27 @@ impl Engine {
             Some(scope) => Identifier::scoped(kind, scope, value.as_str()),
             None => Identifier::new(kind, value.as_str()),
         };
-        let profile = self.reading(py, |engine| Ok(engine.lookup(&identifier).cloned()))?;
-        to_python(py, &profile)
+        let profile = self.reading(py, move |engine, _| Ok(engine.lookup(&identifier).cloned()))?;
+        to_python_as(py, &profile, "Profile")
     }
 
     /// Why two touchpoints are, or are not, in one profile: the chain of links (shared
     /// identifiers, probabilistic matches, refusals) and the match score of the pair.
-    fn explain<'py>(&self, py: Python<'py>, touchpoint_a: &str, touchpoint_b: &str) -> PyResult<Bound<'py, PyAny>> {
-        let explanation = self.reading(py, |engine| engine.explain(touchpoint_a, touchpoint_b))?;
-        to_python(py, &explanation)
+    fn explain<'py>(&self, py: Python<'py>, touchpoint_a: String, touchpoint_b: String) -> PyResult<Bound<'py, PyAny>> {
+        let explanation = self.reading(py, move |engine, _| engine.explain(&touchpoint_a, &touchpoint_b))?;
+        to_python_as(py, &explanation, "Explanation")
     }
 
     /// A touchpoint by id, as ingested (a dict), or `None`.
-    fn touchpoint<'py>(&self, py: Python<'py>, touchpoint_id: &str) -> PyResult<Bound<'py, PyAny>> {
-        let touchpoint = self.reading(py, |engine| Ok(engine.touchpoint(touchpoint_id).cloned()))?;
+    fn touchpoint<'py>(&self, py: Python<'py>, touchpoint_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let touchpoint = self.reading(py, move |engine, _| Ok(engine.touchpoint(&touchpoint_id).cloned()))?;
         to_python(py, &touchpoint)
     }
 
     /// The matching model of the last resolution (resolving first if needed), as a dict that
     /// `set_model` takes back (and `json.dump` saves); `None` when matching is off.
     fn model<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let model = self.reading(py, |engine| Ok(engine.model().cloned()))?;
+        let model = self.reading(py, move |engine, _| Ok(engine.model().cloned()))?;
         to_python(py, &model)
     }
 
@@ -237,18 +252,18 @@ impl Engine {
     /// the input; it must have the config's matching comparisons.
     fn set_model(&self, py: Python<'_>, model: &Bound<'_, PyAny>) -> PyResult<()> {
         let json = json_of(model)?;
-        self.writing(py, |engine| engine.set_model(Model::from_json(&json)?))
+        self.writing(py, move |engine, _| engine.set_model(Model::from_json(&json)?))
     }
 
     /// The engine's config, with every default filled in, as a dict.
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let config = self.reading(py, |engine| Ok(engine.config().clone()))?;
+        let config = self.reading(py, move |engine, _| Ok(engine.config().clone()))?;
         to_python(py, &config)
     }
 
     /// The identifier kinds the engine links on, strongest first.
     fn identifier_kinds(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        self.reading(py, |engine| Ok(engine.identifier_kinds().iter().map(|k| k.as_str().to_owned()).collect()))
+        self.reading(py, move |engine, _| Ok(engine.identifier_kinds().iter().map(|k| k.as_str().to_owned()).collect()))
     }
 
     /// Writes every profile to a file: `format="parquet"` (list columns kept) or `"csv"` (lists
@@ -256,12 +271,12 @@ impl Engine {
     #[pyo3(signature = (path, format="parquet"))]
     fn write_profiles(&self, py: Python<'_>, path: PathBuf, format: &str) -> PyResult<()> {
         let format = from_python(&PyString::new(py, format).into_any(), "format")?;
-        self.reading(py, |engine| engine.write_profiles(&path, format))
+        self.reading(py, move |engine, _| engine.write_profiles(&path, format))
     }
 
     /// How many touchpoints the engine holds.
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
-        self.reading(py, |engine| Ok(engine.len()))
+        self.reading(py, move |engine, _| Ok(engine.len()))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -8,7 +8,7 @@ mod errors;
 use omnitwin::normalize::{self, PhoneRegion};
 use pyo3::prelude::*;
 
-use crate::convert::{run, to_python};
+use crate::convert::{from_python, run, to_python};
 
 /// Resolves touchpoints in one call and returns the assignments (a polars DataFrame with
 /// `touchpoint_id`, `profile_id`): `Engine(config)`, `ingest(data)`, `assignments()`.
@@ -19,7 +19,7 @@ fn resolve<'py>(
     data: &Bound<'py, PyAny>,
     config: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let engine = Bound::new(py, engine::Engine::new(py, config)?)?;
+    let engine = Bound::new(py, engine::Engine::new(py, config, false)?)?;
     engine.get().ingest_input(py, data, "fail")?;
     engine.get().assignments_frame(py)
 }
@@ -67,6 +67,22 @@ fn normalize_gender(py: Python<'_>, text: &str) -> PyResult<Option<&'static str>
     run(py, || Ok(normalize::normalize_gender(text)))
 }
 
+/// A profile (as `Engine.profile` returns it) as an HTML card: identifiers with how each took
+/// part in linking, attributes with provenance, touchpoints.
+#[pyfunction]
+fn profile_html(py: Python<'_>, profile: &Bound<'_, PyAny>) -> PyResult<String> {
+    let profile: omnitwin::Profile = from_python(profile, "profile")?;
+    run(py, || Ok(omnitwin::html::profile(&profile)))
+}
+
+/// An explanation (as `Engine.explain` returns it) as HTML: the chain of links and the
+/// match-weight waterfall as an inline chart.
+#[pyfunction]
+fn explanation_html(py: Python<'_>, explanation: &Bound<'_, PyAny>) -> PyResult<String> {
+    let explanation: omnitwin::Explanation = from_python(explanation, "explanation")?;
+    run(py, || Ok(omnitwin::html::explanation(&explanation)))
+}
+
 /// The module: the engine, the one-shot `resolve`, the normalizers and the exceptions.
 #[pymodule]
 fn _omnitwin(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -79,6 +95,8 @@ fn _omnitwin(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalize_address, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_date_of_birth, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_gender, m)?)?;
+    m.add_function(wrap_pyfunction!(profile_html, m)?)?;
+    m.add_function(wrap_pyfunction!(explanation_html, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)
 }

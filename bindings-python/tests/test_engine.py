@@ -226,3 +226,82 @@ def test_the_module_docstring_example_runs():
 
     failures, tried = doctest.testmod(ot, verbose=False)
     assert tried >= 3 and failures == 0
+
+
+def interrupt_after(seconds):
+    """Sends Ctrl-C (SIGINT) to this process after `seconds`, from another thread."""
+    import os
+    import signal
+
+    timer = threading.Timer(seconds, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer
+
+
+def big_frame(n):
+    return pl.DataFrame(
+        {
+            "touchpoint_id": [f"t{i}" for i in range(n)],
+            "email": [f"user{i % 300_000}@gmail.com" for i in range(n)],
+            "phone": [f"09{i % 300_000:08d}" for i in range(n)],
+            "full_name": [f"Name {i % 300_000}" for i in range(n)],
+            "city": ["Ha Noi"] * n,
+            "address": [f"{i % 500} Le Loi" for i in range(n)],
+        }
+    )
+
+
+def test_ctrl_c_stops_an_ingest_and_leaves_the_engine_as_it_was():
+    engine = ot.Engine(DETERMINISTIC)
+    frame = big_frame(1_000_000)
+    timer = interrupt_after(0.05)
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        engine.ingest(frame)
+    timer.join()
+    # Heard within 100 ms; the ingest then stops at its next column.
+    assert time.perf_counter() - started < 3.0
+    assert len(engine) == 0, "a stopped ingest adds nothing"
+    assert engine.ingest(frame.head(10))["accepted"] == 10, "the engine works on"
+
+
+# Matching off: these tests are about the binding, and the generated rows' blocks are large.
+DETERMINISTIC = {"matching": {"enabled": False}}
+
+
+def test_ctrl_c_returns_from_a_resolve_at_once():
+    engine = ot.Engine(DETERMINISTIC)
+    engine.ingest(big_frame(1_000_000))
+    timer = interrupt_after(0.2)
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        engine.resolve()
+    timer.join()
+    assert time.perf_counter() - started < 1.5, "Python got control back within a second"
+    # The resolution finished in the background (it is a cache); asking again waits for it.
+    assert engine.resolve()["touchpoints"] == 1_000_000
+
+
+def test_profiles_and_explanations_show_as_html_in_notebooks(sample):
+    engine = ot.Engine()
+    engine.ingest(sample)
+    profile = engine.profile_of("tp-000018-00")
+    assert isinstance(profile, ot.Profile) and isinstance(profile, dict)
+    card = profile._repr_html_()
+    assert profile["profile_id"] in card and "<table" in card
+    why = engine.explain("tp-000018-00", "tp-000018-03")
+    assert isinstance(why, ot.Explanation)
+    html = why._repr_html_()
+    assert "<svg" in html and "probabilistic match" in html and "threshold" in html
+    assert ot.profile_html(dict(profile)) == card
+
+
+def test_progress_shows_the_stages_on_stderr(capsys):
+    engine = ot.Engine(DETERMINISTIC, progress=True)
+    engine.ingest(big_frame(300_000))
+    engine.resolve()
+    shown = capsys.readouterr().err
+    assert "omnitwin: " in shown, shown
+    quiet = ot.Engine()
+    quiet.ingest(big_frame(1000))
+    assert capsys.readouterr().err == ""

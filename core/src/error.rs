@@ -101,6 +101,10 @@ pub enum Error {
     /// JSON could not be read or written.
     #[error("json: {0}")]
     Json(String),
+    /// The caller stopped the operation (see [`Progress::cancelled`](crate::progress::Progress::cancelled));
+    /// nothing was changed.
+    #[error("cancelled by the caller; nothing was changed")]
+    Cancelled,
 }
 
 /// The category of an [`Error`], stable across versions, for bindings and callers that branch.
@@ -118,6 +122,8 @@ pub enum ErrorKind {
     NotFound,
     /// Reading or writing a file failed.
     Io,
+    /// The caller stopped the operation.
+    Cancelled,
 }
 
 impl Error {
@@ -132,6 +138,7 @@ impl Error {
             Error::Config { .. } => ErrorKind::Config,
             Error::UnknownTouchpoint(_) | Error::UnknownProfile(_) | Error::UnknownRecord(_) => ErrorKind::NotFound,
             Error::Io { .. } => ErrorKind::Io,
+            Error::Cancelled => ErrorKind::Cancelled,
         }
     }
 

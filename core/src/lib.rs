@@ -29,6 +29,7 @@ pub mod config;
 mod engine;
 pub mod error;
 mod graph;
+pub mod html;
 pub mod matching;
 pub mod model;
 pub mod normalize;

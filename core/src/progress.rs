@@ -13,6 +13,14 @@ pub trait Progress: Sync {
     fn advance(&self, done: u64) {
         let _ = done;
     }
+
+    /// Whether the caller wants the operation stopped (a Ctrl-C in a notebook). Operations
+    /// that can stop cleanly check it between units of work and return
+    /// [`Error::Cancelled`](crate::Error::Cancelled), leaving the engine as it was; the others
+    /// (resolving) run to the end.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// Progress that goes nowhere.

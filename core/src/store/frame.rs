@@ -127,6 +127,9 @@ pub(crate) fn touchpoints_from_frame(
     let mut problems = Problems { by_row: FxHashMap::default(), first_row };
     // Columns are taken one at a time and dropped once converted, to free their memory.
     for (column, role) in df.into_columns().into_iter().zip(&roles) {
+        if progress.cancelled() {
+            return Err(Error::Cancelled);
+        }
         let column = &column;
         let name = column.name().trim();
         match role {

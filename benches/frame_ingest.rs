@@ -1,0 +1,36 @@
+//! The Rust side of the binding-overhead comparison (`bash benches/python_overhead.sh`): the
+//! core alone ingesting a DataFrame read from a file, resolving, and producing the assignments
+//! frame, timed the way the Python bench times the same calls. The system allocator, as in the
+//! Python extension.
+//!
+//! `cargo bench --bench frame_ingest -- FILE [RUNS]`
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use omnitwin::store::read_frame;
+use omnitwin::{Config, Engine, OnError};
+
+fn main() {
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let Some(path) = args.next().map(PathBuf::from) else {
+        eprintln!("usage: cargo bench --bench frame_ingest -- FILE [RUNS]");
+        std::process::exit(2);
+    };
+    let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(2);
+    let (df, _) = read_frame(&path, None, OnError::Fail).expect("the file reads");
+    for run in 1..=runs {
+        let start = Instant::now();
+        let mut engine = Engine::new(Config::default()).expect("the default config is valid");
+        engine.ingest_frame(df.clone(), OnError::Fail).expect("the frame ingests");
+        let report = engine.resolve().clone();
+        let assignments = engine.assignments_frame().expect("assignments");
+        println!(
+            "rust   run {run}: {} touchpoints -> {} profiles, {} assignment rows: {:.2} s",
+            report.touchpoints,
+            report.profiles,
+            assignments.height(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+}

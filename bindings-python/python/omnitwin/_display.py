@@ -1,0 +1,20 @@
+"""The dicts `Engine.profile`, `profile_of`, `lookup` and `explain` return: plain dicts with the
+core's fields, which notebooks show as HTML (rendered by the core)."""
+
+from typing import Any
+
+from ._omnitwin import explanation_html, profile_html
+
+
+class Profile(dict[str, Any]):
+    """A profile: identifiers, attributes with provenance, channels, touchpoints."""
+
+    def _repr_html_(self) -> str:
+        return profile_html(self)
+
+
+class Explanation(dict[str, Any]):
+    """Why two touchpoints are, or are not, in one profile, with the match-weight waterfall."""
+
+    def _repr_html_(self) -> str:
+        return explanation_html(self)
