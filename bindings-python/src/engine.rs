@@ -20,8 +20,8 @@ use crate::convert::{
 use crate::errors;
 use omnitwin::progress::Progress;
 
-/// Touchpoints to ingest, as Python gave them.
-enum Input {
+/// A table as Python gave it: read already, or a file to read.
+pub(crate) enum Input {
     Frame(DataFrame),
     File(PathBuf),
 }
@@ -29,7 +29,7 @@ enum Input {
 impl Input {
     /// Reads `data`: a table (anything with `__arrow_c_stream__`), a file path, or a list of
     /// dicts.
-    fn of(data: &Bound<'_, PyAny>) -> PyResult<Input> {
+    pub(crate) fn of(data: &Bound<'_, PyAny>) -> PyResult<Input> {
         if data.is_instance_of::<PyString>() || data.hasattr("__fspath__")? {
             return Ok(Input::File(data.extract()?));
         }
@@ -44,6 +44,14 @@ impl Input {
              __arrow_c_stream__), a file path (.csv, .parquet, .jsonl) or a list of dicts; got {}",
             data.get_type().name()?
         )))
+    }
+
+    /// The table itself, reading the file when it is one (every CSV column as text).
+    pub(crate) fn into_frame(self) -> omnitwin::Result<DataFrame> {
+        match self {
+            Input::Frame(df) => Ok(df),
+            Input::File(path) => read_frame(&path, None, OnError::Fail).map(|(df, _)| df),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod convert;
 mod engine;
 mod errors;
+mod linker;
 
 use omnitwin::normalize::{self, PhoneRegion};
 use pyo3::prelude::*;
@@ -83,10 +84,19 @@ fn explanation_html(py: Python<'_>, explanation: &Bound<'_, PyAny>) -> PyResult<
     run(py, || Ok(omnitwin::html::explanation(&explanation)))
 }
 
+/// A linker's pair explanation (as `Linker.explain` returns it) as the match-weight waterfall,
+/// an inline SVG chart.
+#[pyfunction]
+fn pair_explanation_html(py: Python<'_>, explanation: &Bound<'_, PyAny>) -> PyResult<String> {
+    let explanation: omnitwin::matching::PairExplanation = from_python(explanation, "explanation")?;
+    run(py, || Ok(omnitwin::html::waterfall(&explanation)))
+}
+
 /// The module: the engine, the one-shot `resolve`, the normalizers and the exceptions.
 #[pymodule]
 fn _omnitwin(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::Engine>()?;
+    m.add_class::<linker::Linker>()?;
     m.add_class::<convert::ArrowStream>()?;
     m.add_function(wrap_pyfunction!(resolve, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_email, m)?)?;
@@ -97,6 +107,7 @@ fn _omnitwin(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalize_gender, m)?)?;
     m.add_function(wrap_pyfunction!(profile_html, m)?)?;
     m.add_function(wrap_pyfunction!(explanation_html, m)?)?;
+    m.add_function(wrap_pyfunction!(pair_explanation_html, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)
 }

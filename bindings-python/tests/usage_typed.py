@@ -24,3 +24,11 @@ try:
     ot.Engine.from_json("config.json")
 except ot.OmnitwinError as error:
     where: tuple[int | None, str | None] = (error.row, error.column)
+
+linker = ot.Linker({"comparisons": [], "blocking_rules": []}, assignments, "b.csv")
+training: dict[str, object] = linker.train()
+pairs: pl.DataFrame = linker.predict()
+clusters: pl.DataFrame = linker.cluster(pairs)
+waterfall: str = linker.explain("a", "b")._repr_html_()
+found = engine.profile_of("a")
+card: str = found._repr_html_() if found is not None else ""

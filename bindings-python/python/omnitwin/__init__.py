@@ -25,6 +25,7 @@ from ._omnitwin import (
     InternalError,
     InvalidInputError,
     IoError,
+    Linker,
     NotFoundError,
     OmnitwinError,
     SchemaError,
@@ -36,10 +37,11 @@ from ._omnitwin import (
     normalize_gender,
     normalize_name,
     normalize_phone,
+    pair_explanation_html,
     profile_html,
     resolve,
 )
-from ._display import Explanation, Profile
+from ._display import Explanation, PairExplanation, Profile
 
 __all__ = [
     "ArrowStream",
@@ -49,6 +51,7 @@ __all__ = [
     "InternalError",
     "InvalidInputError",
     "IoError",
+    "Linker",
     "NotFoundError",
     "OmnitwinError",
     "SchemaError",
@@ -61,6 +64,7 @@ __all__ = [
     "normalize_gender",
     "normalize_name",
     "normalize_phone",
+    "pair_explanation_html",
     "profile_html",
     "resolve",
 ]

@@ -3,7 +3,7 @@ core's fields, which notebooks show as HTML (rendered by the core)."""
 
 from typing import Any
 
-from ._omnitwin import explanation_html, profile_html
+from ._omnitwin import explanation_html, pair_explanation_html, profile_html
 
 
 class Profile(dict[str, Any]):
@@ -18,3 +18,10 @@ class Explanation(dict[str, Any]):
 
     def _repr_html_(self) -> str:
         return explanation_html(self)
+
+
+class PairExplanation(dict[str, Any]):
+    """Why two records of a `Linker` score as they do: the match-weight waterfall."""
+
+    def _repr_html_(self) -> str:
+        return pair_explanation_html(self)

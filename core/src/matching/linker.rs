@@ -506,13 +506,14 @@ impl Linker {
     }
 
     /// Clusters: records joined by the predicted pairs (connected components). Returns each
-    /// record's cluster id, in input order: the smallest record id in its cluster.
+    /// record's cluster id, in input order: the smallest record id in its cluster. A pair
+    /// naming a record the linker does not hold is an error.
     pub fn cluster(&self, pairs: &[ScoredPair]) -> Result<Vec<(Text, Text)>> {
         let index = self.index()?;
+        let find = |id: &str| index.get(id).copied().ok_or_else(|| Error::UnknownRecord(id.to_owned()));
         let components = Components::new(self.records.len());
         for pair in pairs {
-            let (a, b) = (index[pair.left.as_str()], index[pair.right.as_str()]);
-            components.union(a, b);
+            components.union(find(&pair.left)?, find(&pair.right)?);
         }
         let roots: Vec<u32> = (0..self.records.len() as u32).map(|r| components.find(r)).collect();
         let mut label: FxHashMap<u32, &Text> = FxHashMap::default();
