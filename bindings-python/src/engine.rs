@@ -131,6 +131,20 @@ impl Engine {
     }
 }
 
+/// A profile with its HTML card (timeline included), made while the engine is at hand.
+fn with_card(engine: &omnitwin::Engine, profile: Option<&omnitwin::Profile>) -> Option<(omnitwin::Profile, String)> {
+    profile.map(|p| (p.clone(), engine.profile_html(p)))
+}
+
+/// A profile as an `omnitwin.Profile` (a dict) that shows its card in notebooks; `None` stays
+/// `None`.
+fn profile_to_python(py: Python<'_>, card: Option<(omnitwin::Profile, String)>) -> PyResult<Bound<'_, PyAny>> {
+    let Some((profile, html)) = card else { return Ok(py.None().into_bound(py)) };
+    let object = to_python_as(py, &profile, "Profile")?;
+    object.setattr("_html", html)?;
+    Ok(object)
+}
+
 /// The error of a lock whose holder panicked (the panic itself was raised as `InternalError`).
 fn poisoned() -> PyErr {
     PyRuntimeError::new_err("the engine is unusable: an earlier call failed inside the core (see InternalError)")
@@ -194,14 +208,14 @@ impl Engine {
     /// A profile by id (a dict: identifiers, attributes with provenance, channels, timeline
     /// bounds), or `None`.
     fn profile<'py>(&self, py: Python<'py>, profile_id: String) -> PyResult<Bound<'py, PyAny>> {
-        let profile = self.reading(py, move |engine, _| Ok(engine.profile(&profile_id).cloned()))?;
-        to_python_as(py, &profile, "Profile")
+        let card = self.reading(py, move |engine, _| Ok(with_card(engine, engine.profile(&profile_id))))?;
+        profile_to_python(py, card)
     }
 
     /// The profile a touchpoint belongs to, or `None` for an unknown touchpoint.
     fn profile_of<'py>(&self, py: Python<'py>, touchpoint_id: String) -> PyResult<Bound<'py, PyAny>> {
-        let profile = self.reading(py, move |engine, _| Ok(engine.profile_of(&touchpoint_id).cloned()))?;
-        to_python_as(py, &profile, "Profile")
+        let card = self.reading(py, move |engine, _| Ok(with_card(engine, engine.profile_of(&touchpoint_id))))?;
+        profile_to_python(py, card)
     }
 
     /// The profile one identifier belongs to, from a raw value normalized like any input:
@@ -232,8 +246,8 @@ impl Engine {
             Some(scope) => Identifier::scoped(kind, scope, value.as_str()),
             None => Identifier::new(kind, value.as_str()),
         };
-        let profile = self.reading(py, move |engine, _| Ok(engine.lookup(&identifier).cloned()))?;
-        to_python_as(py, &profile, "Profile")
+        let card = self.reading(py, move |engine, _| Ok(with_card(engine, engine.lookup(&identifier))))?;
+        profile_to_python(py, card)
     }
 
     /// Why two touchpoints are, or are not, in one profile: the chain of links (shared

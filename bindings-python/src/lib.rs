@@ -69,11 +69,12 @@ fn normalize_gender(py: Python<'_>, text: &str) -> PyResult<Option<&'static str>
 }
 
 /// A profile (as `Engine.profile` returns it) as an HTML card: identifiers with how each took
-/// part in linking, attributes with provenance, touchpoints.
+/// part in linking, attributes with provenance, touchpoint ids (the engine's own cards, which
+/// `Profile._repr_html_` shows, add the timeline).
 #[pyfunction]
 fn profile_html(py: Python<'_>, profile: &Bound<'_, PyAny>) -> PyResult<String> {
     let profile: omnitwin::Profile = from_python(profile, "profile")?;
-    run(py, || Ok(omnitwin::html::profile(&profile)))
+    run(py, || Ok(omnitwin::html::profile(&profile, &[])))
 }
 
 /// An explanation (as `Engine.explain` returns it) as HTML: the chain of links and the
@@ -92,6 +93,14 @@ fn pair_explanation_html(py: Python<'_>, explanation: &Bound<'_, PyAny>) -> PyRe
     run(py, || Ok(omnitwin::html::waterfall(&explanation)))
 }
 
+/// Panics inside the core boundary, for the test that a panic reaches Python as
+/// `InternalError` (debug builds only: the test suite's).
+#[cfg(debug_assertions)]
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
+    run(py, || -> omnitwin::Result<()> { panic!("a panic raised on purpose by the test suite") })
+}
+
 /// The module: the engine, the one-shot `resolve`, the normalizers and the exceptions.
 #[pymodule]
 fn _omnitwin(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -108,6 +117,8 @@ fn _omnitwin(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(profile_html, m)?)?;
     m.add_function(wrap_pyfunction!(explanation_html, m)?)?;
     m.add_function(wrap_pyfunction!(pair_explanation_html, m)?)?;
+    #[cfg(debug_assertions)]
+    m.setattr("_panic_for_tests", wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)
 }

@@ -288,12 +288,23 @@ def test_profiles_and_explanations_show_as_html_in_notebooks(sample):
     profile = engine.profile_of("tp-000018-00")
     assert isinstance(profile, ot.Profile) and isinstance(profile, dict)
     card = profile._repr_html_()
-    assert profile["profile_id"] in card and "<table" in card
+    assert profile["profile_id"] in card and "<table" in card and "timeline" in card
+    for tp in profile["touchpoint_ids"]:
+        assert tp in card
     why = engine.explain("tp-000018-00", "tp-000018-03")
     assert isinstance(why, ot.Explanation)
     html = why._repr_html_()
     assert "<svg" in html and "probabilistic match" in html and "threshold" in html
-    assert ot.profile_html(dict(profile)) == card
+    plain = ot.profile_html(dict(profile))
+    assert profile["profile_id"] in plain and "timeline" not in plain, "a dict alone has no touchpoints"
+
+
+def test_a_panic_in_the_core_is_an_exception():
+    from omnitwin import _omnitwin
+
+    with pytest.raises(ot.InternalError, match="on purpose"):
+        _omnitwin._panic_for_tests()
+    assert issubclass(ot.InternalError, ot.OmnitwinError)
 
 
 def test_progress_shows_the_stages_on_stderr(capsys):

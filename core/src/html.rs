@@ -10,8 +10,8 @@
 //!     Touchpoint { email: Some("an@gmail.com".into()), full_name: Some("Nguyễn An".into()), ..Touchpoint::new("web-1") },
 //!     Touchpoint { email: Some("AN@gmail.com".into()), ..Touchpoint::new("pos-1") },
 //! ])?;
-//! let card = html::profile(engine.profile_of("web-1").unwrap());
-//! assert!(card.contains("Nguyễn An") && card.contains("an@gmail.com"));
+//! let card = engine.profile_html(engine.profile_of("web-1").unwrap());
+//! assert!(card.contains("Nguyễn An") && card.contains("an@gmail.com") && card.contains("timeline"));
 //! let why = html::explanation(&engine.explain("web-1", "pos-1")?);
 //! assert!(why.contains("web-1") && why.contains("pos-1"));
 //! # Ok::<(), omnitwin::Error>(())
@@ -21,7 +21,7 @@ use std::fmt::Write;
 
 use crate::engine::{Explanation, StepStatus};
 use crate::matching::PairExplanation;
-use crate::model::{IdentifierStatus, Profile, ProfileStatus};
+use crate::model::{IdentifierStatus, Profile, ProfileStatus, Touchpoint};
 
 /// Text made safe to place in HTML.
 fn escape(text: &str) -> String {
@@ -51,8 +51,10 @@ const CELL: &str = "border-bottom:1px solid #ddd;padding:3px 10px 3px 0;text-ali
 
 /// A profile as an HTML card: status, counts and dates, channels, identifiers (with how each
 /// took part in linking and the spellings seen), attributes with provenance (value, rule,
-/// source, touchpoint, time) and the touchpoints.
-pub fn profile(p: &Profile) -> String {
+/// source, touchpoint, time), and its timeline: `touchpoints` (the profile's own, as
+/// [`Engine::profile_html`](crate::Engine::profile_html) gives them) in time order, or the
+/// touchpoint ids alone when none are given.
+pub fn profile(p: &Profile, touchpoints: &[&Touchpoint]) -> String {
     let mut out = String::new();
     let status = match p.status {
         ProfileStatus::Active => "active".to_owned(),
@@ -117,8 +119,48 @@ pub fn profile(p: &Profile) -> String {
         );
     }
     out.push_str("</table>");
-    let ids: Vec<&str> = p.touchpoint_ids.iter().map(|t| t.as_str()).collect();
-    let _ = write!(out, "<small>touchpoints: {}</small></div>", escape(&ids.join(", ")));
+    if touchpoints.is_empty() {
+        let ids: Vec<&str> = p.touchpoint_ids.iter().map(|t| t.as_str()).collect();
+        let _ = write!(out, "<small>touchpoints: {}</small></div>", escape(&ids.join(", ")));
+        return out;
+    }
+    out.push_str(&timeline(touchpoints));
+    out.push_str("</div>");
+    out
+}
+
+/// Touchpoints in time order (those without a time last): when, channel, source, what
+/// happened, amount.
+fn timeline(touchpoints: &[&Touchpoint]) -> String {
+    let mut ordered = touchpoints.to_vec();
+    ordered.sort_by(|a, b| {
+        (a.timestamp.is_none(), a.timestamp, &a.touchpoint_id).cmp(&(
+            b.timestamp.is_none(),
+            b.timestamp,
+            &b.touchpoint_id,
+        ))
+    });
+    let mut out = format!(
+        "<b>timeline</b><table style=\"{TABLE}\"><tr><th style=\"{CELL}\">when</th><th style=\"{CELL}\">channel</th><th style=\"{CELL}\">source</th><th style=\"{CELL}\">event</th><th style=\"{CELL}\">amount</th><th style=\"{CELL}\">touchpoint</th></tr>"
+    );
+    for tp in ordered {
+        let amount = match (tp.amount, &tp.currency) {
+            (Some(amount), Some(currency)) => format!("{amount} {currency}"),
+            (Some(amount), None) => amount.to_string(),
+            _ => String::new(),
+        };
+        let _ = write!(
+            out,
+            "<tr><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{}</td></tr>",
+            when(tp.timestamp),
+            escape(tp.channel.as_ref().map_or("", |c| c.as_str())),
+            escape(tp.source.as_deref().unwrap_or_default()),
+            escape(tp.event_type.as_deref().unwrap_or_default()),
+            escape(&amount),
+            escape(&tp.touchpoint_id)
+        );
+    }
+    out.push_str("</table>");
     out
 }
 

@@ -9,8 +9,11 @@ from ._omnitwin import explanation_html, pair_explanation_html, profile_html
 class Profile(dict[str, Any]):
     """A profile: identifiers, attributes with provenance, channels, touchpoints."""
 
+    #: The card the engine rendered with the profile's timeline, when it came from an engine.
+    _html: str
+
     def _repr_html_(self) -> str:
-        return profile_html(self)
+        return getattr(self, "_html", None) or profile_html(self)
 
 
 class Explanation(dict[str, Any]):

@@ -538,6 +538,14 @@ impl Engine {
         ))
     }
 
+    /// A profile as an HTML card with its timeline (see [`crate::html::profile`]): what a
+    /// notebook shows for it.
+    pub fn profile_html(&self, profile: &Profile) -> String {
+        let touchpoints: Vec<&Touchpoint> =
+            profile.touchpoint_ids.iter().filter_map(|id| self.touchpoint(id)).collect();
+        crate::html::profile(profile, &touchpoints)
+    }
+
     /// The identifier kinds the engine links on, strongest first.
     pub fn identifier_kinds(&self) -> Vec<IdKind> {
         self.rules.kinds.iter().map(|k| k.kind.clone()).collect()
