@@ -55,6 +55,7 @@ fn bench_scoring(c: &mut Criterion) {
         threshold: defaults.threshold,
         link_type: Default::default(),
         training: omnitwin::matching::TrainingSettings { u_sample_pairs: 200_000, ..Default::default() },
+        max_block_records: defaults.max_block_records,
     };
     let mut linker = Linker::new(settings, &[df]).expect("records");
     linker.train().expect("training");

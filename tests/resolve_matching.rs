@@ -245,3 +245,29 @@ fn inputs_matching_cannot_use_still_resolve() {
     let empty = Engine::new(Config::default()).unwrap();
     assert_eq!(empty.resolve().profiles, 0);
 }
+
+/// A store's own address typed for every walk-in customer: one address on 1,200 touchpoints of
+/// 600 people whose phones all end in the same three digits. The phone_tail + address block
+/// (720k pairs) is left out and reported instead of compared; everything else runs as usual.
+#[test]
+fn a_key_hundreds_share_is_left_out_and_reported() {
+    let touchpoints: Vec<Touchpoint> = (0..1200)
+        .map(|i| Touchpoint {
+            full_name: Some(format!("Khach {}", i % 600).into()),
+            phone: Some(format!("09{:05}123", i % 600).into()),
+            address: Some("12 Le Loi, Quan 1".into()),
+            ..Touchpoint::new(format!("pos-{i}"))
+        })
+        .collect();
+    let mut engine = Engine::new(Config::default()).unwrap();
+    engine.ingest(touchpoints).unwrap();
+    let report = engine.resolve().clone();
+    let matching = report.matching.as_ref().expect("matching ran");
+    let rules = &Config::default().matching.blocking_rules;
+    let tail_address = rules.iter().position(|r| r == &["phone_tail", "address"]).unwrap();
+    for (rule, &oversize) in matching.oversize_blocks.iter().enumerate() {
+        let want = if rule == tail_address { (1, 1200) } else { (0, 0) };
+        assert_eq!(oversize, want, "rule {:?}", rules[rule]);
+    }
+    assert_eq!(report.profiles, 600, "each person's two touchpoints join through their phone, and no one else");
+}

@@ -351,6 +351,7 @@ fn link(settings: &Path, inputs: &[PathBuf], out: &Path, model: Option<&Path>) -
         "inputs": inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "records": linker.records(),
         "candidate_pairs": linker.candidate_pairs(),
+        "oversize_blocks": linker.oversize_blocks(),
         "linked_pairs": pairs.len(),
         "clusters": distinct.len(),
         "training": training,

@@ -39,6 +39,10 @@ pub struct MatchingReport {
     pub refused_limit: usize,
     /// Why matching did not run, when it did not (the deterministic result stands).
     pub skipped: Option<String>,
+    /// Per blocking rule, the blocks left out for holding more than `max_block_records`
+    /// touchpoints, as `[blocks, touchpoints in them]`.
+    #[serde(default)]
+    pub oversize_blocks: Vec<(usize, usize)>,
 }
 
 /// One scored pair of touchpoints across deterministic profiles, and what became of it.
@@ -78,6 +82,7 @@ pub(crate) fn run(
         matches_made: 0,
         refused_limit: 0,
         skipped: None,
+        oversize_blocks: Vec::new(),
     };
     if touchpoints.len() < 2 {
         report.skipped = Some("fewer than two touchpoints".into());
@@ -122,6 +127,7 @@ fn score(
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     let (records, touchpoint_of) = touchpoint_records(touchpoints, graph, rules, &columns)?;
     let mut linker = Linker::from_records(settings.clone(), records)?;
+    report.oversize_blocks = linker.oversize_blocks();
     match given {
         Some(model) => linker.set_model(model.clone())?,
         None => {

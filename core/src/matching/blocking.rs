@@ -40,15 +40,33 @@ pub(crate) struct Blocking {
     keys: Vec<Vec<u64>>,
     /// Per rule, its blocks: records sharing a key, sorted.
     blocks: Vec<Vec<Vec<u32>>>,
+    /// Per rule, the blocks left out for their size: how many, and their records.
+    oversize: Vec<OversizeBlocks>,
     link_type: LinkType,
+}
+
+/// Blocks of one rule left out because they hold more records than the limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct OversizeBlocks {
+    /// How many blocks.
+    pub blocks: usize,
+    /// How many records they hold in all.
+    pub records: usize,
 }
 
 /// The key hash of a record without a key under a rule.
 const NO_KEY: u64 = 0;
 
 impl Blocking {
-    /// Computes every record's key hashes and groups records into blocks.
-    pub(crate) fn new(records: &Records, rules: &[Vec<KeyPart>], link_type: LinkType) -> Blocking {
+    /// Computes every record's key hashes and groups records into blocks; blocks of more than
+    /// `max_block` records are left out, and their records lose their key under that rule (so
+    /// that no later rule takes their pairs for this rule's).
+    pub(crate) fn new(
+        records: &Records,
+        rules: &[Vec<KeyPart>],
+        link_type: LinkType,
+        max_block: Option<usize>,
+    ) -> Blocking {
         let parts: Vec<Vec<(usize, Option<usize>)>> = rules
             .iter()
             .map(|rule| {
@@ -60,11 +78,11 @@ impl Blocking {
                     .collect()
             })
             .collect();
-        let keys: Vec<Vec<u64>> = parts
+        let mut keys: Vec<Vec<u64>> = parts
             .iter()
             .map(|rule| (0..records.len()).into_par_iter().map(|r| key_hash(records, rule, r)).collect())
             .collect();
-        let blocks = keys
+        let blocks: Vec<Vec<Vec<u32>>> = keys
             .iter()
             .zip(&parts)
             .map(|(rule_keys, rule)| {
@@ -93,7 +111,31 @@ impl Blocking {
                 blocks
             })
             .collect();
-        Blocking { parts, keys, blocks, link_type }
+        let mut kept_blocks = Vec::with_capacity(blocks.len());
+        let mut oversize = Vec::with_capacity(blocks.len());
+        for (rule_blocks, rule_keys) in blocks.into_iter().zip(&mut keys) {
+            let mut left_out = OversizeBlocks::default();
+            let kept: Vec<Vec<u32>> = rule_blocks
+                .into_iter()
+                .filter(|block| {
+                    let fits = max_block.is_none_or(|max| block.len() <= max);
+                    if !fits {
+                        left_out.blocks += 1;
+                        left_out.records += block.len();
+                        block.iter().for_each(|&r| rule_keys[r as usize] = NO_KEY);
+                    }
+                    fits
+                })
+                .collect();
+            kept_blocks.push(kept);
+            oversize.push(left_out);
+        }
+        Blocking { parts, keys, blocks: kept_blocks, oversize, link_type }
+    }
+
+    /// Per rule, the blocks left out for their size.
+    pub(crate) fn oversize(&self) -> &[OversizeBlocks] {
+        &self.oversize
     }
 
     /// Whether `a` and `b` are compared at all under the link type.
@@ -226,6 +268,21 @@ mod tests {
     }
 
     #[test]
+    fn oversize_blocks_are_left_out_and_their_pairs_go_to_later_rules() {
+        let r = records();
+        let rules = vec![vec![KeyPart::parse("year").unwrap()], vec![KeyPart::parse("surname[:5]").unwrap()]];
+        // The 1990 block holds four records (0, 2, 3, 4): over a limit of three.
+        let b = Blocking::new(&r, &rules, LinkType::DedupeOnly, Some(3));
+        assert_eq!(b.oversize(), [OversizeBlocks { blocks: 1, records: 4 }, OversizeBlocks::default()]);
+        // Rule 1 now produces 0–2 (both 1990 and "nguye"): rule 0 no longer claims it.
+        assert_eq!(pairs(&b, &r), [(1, 0, 1), (1, 0, 2), (1, 1, 2)]);
+        assert_eq!(b.rule_of(&r, 0, 2), Some(1));
+        assert_eq!(b.rule_of(&r, 3, 4), None);
+        let all = Blocking::new(&r, &rules, LinkType::DedupeOnly, Some(4));
+        assert_eq!(all.oversize(), [OversizeBlocks::default(); 2], "a block at the limit is kept");
+    }
+
+    #[test]
     fn keys_parse() {
         assert_eq!(KeyPart::parse("surname").unwrap(), KeyPart { column: "surname".into(), prefix: None });
         assert_eq!(KeyPart::parse("surname[:3]").unwrap(), KeyPart { column: "surname".into(), prefix: Some(3) });
@@ -237,7 +294,7 @@ mod tests {
     fn every_pair_once_by_its_first_rule() {
         let r = records();
         let rules = vec![vec![KeyPart::parse("surname[:5]").unwrap()], vec![KeyPart::parse("year").unwrap()]];
-        let b = Blocking::new(&r, &rules, LinkType::DedupeOnly);
+        let b = Blocking::new(&r, &rules, LinkType::DedupeOnly, None);
         let found = pairs(&b, &r);
         // Rule 0: nguyen/nguyen/nguyet share "nguye". Rule 1: the 1990s not already paired.
         assert_eq!(found, [(0, 0, 1), (0, 0, 2), (0, 1, 2), (1, 0, 3), (1, 0, 4), (1, 2, 3), (1, 2, 4), (1, 3, 4)]);
@@ -252,7 +309,7 @@ mod tests {
         let b = df!("id" => ["b1"], "surname" => ["le"]).unwrap();
         let r = Records::from_frames(&[a, b], "id", &["surname"]).unwrap();
         let rules = vec![vec![KeyPart::parse("surname").unwrap()]];
-        let b = Blocking::new(&r, &rules, LinkType::LinkOnly);
+        let b = Blocking::new(&r, &rules, LinkType::LinkOnly, None);
         assert_eq!(pairs(&b, &r), [(0, 0, 2), (0, 1, 2)]);
     }
 }

@@ -148,7 +148,7 @@ impl Linker {
     fn with_records(settings: Settings, rules: Vec<Vec<KeyPart>>, records: Records) -> Result<Linker> {
         let comparisons =
             settings.comparisons.iter().map(|spec| Comparison::new(spec, &records)).collect::<Result<Vec<_>>>()?;
-        let blocking = Blocking::new(&records, &rules, settings.link_type);
+        let blocking = Blocking::new(&records, &rules, settings.link_type, settings.max_block_records);
         Ok(Linker { settings, records, comparisons, rules, blocking, model: None, links: OnceLock::new() })
     }
 
@@ -192,6 +192,12 @@ impl Linker {
     /// How many records there are.
     pub fn records(&self) -> usize {
         self.records.len()
+    }
+
+    /// Per blocking rule, the blocks left out because they hold more than
+    /// [`Settings::max_block_records`] records: `(blocks, records in them)`.
+    pub fn oversize_blocks(&self) -> Vec<(usize, usize)> {
+        self.blocking.oversize().iter().map(|o| (o.blocks, o.records)).collect()
     }
 
     /// How many candidate pairs each blocking rule produces (a pair counts for its first rule).

@@ -132,6 +132,12 @@ pub struct Settings {
     /// Training without labels.
     #[serde(default)]
     pub training: TrainingSettings,
+    /// Blocks (records sharing one key of a rule) larger than this are left out of that rule,
+    /// and reported: a key many records share (a store's own address typed for every walk-in
+    /// customer) says little about who is who, and a block of n records holds n²/2 pairs.
+    /// `None` (the default here) compares every block, as Splink does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_block_records: Option<usize>,
 }
 
 fn default_id_column() -> String {

@@ -70,6 +70,10 @@ pub struct TouchpointMatching {
     pub blocking_rules: Vec<Vec<String>>,
     /// Training without labels, when no model is given.
     pub training: TrainingSettings,
+    /// Blocks larger than this are left out of their rule (see
+    /// [`Settings::max_block_records`]); 500 by default: a block of 500 touchpoints is already
+    /// 125k pairs.
+    pub max_block_records: Option<usize>,
 }
 
 impl Default for TouchpointMatching {
@@ -110,6 +114,7 @@ impl Default for TouchpointMatching {
                 rule(&["phone_tail", "date_of_birth"]),
             ],
             training: TrainingSettings::default(),
+            max_block_records: Some(500),
         }
     }
 }
@@ -124,6 +129,7 @@ impl TouchpointMatching {
             blocking_rules: self.blocking_rules.clone(),
             threshold: self.threshold,
             training: self.training.clone(),
+            max_block_records: self.max_block_records,
         }
     }
 
