@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -50,6 +51,7 @@ def test_every_input_kind_gives_the_same_profiles(sample, tmp_path):
         "path": SAMPLE,
         "parquet path": str(parquet),
         "list of dicts": sample.to_dicts(),
+        "duckdb relation": duckdb.sql(f"select * from read_csv('{SAMPLE}', all_varchar=true)"),
     }
     for name, data in inputs.items():
         engine = ot.Engine()
