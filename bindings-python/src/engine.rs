@@ -18,7 +18,6 @@ use crate::convert::{
     to_python_as, Interrupt,
 };
 use crate::errors;
-use omnitwin::progress::Progress;
 
 /// A table as Python gave it: read already, or a file to read.
 pub(crate) enum Input {
@@ -111,16 +110,7 @@ impl Engine {
         let input = Input::of(data)?;
         self.writing(py, move |engine, interrupt| match input {
             Input::Frame(df) => engine.ingest_frame_with_progress(df, on_error, interrupt),
-            Input::File(path) => {
-                let (df, mut rejected) = read_frame(&path, None, on_error)?;
-                if interrupt.cancelled() {
-                    return Err(omnitwin::Error::Cancelled);
-                }
-                let mut report = engine.ingest_frame_with_progress(df, on_error, interrupt)?;
-                rejected.append(&mut report.rejected);
-                report.rejected = rejected;
-                Ok(report)
-            }
+            Input::File(path) => engine.ingest_file(&path, None, on_error, interrupt),
         })
     }
 

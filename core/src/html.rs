@@ -19,7 +19,7 @@
 
 use std::fmt::Write;
 
-use crate::engine::{Explanation, StepStatus};
+use crate::engine::Explanation;
 use crate::matching::PairExplanation;
 use crate::model::{IdentifierStatus, Profile, ProfileStatus, Touchpoint};
 
@@ -174,13 +174,7 @@ pub fn explanation(e: &Explanation) -> String {
             "<table style=\"{TABLE}\"><tr><th style=\"{CELL}\">from</th><th style=\"{CELL}\">through</th><th style=\"{CELL}\">to</th><th style=\"{CELL}\">outcome</th></tr>"
         );
         for step in &e.path {
-            let outcome = match &step.status {
-                StepStatus::Linked => "linked".to_owned(),
-                StepStatus::Matched { match_probability } => format!("matched (probability {match_probability:.4})"),
-                StepStatus::Blocked => "blocked value".to_owned(),
-                StepStatus::Shared { reason } => format!("shared: {reason}"),
-                StepStatus::Refused { reason } => reason.clone(),
-            };
+            let outcome = step.status.to_string();
             let _ = write!(
                 out,
                 "<tr><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{}</td></tr>",

@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use omnitwin::progress::Progress;
-use omnitwin::store::{read_frame, write_frame, CsvBatches, InputFormat, OutputFormat};
+use omnitwin::store::{read_frame, write_frame, InputFormat, OutputFormat};
 use omnitwin::{Config, Engine, OnError, RejectedRow};
 
 // The engine allocates many small strings from several threads; mimalloc handles that pattern
@@ -178,23 +178,7 @@ fn load(args: &InputArgs, on_error: OnError, bar: &Bar) -> omnitwin::Result<(Eng
         InputFormatArg::Jsonl => InputFormat::Jsonl,
     });
     for path in &args.input {
-        bar.stage("reading", None);
-        let is_csv = format.or_else(|| InputFormat::from_path(path)) == Some(InputFormat::Csv);
-        let mut bad_rows = Vec::new();
-        if is_csv {
-            // Large CSV files are read a batch of rows at a time, to bound memory.
-            let mut batches = CsvBatches::open(path, on_error)?;
-            engine.reserve(batches.rows());
-            bad_rows.extend_from_slice(batches.rejected());
-            for batch in &mut batches {
-                let (df, first_row) = batch?;
-                bad_rows.extend(engine.ingest_frame_batch(df, on_error, first_row, bar)?.rejected);
-            }
-        } else {
-            let (df, bad_lines) = read_frame(path, format, on_error)?;
-            bad_rows.extend(bad_lines);
-            bad_rows.extend(engine.ingest_frame_with_progress(df, on_error, bar)?.rejected);
-        }
+        let bad_rows = engine.ingest_file(path, format, on_error, bar)?.rejected;
         if !bad_rows.is_empty() {
             rejected.push(Rejected { file: path.clone(), rows: bad_rows });
         }

@@ -71,18 +71,23 @@ pub struct Explanation {
     pub match_score: Option<crate::matching::PairExplanation>,
 }
 
+impl fmt::Display for StepStatus {
+    /// How the step fared, in words (`linked`, `not linked: blocked value`, …).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepStatus::Linked => write!(f, "linked"),
+            StepStatus::Matched { match_probability } => write!(f, "matched (probability {match_probability:.4})"),
+            StepStatus::Blocked => write!(f, "not linked: blocked value"),
+            StepStatus::Shared { reason } | StepStatus::Refused { reason } => write!(f, "not linked: {reason}"),
+        }
+    }
+}
+
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.summary)?;
         for step in &self.path {
-            let status = match &step.status {
-                StepStatus::Linked => "linked".to_owned(),
-                StepStatus::Matched { match_probability } => format!("matched (probability {match_probability:.4})"),
-                StepStatus::Blocked => "not linked: blocked value".to_owned(),
-                StepStatus::Shared { reason } => format!("not linked: {reason}"),
-                StepStatus::Refused { reason } => format!("not linked: {reason}"),
-            };
-            writeln!(f, "  {} —[{}]→ {}   {}", step.from, step.identifier, step.to, status)?;
+            writeln!(f, "  {} —[{}]→ {}   {}", step.from, step.identifier, step.to, step.status)?;
         }
         if let Some(score) = &self.match_score {
             writeln!(

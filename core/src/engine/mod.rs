@@ -200,6 +200,71 @@ impl Engine {
         Ok(IngestReport { accepted, rejected })
     }
 
+    /// Adds the touchpoints of a file: CSV (read a batch of rows at a time, so a large file is
+    /// never held whole beside its touchpoints), Parquet or JSON lines, the format from the
+    /// file name unless given. All or nothing: on an error (or when `progress` asks to stop)
+    /// nothing of the file stays. The report's rejected rows include lines that were not valid
+    /// UTF-8 (with [`OnError::Skip`]).
+    pub fn ingest_file(
+        &mut self,
+        path: &std::path::Path,
+        format: Option<crate::store::InputFormat>,
+        on_error: OnError,
+        progress: &dyn Progress,
+    ) -> Result<IngestReport> {
+        let before = self.touchpoints.len();
+        let result = self.ingest_file_batches(path, format, on_error, progress);
+        if result.is_err() {
+            self.truncate(before);
+        }
+        result
+    }
+
+    fn ingest_file_batches(
+        &mut self,
+        path: &std::path::Path,
+        format: Option<crate::store::InputFormat>,
+        on_error: OnError,
+        progress: &dyn Progress,
+    ) -> Result<IngestReport> {
+        use crate::store::{read_frame, CsvBatches, InputFormat};
+        progress.stage("reading", None);
+        let mut report = IngestReport::default();
+        if format.or_else(|| InputFormat::from_path(path)) == Some(InputFormat::Csv) {
+            let mut batches = CsvBatches::open(path, on_error)?;
+            self.reserve(batches.rows());
+            report.rejected.extend_from_slice(batches.rejected());
+            for batch in &mut batches {
+                if progress.cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                let (df, first_row) = batch?;
+                let part = self.ingest_frame_batch(df, on_error, first_row, progress)?;
+                report.accepted += part.accepted;
+                report.rejected.extend(part.rejected);
+            }
+        } else {
+            let (df, bad_lines) = read_frame(path, format, on_error)?;
+            report.rejected.extend(bad_lines);
+            let part = self.ingest_frame_with_progress(df, on_error, progress)?;
+            report.accepted = part.accepted;
+            report.rejected.extend(part.rejected);
+        }
+        Ok(report)
+    }
+
+    /// Forgets every touchpoint after the first `len` (undoing a failed ingest).
+    fn truncate(&mut self, len: usize) {
+        if self.touchpoints.len() <= len {
+            return;
+        }
+        for tp in &self.touchpoints[len..] {
+            self.index.remove(&tp.touchpoint_id);
+        }
+        self.touchpoints.truncate(len);
+        self.resolution = OnceLock::new();
+    }
+
     /// Makes room for `additional` more touchpoints. Ingesting a large input batch by batch
     /// otherwise grows the touchpoint store by doubling, which briefly holds the old and the new
     /// store at once: with room reserved, peak memory stays at the data's size.
