@@ -239,6 +239,7 @@ fn explain_shows_the_chain_of_a_transitive_link() {
     let comparison = |name: &str| omnitwin::matching::ComparisonModel {
         name: name.into(),
         levels: vec![level("null", 1.0, 1.0), level("exact", 0.9, 0.01), level("else", 0.2, 0.8)],
+        term_frequencies: None,
     };
     let mut linker = Linker::new(settings, &[df]).unwrap();
     linker.set_model(Model { prior: 0.5, comparisons: vec![comparison("name"), comparison("phone")] }).unwrap();

@@ -23,7 +23,7 @@ fn fixed_model() -> Model {
                 levels.push(LevelModel { label: format!("level {}", i + 1), m, u });
             }
             levels.push(LevelModel { label: "else".into(), m: 0.05, u: 0.99 });
-            ComparisonModel { name: spec.name().to_owned(), levels }
+            ComparisonModel { name: spec.name().to_owned(), levels, term_frequencies: None }
         })
         .collect();
     Model { prior: 1e-4, comparisons }

@@ -122,8 +122,14 @@ impl Engine {
 }
 
 /// A profile with its HTML card (timeline included), made while the engine is at hand.
-fn with_card(engine: &omnitwin::Engine, profile: Option<&omnitwin::Profile>) -> Option<(omnitwin::Profile, String)> {
-    profile.map(|p| (p.clone(), engine.profile_html(p)))
+fn with_card(
+    engine: &omnitwin::Engine,
+    profile: Option<std::borrow::Cow<'_, omnitwin::Profile>>,
+) -> Option<(omnitwin::Profile, String)> {
+    profile.map(|p| {
+        let html = engine.profile_html(&p);
+        (p.into_owned(), html)
+    })
 }
 
 /// A profile as an `omnitwin.Profile` (a dict) that shows its card in notebooks; `None` stays

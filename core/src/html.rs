@@ -10,7 +10,7 @@
 //!     Touchpoint { email: Some("an@gmail.com".into()), full_name: Some("Nguyễn An".into()), ..Touchpoint::new("web-1") },
 //!     Touchpoint { email: Some("AN@gmail.com".into()), ..Touchpoint::new("pos-1") },
 //! ])?;
-//! let card = engine.profile_html(engine.profile_of("web-1").unwrap());
+//! let card = engine.profile_html(&engine.profile_of("web-1").unwrap());
 //! assert!(card.contains("Nguyễn An") && card.contains("an@gmail.com") && card.contains("timeline"));
 //! let why = html::explanation(&engine.explain("web-1", "pos-1")?);
 //! assert!(why.contains("web-1") && why.contains("pos-1"));

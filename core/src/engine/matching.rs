@@ -70,7 +70,8 @@ pub(crate) fn run(
     touchpoints: &[Touchpoint],
     graph: &mut Graph,
     rules: &Rules,
-    given: Option<&Model>,
+    given: Option<&std::sync::Arc<Model>>,
+    oversize: Option<&[rustc_hash::FxHashSet<u64>]>,
     progress: &dyn Progress,
 ) -> (Option<Matches>, MatchingReport) {
     let matching = &rules.config.matching;
@@ -88,7 +89,7 @@ pub(crate) fn run(
         report.skipped = Some("fewer than two touchpoints".into());
         return (None, report);
     }
-    match score(touchpoints, graph, rules, given, progress, &mut report) {
+    match score(touchpoints, graph, rules, given, oversize, progress, &mut report) {
         Ok(matches) => {
             progress.stage("merging", None);
             let order: Vec<(u32, u32)> = matches.links.iter().map(|l| (l.a, l.b)).collect();
@@ -117,7 +118,8 @@ fn score(
     touchpoints: &[Touchpoint],
     graph: &Graph,
     rules: &Rules,
-    given: Option<&Model>,
+    given: Option<&std::sync::Arc<Model>>,
+    oversize: Option<&[rustc_hash::FxHashSet<u64>]>,
     progress: &dyn Progress,
     report: &mut MatchingReport,
 ) -> Result<Matches> {
@@ -126,10 +128,10 @@ fn score(
     let columns = Linker::columns_of(&settings)?;
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     let (records, touchpoint_of) = touchpoint_records(touchpoints, graph, rules, &columns)?;
-    let mut linker = Linker::from_records(settings.clone(), records)?;
+    let mut linker = Linker::from_records(settings.clone(), records, oversize)?;
     report.oversize_blocks = linker.oversize_blocks();
     match given {
-        Some(model) => linker.set_model(model.clone())?,
+        Some(model) => linker.set_shared_model(std::sync::Arc::clone(model))?,
         None => {
             progress.stage("training", None);
             report.training = Some(linker.train()?);

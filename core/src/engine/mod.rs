@@ -2,9 +2,11 @@
 //! goes through it.
 
 mod explain;
+mod live;
 mod matching;
 mod report;
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use polars::prelude::DataFrame;
@@ -12,6 +14,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 pub use explain::{Explanation, LinkStep, StepStatus};
+pub use live::{Change, ChangeEvent, IngestOutcome};
 pub use matching::{MatchingReport, ModelSource};
 pub use report::{IngestReport, OnError, QuarantineReport, RejectedRow, ResolveReport, SharedIdentifierReport};
 
@@ -23,6 +26,10 @@ use crate::prepare::{identifier_value, scope_of, IdValue, SCOPE_SEPARATOR};
 use crate::progress::{NoProgress, Progress};
 use crate::store::frame;
 use report::REPORT_EXAMPLES;
+
+/// Batches up to this size (or an eighth of what the engine holds, if more) are added to a live
+/// engine one touchpoint at a time; larger ones by resolving everything again.
+const LIVE_BATCH: usize = 1024;
 
 /// Which profile a touchpoint belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,8 +83,11 @@ pub struct Engine {
     touchpoints: Vec<Touchpoint>,
     index: FxHashMap<Text, u32>,
     /// The matching model given by the user; trained on the input when `None`.
-    model: Option<crate::matching::Model>,
+    model: Option<std::sync::Arc<crate::matching::Model>>,
     resolution: OnceLock<Resolution>,
+    /// The live state, once the engine resolves one touchpoint at a time (see
+    /// [`Engine::ingest_one`]).
+    live: Option<Box<live::Live>>,
 }
 
 impl Engine {
@@ -89,6 +99,7 @@ impl Engine {
             index: FxHashMap::default(),
             model: None,
             resolution: OnceLock::new(),
+            live: None,
         })
     }
 
@@ -97,8 +108,11 @@ impl Engine {
     /// the config's matching comparisons.
     pub fn set_model(&mut self, model: crate::matching::Model) -> Result<()> {
         model.check_fits(&self.rules.config.matching.comparisons)?;
-        self.model = Some(model);
+        self.model = Some(std::sync::Arc::new(model));
         self.resolution = OnceLock::new();
+        if self.live.is_some() {
+            self.rebase();
+        }
         Ok(())
     }
 
@@ -106,6 +120,9 @@ impl Engine {
     /// with [`Engine::set_model`], or the one trained on the input. `None` when matching is off
     /// or did not run.
     pub fn model(&self) -> Option<&crate::matching::Model> {
+        if self.live.is_some() {
+            return self.model.as_deref();
+        }
         let r = self.resolved(&NoProgress);
         r.matches.as_ref().and_then(|m| m.linker.model())
     }
@@ -134,6 +151,120 @@ impl Engine {
     /// `max_field_bytes`, fails the whole call and adds none.
     pub fn ingest(&mut self, touchpoints: impl IntoIterator<Item = Touchpoint>) -> Result<IngestReport> {
         let batch: Vec<Touchpoint> = touchpoints.into_iter().collect();
+        self.check_new(&batch)?;
+        let accepted = batch.len();
+        self.append(batch)?;
+        Ok(IngestReport { accepted, rejected: Vec::new() })
+    }
+
+    /// Ingests one touchpoint and resolves it at once, returning its profile and what changed
+    /// (new profile, merges with the older profile's id surviving, splits, refused links).
+    ///
+    /// The first call makes the engine live: everything ingested so far is resolved, the
+    /// matching model is fixed (the one given, or the one trained then; [`Engine::set_model`]
+    /// changes it) and every later ingest updates the profiles in place, recording each
+    /// change in the feed ([`Engine::changes`]). Only the touchpoints the new one connects to
+    /// are resolved again, and the profiles end exactly as one batch of all the touchpoints
+    /// would give with the same model, whatever the order and batch sizes.
+    ///
+    /// ```
+    /// use omnitwin::{ChangeEvent, Config, Engine, Touchpoint};
+    ///
+    /// let mut engine = Engine::new(Config::default())?;
+    /// let first = engine.ingest_one(Touchpoint { email: Some("an@gmail.com".into()), timestamp: Some(1), ..Touchpoint::new("t1") })?;
+    /// let second = engine.ingest_one(Touchpoint { phone: Some("0912 345 678".into()), timestamp: Some(2), ..Touchpoint::new("t2") })?;
+    /// assert_ne!(first.profile_id, second.profile_id);
+    /// // One touchpoint with both: the two profiles merge, the older id survives.
+    /// let third = engine.ingest_one(Touchpoint {
+    ///     email: Some("An@Gmail.com".into()),
+    ///     phone: Some("+84912345678".into()),
+    ///     timestamp: Some(3),
+    ///     ..Touchpoint::new("t3")
+    /// })?;
+    /// assert_eq!(third.profile_id, first.profile_id);
+    /// assert!(third.changes.iter().any(|c| c.event == ChangeEvent::Merged {
+    ///     profile_id: second.profile_id.clone(),
+    ///     into: first.profile_id.clone(),
+    /// }));
+    /// // The merged-away id still finds the person.
+    /// assert_eq!(engine.profile(&second.profile_id).unwrap().profile_id, first.profile_id);
+    /// # Ok::<(), omnitwin::Error>(())
+    /// ```
+    pub fn ingest_one(&mut self, touchpoint: Touchpoint) -> Result<IngestOutcome> {
+        let batch = [touchpoint];
+        self.check_new(&batch)?;
+        let [touchpoint] = batch;
+        self.go_live()?;
+        self.add_live(touchpoint)
+    }
+
+    /// The change feed after position `since` (0 for all): every profile created, merged and
+    /// split since the engine went live, in order. Empty until the engine is live (see
+    /// [`Engine::ingest_one`]); [`Engine::go_live`] starts it with every profile created.
+    pub fn changes(&self, since: u64) -> &[Change] {
+        self.live.as_ref().map_or(&[], |live| live.changes(since))
+    }
+
+    /// Makes the engine live (see [`Engine::ingest_one`]) without ingesting anything: resolves
+    /// what it holds, fixes the model and starts the change feed with every profile created.
+    pub fn go_live(&mut self) -> Result<()> {
+        if self.live.is_some() {
+            return Ok(());
+        }
+        let live = self.build_live()?;
+        self.live = Some(Box::new(live));
+        Ok(())
+    }
+
+    /// A live state from a batch resolution of everything held, fixing the model it used.
+    fn build_live(&mut self) -> Result<live::Live> {
+        let r = self.resolved(&NoProgress);
+        let frozen = r.matches.as_ref().and_then(|m| m.linker.model_with_term_frequencies());
+        let model = match frozen {
+            Some(model) => Some(std::sync::Arc::new(model)),
+            None => self.model.clone(),
+        };
+        let r = self.resolution.get().expect("resolved above");
+        let live = live::Live::new(&self.touchpoints, &self.rules, r, model.as_ref())?;
+        // Same counts as the model scored with: the resolution stays valid.
+        self.model = model;
+        Ok(live)
+    }
+
+    /// Rebuilds the live state from a batch resolution (after a model change or a large
+    /// batch), recording what changed in the feed.
+    fn rebase(&mut self) {
+        self.resolution = OnceLock::new();
+        match self.build_live() {
+            Ok(next) => {
+                if let Some(live) = self.live.as_mut() {
+                    live.rebase(next);
+                }
+            }
+            // Deriving the matching state failed: the engine stays a batch engine.
+            Err(_) => self.live = None,
+        }
+    }
+
+    /// Adds one checked touchpoint to the live state.
+    fn add_live(&mut self, touchpoint: Touchpoint) -> Result<IngestOutcome> {
+        let tp = self.touchpoints.len() as u32;
+        self.index.insert(touchpoint.touchpoint_id.clone(), tp);
+        self.touchpoints.push(touchpoint);
+        self.resolution = OnceLock::new();
+        let live = self.live.as_mut().expect("the engine is live");
+        let (touchpoints, rules, model) = (&self.touchpoints, &self.rules, self.model.as_ref());
+        let outcome = on_pool(|| live.add(tp, touchpoints, rules, model));
+        if outcome.is_err() {
+            // Not expected (the touchpoint was checked): fall back to a batch resolution.
+            self.rebase();
+        }
+        outcome
+    }
+
+    /// Checks new touchpoints: ids present, not repeated (among them or with those held),
+    /// values within `max_field_bytes`.
+    fn check_new(&self, batch: &[Touchpoint]) -> Result<()> {
         let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
         for (i, tp) in batch.iter().enumerate() {
             let row = i + 1;
@@ -156,10 +287,7 @@ impl Engine {
             }
             frame::check_sizes(tp, row, self.rules.config.max_field_bytes)?;
         }
-        drop(seen);
-        let accepted = batch.len();
-        self.append(batch);
-        Ok(IngestReport { accepted, rejected: Vec::new() })
+        Ok(())
     }
 
     /// Adds the rows of a DataFrame in the standard touchpoint schema (after the config's column
@@ -196,7 +324,7 @@ impl Engine {
         let (batch, rejected) =
             frame::touchpoints_from_frame(df, &self.rules, on_error, &self.index, first_row.max(1), progress)?;
         let accepted = batch.len();
-        self.append(batch);
+        self.append(batch)?;
         Ok(IngestReport { accepted, rejected })
     }
 
@@ -212,6 +340,35 @@ impl Engine {
         on_error: OnError,
         progress: &dyn Progress,
     ) -> Result<IngestReport> {
+        if self.live.is_some() {
+            // Read the whole file first (all or nothing), then add it to the live state.
+            let mut staging = Engine::new(self.rules.config.clone())?;
+            let mut report = staging.ingest_file(path, format, on_error, progress)?;
+            let mut batch = std::mem::take(&mut staging.touchpoints);
+            if on_error == OnError::Skip {
+                let index = &self.index;
+                let mut row = 0;
+                batch.retain(|tp| {
+                    row += 1;
+                    let known = index.contains_key(&tp.touchpoint_id);
+                    if known {
+                        report.rejected.push(RejectedRow {
+                            row,
+                            touchpoint_id: Some(tp.touchpoint_id.to_string()),
+                            reasons: vec![format!(
+                                "touchpoint_id: `{}` was ingested before (ids must be unique)",
+                                tp.touchpoint_id
+                            )],
+                        });
+                    }
+                    !known
+                });
+                report.accepted = batch.len();
+            }
+            self.check_new(&batch)?;
+            self.append(batch)?;
+            return Ok(report);
+        }
         let before = self.touchpoints.len();
         let result = self.ingest_file_batches(path, format, on_error, progress);
         if result.is_err() {
@@ -273,10 +430,28 @@ impl Engine {
         self.index.reserve(additional);
     }
 
-    fn append(&mut self, batch: Vec<Touchpoint>) {
+    /// Adds checked touchpoints: to the live state one at a time (a batch much smaller than
+    /// what is held), else by resolving everything again.
+    fn append(&mut self, batch: Vec<Touchpoint>) -> Result<()> {
         if batch.is_empty() {
-            return;
+            return Ok(());
         }
+        if self.live.is_some() {
+            if batch.len() <= LIVE_BATCH.max(self.touchpoints.len() / 8) {
+                for tp in batch {
+                    self.add_live(tp)?;
+                }
+            } else {
+                self.append_raw(batch);
+                self.rebase();
+            }
+            return Ok(());
+        }
+        self.append_raw(batch);
+        Ok(())
+    }
+
+    fn append_raw(&mut self, batch: Vec<Touchpoint>) {
         self.resolution = OnceLock::new();
         self.index.reserve(batch.len());
         let start = self.touchpoints.len();
@@ -307,20 +482,7 @@ impl Engine {
     }
 
     fn compute(&self, progress: &dyn Progress) -> Resolution {
-        let mut graph = Graph::build(&self.touchpoints, &self.rules, progress);
-        let (matches, matching_report) = if self.rules.config.matching.enabled {
-            let (matches, report) =
-                matching::run(&self.touchpoints, &mut graph, &self.rules, self.model.as_ref(), progress);
-            (matches, Some(report))
-        } else {
-            (None, None)
-        };
-        progress.stage("quarantine", None);
-        graph.find_quarantined(&self.rules);
-        let profile_ids = crate::twin::profile_ids(&self.touchpoints, &graph);
-        let mut report = self.report_for(&graph, &profile_ids);
-        report.matching = matching_report;
-        Resolution { graph, profile_ids, by_id: OnceLock::new(), report, profiles: OnceLock::new(), matches }
+        compute(&self.touchpoints, &self.rules, self.model.as_ref(), None, progress)
     }
 
     /// Every cluster's profile, built on first need.
@@ -336,56 +498,16 @@ impl Engine {
         self.built_profiles(progress).len()
     }
 
-    fn report_for(&self, graph: &Graph, profile_ids: &[Text]) -> ResolveReport {
-        let mut shared: Vec<SharedIdentifierReport> = graph
-            .shared
-            .iter()
-            .map(|(&id, finding)| SharedIdentifierReport {
-                identifier: self.describe_identifier(graph, id),
-                reason: finding.to_string(),
-                touchpoints: finding.touchpoints,
-            })
-            .collect();
-        shared.sort_by(|a, b| b.touchpoints.cmp(&a.touchpoints).then_with(|| a.identifier.cmp(&b.identifier)));
-        shared.truncate(REPORT_EXAMPLES);
-        let mut quarantined: Vec<QuarantineReport> = graph
-            .quarantined
-            .iter()
-            .map(|(&c, reasons)| QuarantineReport {
-                profile_id: profile_ids[c as usize].to_string(),
-                touchpoints: graph.clusters.get(c as usize).len(),
-                reasons: reasons.clone(),
-            })
-            .collect();
-        let quarantined_profiles = quarantined.len();
-        quarantined.sort_by(|a, b| b.touchpoints.cmp(&a.touchpoints).then_with(|| a.profile_id.cmp(&b.profile_id)));
-        quarantined.truncate(REPORT_EXAMPLES);
-        let sizes = (0..graph.clusters.len()).map(|c| graph.clusters.get(c).len());
-        ResolveReport {
-            touchpoints: self.touchpoints.len(),
-            profiles: profile_ids.len(),
-            merged_profiles: sizes.clone().filter(|&n| n > 1).count(),
-            largest_profile: sizes.max().unwrap_or(0),
-            quarantined_profiles,
-            links: graph.stats.clone(),
-            shared_identifiers: shared,
-            quarantined,
-            matching: None,
-        }
-    }
-
-    /// `kind:value` or `kind[scope]:value` for an interned identifier.
-    fn describe_identifier(&self, graph: &Graph, id: u32) -> String {
-        let (kind, key) = graph.interner.key(id);
-        let kind = &self.rules.kinds[kind as usize].kind;
-        match key.split_once(SCOPE_SEPARATOR) {
-            Some((scope, value)) => format!("{kind}[{scope}]:{value}"),
-            None => format!("{kind}:{key}"),
-        }
-    }
-
     /// Every touchpoint with its profile, in ingest order.
     pub fn assignments(&self) -> Vec<Assignment> {
+        if let (Some(live), None) = (&self.live, self.resolution.get()) {
+            return self
+                .touchpoints
+                .iter()
+                .zip(&live.profile_of)
+                .map(|(tp, id)| Assignment { touchpoint_id: tp.touchpoint_id.to_string(), profile_id: id.to_string() })
+                .collect();
+        }
         let r = self.resolved(&NoProgress);
         self.touchpoints
             .iter()
@@ -500,27 +622,37 @@ impl Engine {
         names
     }
 
-    /// A profile by id.
-    pub fn profile(&self, profile_id: &str) -> Option<&Profile> {
+    /// A profile by id. On a live engine, the id of a profile merged into another leads to
+    /// the survivor.
+    pub fn profile(&self, profile_id: &str) -> Option<Cow<'_, Profile>> {
+        if let Some(live) = self.stale_live() {
+            let id = live.current_id(profile_id)?;
+            let tps = live.profile_touchpoints(&id)?;
+            return self.live_profile(live, tps);
+        }
         let r = self.resolved(&NoProgress);
         let by_id =
             r.by_id.get_or_init(|| r.profile_ids.iter().enumerate().map(|(c, id)| (id.clone(), c as u32)).collect());
         let &c = by_id.get(profile_id)?;
-        Some(&self.built_profiles(&NoProgress)[c as usize])
+        Some(Cow::Borrowed(&self.built_profiles(&NoProgress)[c as usize]))
     }
 
     /// The profile a touchpoint belongs to.
-    pub fn profile_of(&self, touchpoint_id: &str) -> Option<&Profile> {
+    pub fn profile_of(&self, touchpoint_id: &str) -> Option<Cow<'_, Profile>> {
         let &tp = self.index.get(touchpoint_id)?;
+        if let Some(live) = self.stale_live() {
+            let tps = live.profile_touchpoints(&live.profile_of[tp as usize])?;
+            return self.live_profile(live, tps);
+        }
         let c = self.resolved(&NoProgress).graph.cluster_of[tp as usize];
-        Some(&self.built_profiles(&NoProgress)[c as usize])
+        Some(Cow::Borrowed(&self.built_profiles(&NoProgress)[c as usize]))
     }
 
     /// The profile an identifier belongs to, from a raw value (normalized here like any input:
     /// `lookup(&Identifier::new(IdKind::Phone, "0912 345 678"))`). For kinds scoped by source,
     /// give the source as the identifier's scope. Blocked and shared identifiers identify nobody
     /// and return `None`.
-    pub fn lookup(&self, identifier: &Identifier) -> Option<&Profile> {
+    pub fn lookup(&self, identifier: &Identifier) -> Option<Cow<'_, Profile>> {
         let kind_index = self.rules.kind_index(&identifier.kind)?;
         let rule = &self.rules.kinds[kind_index];
         let IdValue::Valid(value) = identifier_value(&identifier.kind, &identifier.value, self.rules.region) else {
@@ -535,6 +667,11 @@ impl Engine {
             Some(scope) => format!("{scope}{SCOPE_SEPARATOR}{value}").into(),
             None => value.into(),
         };
+        if let Some(live) = self.stale_live() {
+            let owner = live.identifier_owner(kind_index as u16, &key, &self.touchpoints)?;
+            let tps = live.profile_touchpoints(&live.profile_of[owner as usize])?;
+            return self.live_profile(live, tps);
+        }
         let r = self.resolved(&NoProgress);
         let id = r.graph.interner.get(kind_index as u16, &key)?;
         if !r.graph.links(id) {
@@ -542,65 +679,42 @@ impl Engine {
         }
         // The identifier's first member anchors it; members refused a link stay elsewhere.
         let owner = *r.graph.members.get(id as usize).first()?;
-        Some(&self.built_profiles(&NoProgress)[r.graph.cluster_of[owner as usize] as usize])
+        Some(Cow::Borrowed(&self.built_profiles(&NoProgress)[r.graph.cluster_of[owner as usize] as usize]))
+    }
+
+    /// The live state, when it is ahead of the batch resolution (which is then not computed).
+    fn stale_live(&self) -> Option<&live::Live> {
+        self.live.as_deref().filter(|_| self.resolution.get().is_none())
+    }
+
+    /// Builds the profile of a cluster of the live state (given by its touchpoints) from the
+    /// components it lies in: an identifier's status in the profile (linked, partly refused)
+    /// depends on its touchpoints in other profiles too.
+    fn live_profile(&self, live: &live::Live, tps: Vec<u32>) -> Option<Cow<'_, Profile>> {
+        let first = *tps.first()?;
+        let part = on_pool(|| live.resolve_part(live.component(&tps), &self.touchpoints, &self.rules, self.model.as_ref()));
+        let r = &part.resolution;
+        let c = r.graph.cluster_of[part.local(first) as usize];
+        let mut built = crate::twin::build_some_profiles(&part.touchpoints, &r.graph, &self.rules, &r.profile_ids, &[c]);
+        built.pop().map(Cow::Owned)
+    }
+
+    /// On a live engine whose batch resolution is not computed: the touchpoints connected to
+    /// `tps` through any identifier or match, resolved on their own (for explanations).
+    fn live_part(&self, tps: &[u32]) -> Option<live::Part> {
+        let live = self.stale_live()?;
+        Some(on_pool(|| live.resolve_part(live.neighbourhood(tps), &self.touchpoints, &self.rules, self.model.as_ref())))
     }
 
     /// Why two touchpoints are, or are not, in one profile.
     pub fn explain(&self, touchpoint_a: &str, touchpoint_b: &str) -> Result<Explanation> {
         let a = *self.index.get(touchpoint_a).ok_or_else(|| Error::UnknownTouchpoint(touchpoint_a.into()))?;
         let b = *self.index.get(touchpoint_b).ok_or_else(|| Error::UnknownTouchpoint(touchpoint_b.into()))?;
-        let r = self.resolved(&NoProgress);
-        let profile_id_of = |tp: u32| r.profile_ids[r.graph.cluster_of[tp as usize] as usize].to_string();
-        let describe_identifier = |id: u32| self.describe_identifier(&r.graph, id);
-        let describe_limit = |slot: u32, existing: u32, incoming: u32| {
-            let kind = &self.rules.kinds[r.graph.slot_kind[slot as usize] as usize];
-            format!(
-                "refused: the link would give one profile both {} and {} (at most {} {} per profile)",
-                self.describe_identifier(&r.graph, existing),
-                self.describe_identifier(&r.graph, incoming),
-                kind.max_per_profile.unwrap_or(1),
-                kind.kind
-            )
-        };
-        let describe_refusal = |id: u32, tp: u32| match r.graph.refused.get(&(id, tp)) {
-            Some(refusal) => describe_limit(refusal.slot, refusal.existing, refusal.incoming),
-            None => String::new(),
-        };
-        let (edges, match_score) = match &r.matches {
-            Some(matches) => {
-                let edges: Vec<explain::MatchEdge> = matches
-                    .links
-                    .iter()
-                    .filter(|l| l.outcome != crate::graph::MergeOutcome::AlreadyJoined)
-                    .map(|l| explain::MatchEdge {
-                        a: l.a,
-                        b: l.b,
-                        probability: l.probability(),
-                        refused: match l.outcome {
-                            crate::graph::MergeOutcome::Refused(c) => {
-                                Some(describe_limit(c.slot, c.existing, c.incoming))
-                            }
-                            _ => None,
-                        },
-                    })
-                    .collect();
-                let (ra, rb) = (matches.record_of[a as usize], matches.record_of[b as usize]);
-                let score = if a == b { None } else { matches.linker.explain_records(ra, rb).ok() };
-                (edges, score)
-            }
-            None => (Vec::new(), None),
-        };
-        Ok(explain::explain(
-            &r.graph,
-            &edges,
-            match_score,
-            &self.touchpoints,
-            &profile_id_of,
-            &describe_identifier,
-            &describe_refusal,
-            a,
-            b,
-        ))
+        if let Some(part) = self.live_part(&[a, b]) {
+            let (la, lb) = (part.local(a), part.local(b));
+            return Ok(explain_in(&self.rules, &part.touchpoints, &part.resolution, la, lb));
+        }
+        Ok(explain_in(&self.rules, &self.touchpoints, self.resolved(&NoProgress), a, b))
     }
 
     /// A profile as an HTML card with its timeline (see [`crate::html::profile`]): what a
@@ -614,5 +728,144 @@ impl Engine {
     /// The identifier kinds the engine links on, strongest first.
     pub fn identifier_kinds(&self) -> Vec<IdKind> {
         self.rules.kinds.iter().map(|k| k.kind.clone()).collect()
+    }
+}
+
+/// What a part of the touchpoints resolved on its own needs to know of the whole to resolve
+/// exactly as the whole would: identifiers' shared status and the oversize blocks.
+pub(crate) struct Whole<'a> {
+    pub known: crate::graph::Known<'a>,
+    /// Per blocking rule, the key hashes of blocks over `max_block_records` in the whole.
+    pub oversize: &'a [rustc_hash::FxHashSet<u64>],
+}
+
+/// Resolves `touchpoints`: deterministic linking, probabilistic matching, quarantine, profile ids.
+fn compute(
+    touchpoints: &[Touchpoint],
+    rules: &Rules,
+    model: Option<&std::sync::Arc<crate::matching::Model>>,
+    whole: Option<&Whole<'_>>,
+    progress: &dyn Progress,
+) -> Resolution {
+    let mut graph = Graph::build(touchpoints, rules, whole.map(|w| &w.known), progress);
+    // A part of a live store is scored with the store's model, never one trained on the part.
+    let (matches, matching_report) = if rules.config.matching.enabled && (whole.is_none() || model.is_some()) {
+        let oversize = whole.map(|w| w.oversize);
+        let (matches, report) = matching::run(touchpoints, &mut graph, rules, model, oversize, progress);
+        (matches, Some(report))
+    } else {
+        (None, None)
+    };
+    progress.stage("quarantine", None);
+    graph.find_quarantined(rules);
+    let profile_ids = crate::twin::profile_ids(touchpoints, &graph);
+    let mut report = report_for(touchpoints.len(), rules, &graph, &profile_ids);
+    report.matching = matching_report;
+    Resolution { graph, profile_ids, by_id: OnceLock::new(), report, profiles: OnceLock::new(), matches }
+}
+
+/// The report of a resolution.
+fn report_for(touchpoints: usize, rules: &Rules, graph: &Graph, profile_ids: &[Text]) -> ResolveReport {
+    let mut shared: Vec<SharedIdentifierReport> = graph
+        .shared
+        .iter()
+        .map(|(&id, finding)| SharedIdentifierReport {
+            identifier: describe_identifier(rules, graph, id),
+            reason: finding.to_string(),
+            touchpoints: finding.touchpoints,
+        })
+        .collect();
+    shared.sort_by(|a, b| b.touchpoints.cmp(&a.touchpoints).then_with(|| a.identifier.cmp(&b.identifier)));
+    shared.truncate(REPORT_EXAMPLES);
+    let mut quarantined: Vec<QuarantineReport> = graph
+        .quarantined
+        .iter()
+        .map(|(&c, reasons)| QuarantineReport {
+            profile_id: profile_ids[c as usize].to_string(),
+            touchpoints: graph.clusters.get(c as usize).len(),
+            reasons: reasons.clone(),
+        })
+        .collect();
+    let quarantined_profiles = quarantined.len();
+    quarantined.sort_by(|a, b| b.touchpoints.cmp(&a.touchpoints).then_with(|| a.profile_id.cmp(&b.profile_id)));
+    quarantined.truncate(REPORT_EXAMPLES);
+    let sizes = (0..graph.clusters.len()).map(|c| graph.clusters.get(c).len());
+    ResolveReport {
+        touchpoints,
+        profiles: profile_ids.len(),
+        merged_profiles: sizes.clone().filter(|&n| n > 1).count(),
+        largest_profile: sizes.max().unwrap_or(0),
+        quarantined_profiles,
+        links: graph.stats.clone(),
+        shared_identifiers: shared,
+        quarantined,
+        matching: None,
+    }
+}
+
+/// `kind:value` or `kind[scope]:value` for an interned identifier.
+fn describe_identifier(rules: &Rules, graph: &Graph, id: u32) -> String {
+    let (kind, key) = graph.interner.key(id);
+    let kind = &rules.kinds[kind as usize].kind;
+    match key.split_once(SCOPE_SEPARATOR) {
+        Some((scope, value)) => format!("{kind}[{scope}]:{value}"),
+        None => format!("{kind}:{key}"),
+    }
+}
+
+/// Why touchpoints `a` and `b` (indices into `touchpoints`) are, or are not, in one profile of
+/// resolution `r`.
+fn explain_in(rules: &Rules, touchpoints: &[Touchpoint], r: &Resolution, a: u32, b: u32) -> Explanation {
+    let profile_id_of = |tp: u32| r.profile_ids[r.graph.cluster_of[tp as usize] as usize].to_string();
+    let describe_id = |id: u32| describe_identifier(rules, &r.graph, id);
+    let describe_limit = |slot: u32, existing: u32, incoming: u32| describe_refusal(rules, &r.graph, slot, existing, incoming);
+    let describe_refused = |id: u32, tp: u32| match r.graph.refused.get(&(id, tp)) {
+        Some(refusal) => describe_limit(refusal.slot, refusal.existing, refusal.incoming),
+        None => String::new(),
+    };
+    let (edges, match_score) = match &r.matches {
+        Some(matches) => {
+            let edges: Vec<explain::MatchEdge> = matches
+                .links
+                .iter()
+                .filter(|l| l.outcome != crate::graph::MergeOutcome::AlreadyJoined)
+                .map(|l| explain::MatchEdge {
+                    a: l.a,
+                    b: l.b,
+                    probability: l.probability(),
+                    refused: match l.outcome {
+                        crate::graph::MergeOutcome::Refused(c) => Some(describe_limit(c.slot, c.existing, c.incoming)),
+                        _ => None,
+                    },
+                })
+                .collect();
+            let (ra, rb) = (matches.record_of[a as usize], matches.record_of[b as usize]);
+            let score = if a == b { None } else { matches.linker.explain_records(ra, rb).ok() };
+            (edges, score)
+        }
+        None => (Vec::new(), None),
+    };
+    explain::explain(&r.graph, &edges, match_score, touchpoints, &profile_id_of, &describe_id, &describe_refused, a, b)
+}
+
+/// Why a link was refused: the limit it would break and the values in conflict.
+fn describe_refusal(rules: &Rules, graph: &Graph, slot: u32, existing: u32, incoming: u32) -> String {
+    let kind = &rules.kinds[graph.slot_kind[slot as usize] as usize];
+    format!(
+        "refused: the link would give one profile both {} and {} (at most {} {} per profile)",
+        describe_identifier(rules, graph, existing),
+        describe_identifier(rules, graph, incoming),
+        kind.max_per_profile.unwrap_or(1),
+        kind.kind
+    )
+}
+
+/// Runs `f` on a thread of the rayon pool: the small parallel steps of a live update then run
+/// where they are called instead of each handing work to the pool and waiting for it.
+fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        f()
+    } else {
+        rayon::join(f, || ()).0
     }
 }

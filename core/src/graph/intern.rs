@@ -8,7 +8,7 @@ use rustc_hash::FxBuildHasher;
 use crate::model::Text;
 
 /// Distinct `(kind, key)` pairs, numbered in first-seen order.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Interner {
     keys: Vec<(u16, Text)>,
     /// Each key's hash, so that growing the table never hashes a key again.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::components::Components;
 use super::intern::Interner;
-use super::protection::{first_overfull_slot, name_groups};
+use super::protection::{first_overfull_slot, name_groups, shared_finding, Identities, Known};
 use super::union_find::{Limited, UnionFind};
 use super::{Csr, SharedFinding};
 use crate::config::Rules;
@@ -64,6 +64,33 @@ pub struct LinkStats {
     pub refused_match_limit: usize,
 }
 
+impl Identities for Graph {
+    fn members(&self, id: u32) -> &[u32] {
+        self.members.get(id as usize)
+    }
+    fn ids_of(&self, tp: u32) -> &[u32] {
+        self.tp_ids.get(tp as usize)
+    }
+    fn name_of(&self, tp: u32) -> Option<&str> {
+        self.tp_name[tp as usize].as_deref()
+    }
+    fn kind_of(&self, id: u32) -> u16 {
+        self.interner.key(id).0
+    }
+    fn key_of(&self, id: u32) -> &str {
+        self.interner.key(id).1
+    }
+    fn slot_of(&self, id: u32) -> u32 {
+        self.slot_of[id as usize]
+    }
+    fn slot_kind(&self, slot: u32) -> u16 {
+        self.slot_kind[slot as usize]
+    }
+    fn blocked(&self, id: u32) -> bool {
+        self.blocked[id as usize]
+    }
+}
+
 /// The identity graph of a set of touchpoints after linking.
 #[derive(Debug)]
 pub(crate) struct Graph {
@@ -97,13 +124,18 @@ pub(crate) struct Graph {
 impl Graph {
     /// Links `touchpoints` under `rules`. Quarantine is left to [`Graph::find_quarantined`], once
     /// probabilistic matches have joined what they join.
-    pub(crate) fn build(touchpoints: &[Touchpoint], rules: &Rules, progress: &dyn Progress) -> Graph {
+    pub(crate) fn build(
+        touchpoints: &[Touchpoint],
+        rules: &Rules,
+        known: Option<&Known<'_>>,
+        progress: &dyn Progress,
+    ) -> Graph {
         let (mut graph, id_hashes) = Graph::intern_all(touchpoints, rules, progress);
         progress.stage("indexing", None);
         graph.sort_members(touchpoints, &id_hashes);
         drop(id_hashes);
         progress.stage("protecting", None);
-        graph.find_shared(rules);
+        graph.find_shared(rules, known);
         progress.stage("linking", None);
         graph.link(rules);
         graph
@@ -196,6 +228,22 @@ impl Graph {
         for (kind, count) in invalid.into_iter().enumerate().filter(|(_, count)| *count > 0) {
             stats.invalid_values.insert(rules.kinds[kind].kind.to_string(), count);
         }
+        // Slots numbered by kind then scope, not by first sight: what is reported first (the
+        // slot a link breaks) must not depend on input order.
+        let mut order: Vec<(u16, Option<&str>, u32)> = unscoped_slot
+            .iter()
+            .enumerate()
+            .filter(|(_, &slot)| slot != u32::MAX)
+            .map(|(kind, &slot)| (kind as u16, None, slot))
+            .chain(scoped_slots.iter().map(|((kind, scope), &slot)| (*kind, Some(scope.as_str()), slot)))
+            .collect();
+        order.sort_unstable();
+        let mut renumbered = vec![0u32; order.len()];
+        for (new, &(_, _, old)) in order.iter().enumerate() {
+            renumbered[old as usize] = new as u32;
+        }
+        slot_of.iter_mut().for_each(|slot| *slot = renumbered[*slot as usize]);
+        let slot_kind: Vec<u16> = order.iter().map(|&(kind, _, _)| kind).collect();
         stats.identifiers = interner.len();
         stats.blocked_identifiers = blocked.iter().filter(|b| **b).count();
         let graph = Graph {
@@ -237,23 +285,21 @@ impl Graph {
         }
     }
 
-    /// The bound on distinct values of a slot among one identifier's touchpoints before it
-    /// counts as shared: the kind's per-profile limit, else the configured bound.
-    fn shared_bound(&self, rules: &Rules, slot: u32) -> usize {
-        let rule = &rules.kinds[self.slot_kind[slot as usize] as usize];
-        rule.max_per_profile.map_or(rules.config.shared_identifiers.max_values_per_kind, |m| m as usize)
-    }
-
-    /// Marks identifiers whose touchpoints disagree beyond the configured bounds as shared.
-    fn find_shared(&mut self, rules: &Rules) {
+    /// Marks identifiers whose touchpoints disagree beyond the configured bounds as shared,
+    /// or, for identifiers whose status `known` gives, takes that status.
+    fn find_shared(&mut self, rules: &Rules, known: Option<&Known<'_>>) {
         let this = &*self;
         let found: Vec<(u32, SharedFinding)> = (0..this.interner.len() as u32)
             .into_par_iter()
-            .filter(|&id| {
-                let kind = this.interner.key(id).0 as usize;
-                !this.blocked[id as usize] && rules.kinds[kind].detect_shared && this.members.get(id as usize).len() > 1
+            .filter(|&id| !this.blocked[id as usize])
+            .filter_map(|id| {
+                let (kind, key) = this.interner.key(id);
+                if let Some(status) = known.and_then(|k| (k.shared)(kind, key)) {
+                    return status.map(|f| (id, f));
+                }
+                let detect = rules.kinds[kind as usize].detect_shared && this.members.get(id as usize).len() > 1;
+                detect.then(|| shared_finding(this, rules, id).map(|f| (id, f))).flatten()
             })
-            .filter_map(|id| this.shared_finding(rules, id).map(|f| (id, f)))
             .collect();
         for (id, finding) in found {
             self.stats.refused_shared_identifier += finding.touchpoints;
@@ -264,38 +310,6 @@ impl Graph {
         for &id in self.shared.keys() {
             self.linking[id as usize] = false;
         }
-    }
-
-    fn shared_finding(&self, rules: &Rules, id: u32) -> Option<SharedFinding> {
-        let members = self.members.get(id as usize);
-        let bound = rules.config.shared_identifiers.max_names;
-        let keys: Vec<&str> = members.iter().filter_map(|&tp| self.name_of(tp)).collect();
-        let distinct = name_groups(keys, bound);
-        if distinct > bound {
-            return Some(SharedFinding {
-                disagree_on: "full_name".into(),
-                distinct,
-                bound,
-                touchpoints: members.len(),
-            });
-        }
-        let pairs: Vec<(u32, u32)> = members
-            .iter()
-            .flat_map(|&tp| self.tp_ids.get(tp as usize))
-            .filter(|&&other| {
-                let kind = self.interner.key(other).0 as usize;
-                !self.blocked[other as usize] && rules.kinds[kind].person_level
-            })
-            .map(|&other| (self.slot_of[other as usize], other))
-            .collect();
-        let (slot, distinct) = first_overfull_slot(pairs, |slot| self.shared_bound(rules, slot))?;
-        let kind = &rules.kinds[self.slot_kind[slot as usize] as usize].kind;
-        Some(SharedFinding {
-            disagree_on: kind.to_string(),
-            distinct,
-            bound: self.shared_bound(rules, slot),
-            touchpoints: members.len(),
-        })
     }
 
     /// The name key of a touchpoint.

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::NameGroups;
+use crate::config::Rules;
 
 /// Why an identifier was found shared by different people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +26,78 @@ impl fmt::Display for SharedFinding {
             if self.disagree_on == "full_name" { "names".to_owned() } else { format!("{} values", self.disagree_on) };
         write!(f, "shared: its {} touchpoints carry more than {} different {what}", self.touchpoints, self.bound)
     }
+}
+
+/// Read access to interned identifiers and the touchpoints carrying them: what deciding
+/// whether an identifier is shared needs, from a whole graph or from the live store.
+pub(crate) trait Identities {
+    /// An identifier's touchpoints.
+    fn members(&self, id: u32) -> &[u32];
+    /// A touchpoint's identifiers.
+    fn ids_of(&self, tp: u32) -> &[u32];
+    /// A touchpoint's name key.
+    fn name_of(&self, tp: u32) -> Option<&str>;
+    /// An identifier's kind index.
+    fn kind_of(&self, id: u32) -> u16;
+    /// An identifier's interning key (`scope \u{1f} value` for scoped kinds).
+    fn key_of(&self, id: u32) -> &str;
+    /// An identifier's slot (kind and scope).
+    fn slot_of(&self, id: u32) -> u32;
+    /// A slot's kind index.
+    fn slot_kind(&self, slot: u32) -> u16;
+    /// Whether an identifier is on the blocked-values list.
+    fn blocked(&self, id: u32) -> bool;
+}
+
+/// What a part of the touchpoints resolved on its own cannot see of the whole: the status of
+/// identifiers some of whose touchpoints lie outside the part.
+pub(crate) struct Known<'a> {
+    /// An identifier's status by kind index and key: `Some(Some(finding))` shared,
+    /// `Some(None)` linking, `None` not known (decided from the part's touchpoints).
+    pub shared: &'a (dyn Fn(u16, &str) -> Option<Option<SharedFinding>> + Sync),
+}
+
+/// The bound on distinct values of a slot among one identifier's touchpoints before it counts
+/// as shared: the kind's per-profile limit, else the configured bound.
+fn shared_bound(view: &impl Identities, rules: &Rules, slot: u32) -> usize {
+    let rule = &rules.kinds[view.slot_kind(slot) as usize];
+    rule.max_per_profile.map_or(rules.config.shared_identifiers.max_values_per_kind, |m| m as usize)
+}
+
+/// Whether an identifier's touchpoints disagree beyond the configured bounds (different names,
+/// or more values of a person-level kind than one person has): then it is shared.
+pub(crate) fn shared_finding(view: &impl Identities, rules: &Rules, id: u32) -> Option<SharedFinding> {
+    let members = view.members(id);
+    let bound = rules.config.shared_identifiers.max_names;
+    let keys: Vec<&str> = members.iter().filter_map(|&tp| view.name_of(tp)).collect();
+    let distinct = name_groups(keys, bound);
+    if distinct > bound {
+        return Some(SharedFinding { disagree_on: "full_name".into(), distinct, bound, touchpoints: members.len() });
+    }
+    // Slots in an order fixed by the data (kind, then scope), so that the slot reported is
+    // the same however the identifiers were numbered.
+    let mut values: Vec<(u16, &str, u32, u32)> = members
+        .iter()
+        .flat_map(|&tp| view.ids_of(tp))
+        .filter(|&&other| !view.blocked(other) && rules.kinds[view.kind_of(other) as usize].person_level)
+        .map(|&other| {
+            let scope = crate::prepare::split_key(view.key_of(other)).0.unwrap_or("");
+            (view.kind_of(other), scope, view.slot_of(other), other)
+        })
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    let (slot, distinct) = values
+        .chunk_by(|a, b| a.2 == b.2)
+        .map(|run| (run[0].2, run.len()))
+        .find(|&(slot, count)| count > shared_bound(view, rules, slot))?;
+    let kind = &rules.kinds[view.slot_kind(slot) as usize].kind;
+    Some(SharedFinding {
+        disagree_on: kind.to_string(),
+        distinct,
+        bound: shared_bound(view, rules, slot),
+        touchpoints: members.len(),
+    })
 }
 
 /// Counts distinct values per slot among `(slot, value)` pairs and returns the first slot (in

@@ -60,12 +60,14 @@ const NO_KEY: u64 = 0;
 impl Blocking {
     /// Computes every record's key hashes and groups records into blocks; blocks of more than
     /// `max_block` records are left out, and their records lose their key under that rule (so
-    /// that no later rule takes their pairs for this rule's).
+    /// that no later rule takes their pairs for this rule's). Keys listed in `excluded` (per
+    /// rule, by hash: blocks known to be oversize in a larger whole) are left out the same way.
     pub(crate) fn new(
         records: &Records,
         rules: &[Vec<KeyPart>],
         link_type: LinkType,
         max_block: Option<usize>,
+        excluded: Option<&[rustc_hash::FxHashSet<u64>]>,
     ) -> Blocking {
         let parts: Vec<Vec<(usize, Option<usize>)>> = rules
             .iter()
@@ -82,6 +84,11 @@ impl Blocking {
             .iter()
             .map(|rule| (0..records.len()).into_par_iter().map(|r| key_hash(records, rule, r)).collect())
             .collect();
+        if let Some(excluded) = excluded {
+            for (rule_keys, left_out) in keys.iter_mut().zip(excluded) {
+                rule_keys.iter_mut().filter(|k| left_out.contains(k)).for_each(|k| *k = NO_KEY);
+            }
+        }
         let blocks: Vec<Vec<Vec<u32>>> = keys
             .iter()
             .zip(&parts)
@@ -209,8 +216,8 @@ fn part(records: &Records, (column, prefix): (usize, Option<usize>), record: usi
     })
 }
 
-/// A record's key hash under one rule, `NO_KEY` when a key part is missing.
-fn key_hash(records: &Records, rule: &[(usize, Option<usize>)], record: usize) -> u64 {
+/// A record's key hash under one rule, `NO_KEY` (0) when a key part is missing.
+pub(crate) fn key_hash(records: &Records, rule: &[(usize, Option<usize>)], record: usize) -> u64 {
     use std::hash::{BuildHasher, Hash, Hasher};
     let mut state = rustc_hash::FxBuildHasher.build_hasher();
     for &key in rule {
@@ -272,13 +279,13 @@ mod tests {
         let r = records();
         let rules = vec![vec![KeyPart::parse("year").unwrap()], vec![KeyPart::parse("surname[:5]").unwrap()]];
         // The 1990 block holds four records (0, 2, 3, 4): over a limit of three.
-        let b = Blocking::new(&r, &rules, LinkType::DedupeOnly, Some(3));
+        let b = Blocking::new(&r, &rules, LinkType::DedupeOnly, Some(3), None);
         assert_eq!(b.oversize(), [OversizeBlocks { blocks: 1, records: 4 }, OversizeBlocks::default()]);
         // Rule 1 now produces 0–2 (both 1990 and "nguye"): rule 0 no longer claims it.
         assert_eq!(pairs(&b, &r), [(1, 0, 1), (1, 0, 2), (1, 1, 2)]);
         assert_eq!(b.rule_of(&r, 0, 2), Some(1));
         assert_eq!(b.rule_of(&r, 3, 4), None);
-        let all = Blocking::new(&r, &rules, LinkType::DedupeOnly, Some(4));
+        let all = Blocking::new(&r, &rules, LinkType::DedupeOnly, Some(4), None);
         assert_eq!(all.oversize(), [OversizeBlocks::default(); 2], "a block at the limit is kept");
     }
 
@@ -294,7 +301,7 @@ mod tests {
     fn every_pair_once_by_its_first_rule() {
         let r = records();
         let rules = vec![vec![KeyPart::parse("surname[:5]").unwrap()], vec![KeyPart::parse("year").unwrap()]];
-        let b = Blocking::new(&r, &rules, LinkType::DedupeOnly, None);
+        let b = Blocking::new(&r, &rules, LinkType::DedupeOnly, None, None);
         let found = pairs(&b, &r);
         // Rule 0: nguyen/nguyen/nguyet share "nguye". Rule 1: the 1990s not already paired.
         assert_eq!(found, [(0, 0, 1), (0, 0, 2), (0, 1, 2), (1, 0, 3), (1, 0, 4), (1, 2, 3), (1, 2, 4), (1, 3, 4)]);
@@ -309,7 +316,7 @@ mod tests {
         let b = df!("id" => ["b1"], "surname" => ["le"]).unwrap();
         let r = Records::from_frames(&[a, b], "id", &["surname"]).unwrap();
         let rules = vec![vec![KeyPart::parse("surname").unwrap()]];
-        let b = Blocking::new(&r, &rules, LinkType::LinkOnly, None);
+        let b = Blocking::new(&r, &rules, LinkType::LinkOnly, None, None);
         assert_eq!(pairs(&b, &r), [(0, 0, 2), (0, 1, 2)]);
     }
 }

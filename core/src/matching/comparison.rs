@@ -4,6 +4,7 @@
 use chrono::Datelike;
 use rustc_hash::FxHashMap;
 
+use super::model::TermFrequencies;
 use super::records::Records;
 use super::settings::{ComparisonSpec, LevelSpec};
 use super::similarity;
@@ -51,6 +52,15 @@ pub(crate) struct Comparison {
     /// is `words[words_at[r]..words_at[r + 1]]`.
     words: Vec<u64>,
     words_at: Vec<u32>,
+}
+
+/// How many times each value occurs.
+fn value_counts(values: &[Option<crate::model::Text>]) -> FxHashMap<&str, u32> {
+    let mut counts: FxHashMap<&str, u32> = FxHashMap::default();
+    for value in values.iter().flatten() {
+        *counts.entry(value.as_str()).or_default() += 1;
+    }
+    counts
 }
 
 /// The value hash of a missing value.
@@ -103,10 +113,7 @@ impl Comparison {
         use rayon::prelude::*;
         let value_hashes: Vec<u64> = values.par_iter().map(|v| v.as_deref().map_or(NO_VALUE, value_hash)).collect();
         let shares = spec.term_frequency.then(|| {
-            let mut counts: FxHashMap<&str, u32> = FxHashMap::default();
-            for value in values.iter().flatten() {
-                *counts.entry(value.as_str()).or_default() += 1;
-            }
+            let counts = value_counts(values);
             let total = f64::from(counts.values().sum::<u32>().max(1));
             values.iter().map(|v| v.as_deref().map_or(0.0, |v| f64::from(counts[v]) / total)).collect()
         });
@@ -175,6 +182,26 @@ impl Comparison {
             words,
             words_at,
         })
+    }
+
+    /// The comparison's value counts over `records`, for freezing with a model (values seen
+    /// once are left out: a value not listed counts once). `None` without term frequencies.
+    pub(crate) fn term_frequencies(&self, records: &Records) -> Option<TermFrequencies> {
+        self.shares.as_ref()?;
+        let values = &records.columns[self.column];
+        let counts = value_counts(values);
+        Some(TermFrequencies {
+            total: counts.values().map(|&n| u64::from(n)).sum(),
+            counts: counts.into_iter().filter(|(_, n)| *n > 1).map(|(v, n)| (v.to_owned(), u64::from(n))).collect(),
+        })
+    }
+
+    /// Takes the value shares from a model's frozen counts instead of the records'.
+    pub(crate) fn use_term_frequencies(&mut self, tf: &TermFrequencies, records: &Records) {
+        if self.shares.is_some() {
+            let values = &records.columns[self.column];
+            self.shares = Some(values.iter().map(|v| v.as_deref().map_or(0.0, |v| tf.share(v))).collect());
+        }
     }
 
     /// How many levels, null and else included.

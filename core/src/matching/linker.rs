@@ -116,7 +116,7 @@ pub struct Linker {
     comparisons: Vec<Comparison>,
     rules: Vec<Vec<KeyPart>>,
     blocking: Blocking,
-    model: Option<Model>,
+    model: Option<std::sync::Arc<Model>>,
     /// The linking pairs under the model `(a, b, weight, first blocking rule)`, sorted, computed on first need.
     links: OnceLock<Vec<(u32, u32, f64, usize)>>,
 }
@@ -135,21 +135,57 @@ impl Linker {
         let rules = Linker::parse_rules(&settings)?;
         let columns = Linker::columns_used(&settings, &rules);
         let records = Records::from_frames(frames, &settings.unique_id_column, &columns)?;
-        Linker::with_records(settings, rules, records)
+        Linker::with_records(settings, rules, records, None)
     }
 
     /// A linker over records already read (the engine's touchpoints).
-    pub(crate) fn from_records(settings: Settings, records: Records) -> Result<Linker> {
+    /// Blocks whose key hash `excluded` lists for their rule are left out (see [`Blocking::new`]).
+    pub(crate) fn from_records(
+        settings: Settings,
+        records: Records,
+        excluded: Option<&[rustc_hash::FxHashSet<u64>]>,
+    ) -> Result<Linker> {
         settings.validate()?;
         let rules = Linker::parse_rules(&settings)?;
-        Linker::with_records(settings, rules, records)
+        Linker::with_records(settings, rules, records, excluded)
     }
 
-    fn with_records(settings: Settings, rules: Vec<Vec<KeyPart>>, records: Records) -> Result<Linker> {
+    fn with_records(
+        settings: Settings,
+        rules: Vec<Vec<KeyPart>>,
+        records: Records,
+        excluded: Option<&[rustc_hash::FxHashSet<u64>]>,
+    ) -> Result<Linker> {
         let comparisons =
             settings.comparisons.iter().map(|spec| Comparison::new(spec, &records)).collect::<Result<Vec<_>>>()?;
-        let blocking = Blocking::new(&records, &rules, settings.link_type, settings.max_block_records);
+        let blocking = Blocking::new(&records, &rules, settings.link_type, settings.max_block_records, excluded);
         Ok(Linker { settings, records, comparisons, rules, blocking, model: None, links: OnceLock::new() })
+    }
+
+    /// A record's key hash under each blocking rule (0 without a key), oversize blocks included.
+    pub(crate) fn block_keys(&self, record: u32) -> smallvec::SmallVec<[u64; 8]> {
+        self.rules
+            .iter()
+            .map(|rule| {
+                let parts: smallvec::SmallVec<[(usize, Option<usize>); 4]> = rule
+                    .iter()
+                    .map(|p| (self.records.index_of(&p.column).expect("blocking columns are read"), p.prefix))
+                    .collect();
+                super::blocking::key_hash(&self.records, &parts, record as usize)
+            })
+            .collect()
+    }
+
+    /// The model with every term-frequency comparison's value counts frozen in it: those it
+    /// has, else those of these records (what the records were scored with).
+    pub(crate) fn model_with_term_frequencies(&self) -> Option<Model> {
+        let mut model = Model::clone(self.model.as_ref()?);
+        for (cm, c) in model.comparisons.iter_mut().zip(&self.comparisons) {
+            if cm.term_frequencies.is_none() {
+                cm.term_frequencies = c.term_frequencies(&self.records);
+            }
+        }
+        Some(model)
     }
 
     /// The blocking rules' keys.
@@ -207,18 +243,28 @@ impl Linker {
 
     /// The trained or loaded model.
     pub fn model(&self) -> Option<&Model> {
-        self.model.as_ref()
+        self.model.as_deref()
     }
 
     /// Uses a saved model; its comparisons and levels must be the settings'.
     pub fn set_model(&mut self, model: Model) -> Result<()> {
+        self.set_shared_model(std::sync::Arc::new(model))
+    }
+
+    /// [`Linker::set_model`] with a model shared with others (not copied).
+    pub(crate) fn set_shared_model(&mut self, model: std::sync::Arc<Model>) -> Result<()> {
         model.check_fits(&self.settings.comparisons)?;
         self.set_trained(model);
         Ok(())
     }
 
     /// Stores a model and forgets what the previous one linked.
-    fn set_trained(&mut self, model: Model) {
+    fn set_trained(&mut self, model: std::sync::Arc<Model>) {
+        for (c, cm) in self.comparisons.iter_mut().zip(&model.comparisons) {
+            if let Some(tf) = &cm.term_frequencies {
+                c.use_term_frequencies(tf, &self.records);
+            }
+        }
         self.model = Some(model);
         self.links = OnceLock::new();
     }
@@ -343,9 +389,10 @@ impl Linker {
                 levels: (0..c.level_count())
                     .map(|l| LevelModel { label: c.label(l as u8), m: m[k][l], u: u[k][l] })
                     .collect(),
+                term_frequencies: c.term_frequencies(&self.records),
             })
             .collect();
-        self.set_trained(Model { prior, comparisons });
+        self.set_trained(std::sync::Arc::new(Model { prior, comparisons }));
         candidate_pairs
     }
 
@@ -414,7 +461,7 @@ impl Linker {
     }
 
     fn require_model(&self) -> Result<&Model> {
-        self.model.as_ref().ok_or_else(|| Error::config("model", "no model: train one or load one first"))
+        self.model.as_deref().ok_or_else(|| Error::config("model", "no model: train one or load one first"))
     }
 
     /// Every candidate pair whose match probability reaches the threshold, sorted by the

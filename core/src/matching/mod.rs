@@ -49,7 +49,7 @@ mod touchpoints;
 mod u_estimate;
 
 pub use linker::{ChainLink, ComparisonPart, Linker, PairExplanation, ScoredPair, TrainingReport};
-pub use model::{probability, ComparisonModel, LevelModel, Model};
+pub use model::{probability, ComparisonModel, LevelModel, Model, TermFrequencies};
 pub use settings::{ComparisonSpec, LevelSpec, LinkType, Settings, TrainingSettings};
 pub(crate) use touchpoints::touchpoint_records;
 pub use touchpoints::{TouchpointMatching, TOUCHPOINT_COLUMNS};

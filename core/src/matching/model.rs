@@ -32,6 +32,30 @@ pub struct ComparisonModel {
     pub name: String,
     /// Its levels, null first and else last; the null level has m = u = 1 (no evidence).
     pub levels: Vec<LevelModel>,
+    /// For a comparison with term-frequency adjustment: how often each value occurred in the
+    /// data the model was trained on. Scoring reads value shares from here, so a pair scores
+    /// the same whatever else is being scored with it (what incremental resolution needs).
+    /// Absent in models written before it existed: shares then come from the data scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term_frequencies: Option<TermFrequencies>,
+}
+
+/// Value counts for term-frequency adjustment, frozen with a model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermFrequencies {
+    /// How many records had a value.
+    pub total: u64,
+    /// Values seen more than once, with their counts (lowercased and trimmed as compared). A
+    /// value not listed counts once.
+    pub counts: std::collections::BTreeMap<String, u64>,
+}
+
+impl TermFrequencies {
+    /// A value's share of the records that had one: its count (1 when not listed) over the total.
+    pub fn share(&self, value: &str) -> f64 {
+        let count = self.counts.get(value).copied().unwrap_or(1);
+        count as f64 / self.total.max(1) as f64
+    }
 }
 
 /// A trained model; saved and loaded as JSON.
@@ -52,6 +76,12 @@ impl Model {
             return Err(Error::Json(format!("model prior {} is not strictly between 0 and 1", model.prior)));
         }
         for c in &model.comparisons {
+            if c.term_frequencies.as_ref().is_some_and(|tf| tf.total == 0 || tf.counts.values().any(|&n| n > tf.total)) {
+                return Err(Error::Json(format!(
+                    "model comparison `{}`: term frequency counts must not exceed a positive total",
+                    c.name
+                )));
+            }
             if let Some(l) = c.levels.iter().find(|l| !(l.m > 0.0 && l.u > 0.0 && l.m.is_finite() && l.u.is_finite())) {
                 return Err(Error::Json(format!(
                     "model comparison `{}`, level `{}`: m and u must be positive",
@@ -271,6 +301,7 @@ mod tests {
         let model = Model {
             prior: 0.01,
             comparisons: vec![ComparisonModel {
+                term_frequencies: None,
                 name: "surname".into(),
                 levels: vec![
                     LevelModel { label: "null".into(), m: 1.0, u: 1.0 },

@@ -1,0 +1,110 @@
+//! Live resolution latency: an engine holding the generated touchpoints of PEOPLE people
+//! (310,000 ≈ 1M touchpoints) minus a held-back share goes live (batch resolve, model trained
+//! and fixed), then the held-back touchpoints arrive one at a time through `ingest_one`.
+//! Prints the time to go live, `ingest_one` p50/p90/p99/max, the slowest calls' component
+//! sizes, `lookup` p50/p99, and checks the end state against one batch with the same model.
+//!
+//! `cargo bench --bench live -- [PEOPLE] [ARRIVALS] [deterministic]` (defaults 310000, 20000).
+
+#[path = "../examples/synthetic/mod.rs"]
+mod synthetic;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::time::Instant;
+
+use omnitwin::{Config, Engine, IdKind, Identifier, Touchpoint};
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    let numbers: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let people = numbers.first().copied().unwrap_or(310_000);
+    let arrivals = numbers.get(1).copied().unwrap_or(20_000);
+    let deterministic = std::env::args().any(|a| a == "deterministic");
+    let data = synthetic::generate(people, 42);
+    let mut all: Vec<Touchpoint> = data.touchpoints;
+    // Hold back an evenly spread sample: they arrive later, in their own order.
+    let step = (all.len() / arrivals.max(1)).max(1);
+    let mut later = Vec::with_capacity(arrivals);
+    let mut held = Vec::with_capacity(all.len());
+    for (i, tp) in all.drain(..).enumerate() {
+        if i % step == step - 1 && later.len() < arrivals {
+            later.push(tp);
+        } else {
+            held.push(tp);
+        }
+    }
+    let mut config = Config::default();
+    config.matching.enabled = !deterministic;
+    let mut engine = Engine::new(config.clone()).expect("the default config is valid");
+    let start = Instant::now();
+    engine.ingest(held.clone()).expect("generated touchpoints are valid");
+    engine.go_live().expect("the engine goes live");
+    println!(
+        "went live on {} touchpoints in {:.2} s (batch resolve, model, live index)",
+        held.len(),
+        start.elapsed().as_secs_f64()
+    );
+
+    let mut times = Vec::with_capacity(later.len());
+    let mut slow: Vec<(f64, String, usize)> = Vec::new();
+    let started = Instant::now();
+    for tp in later.iter().cloned() {
+        let t = Instant::now();
+        let outcome = engine.ingest_one(tp).expect("a new touchpoint is accepted");
+        let us = t.elapsed().as_secs_f64() * 1e6;
+        times.push(us);
+        if us > 2_000.0 && slow.len() < 5 {
+            slow.push((us, outcome.touchpoint_id, outcome.changes.len()));
+        }
+    }
+    let total = started.elapsed().as_secs_f64();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "ingest_one x {}: p50 {:.0} µs, p90 {:.0} µs, p99 {:.0} µs, max {:.0} µs ({:.0} touchpoints/s)",
+        times.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.9),
+        percentile(&times, 0.99),
+        times.last().copied().unwrap_or(0.0),
+        times.len() as f64 / total
+    );
+    for (us, id, changes) in &slow {
+        println!("  slow: {id} {us:.0} µs, {changes} changes");
+    }
+
+    let mut lookups = Vec::with_capacity(later.len());
+    for tp in later.iter().filter(|t| t.email.is_some()).take(20_000) {
+        let identifier = Identifier::new(IdKind::Email, tp.email.as_deref().unwrap_or_default());
+        let t = Instant::now();
+        let found = engine.lookup(&identifier).map(|p| p.touchpoint_count);
+        lookups.push(t.elapsed().as_secs_f64() * 1e6);
+        std::hint::black_box(found);
+    }
+    lookups.sort_by(f64::total_cmp);
+    if !lookups.is_empty() {
+        println!(
+            "lookup (email, profile built) x {}: p50 {:.1} µs, p99 {:.1} µs",
+            lookups.len(),
+            percentile(&lookups, 0.5),
+            percentile(&lookups, 0.99)
+        );
+    }
+
+    // The live state equals one batch of everything with the same model.
+    let mut batch = Engine::new(config).expect("valid");
+    if let Some(model) = engine.model() {
+        batch.set_model(model.clone()).expect("the model fits");
+    }
+    batch.ingest(held.into_iter().chain(later)).expect("valid");
+    let mut live: Vec<_> = engine.assignments().into_iter().map(|a| (a.touchpoint_id, a.profile_id)).collect();
+    let mut whole: Vec<_> = batch.assignments().into_iter().map(|a| (a.touchpoint_id, a.profile_id)).collect();
+    live.sort();
+    whole.sort();
+    let differ = live.iter().zip(&whole).filter(|(a, b)| a != b).count();
+    println!("live == one batch with the same model: {} ({differ} touchpoints differ)", differ == 0);
+}

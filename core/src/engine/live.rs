@@ -1,0 +1,664 @@
+//! Live resolution: the engine's state kept current one touchpoint at a time.
+//!
+//! A batch resolution decides each part of the touchpoints from that part alone: linking acts
+//! within the connected components of linking identifiers and above-threshold matches, in an
+//! order fixed by the data; matching scores a pair from the two records and the frozen model.
+//! So when a touchpoint arrives, only the component it joins can change. The live state keeps
+//! what finding that component needs (identifiers and their touchpoints, shared status, the
+//! blocks of every blocking rule, the pairs above the threshold) and resolves that component
+//! again with the batch code, telling it what only the whole knows (the shared status of
+//! identifiers reaching outside it, the oversize blocks). The result is exactly what a batch
+//! of all the touchpoints gives with the same model, whatever the order and batch sizes.
+
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+
+use super::{compute, Resolution, Whole};
+use crate::config::Rules;
+use crate::error::Result;
+use crate::graph::{shared_finding, Graph, Identities, Known, SharedFinding};
+use crate::matching::{touchpoint_records, Linker, Model};
+use crate::model::{Text, Touchpoint};
+use crate::prepare::{prepare, split_key};
+use crate::progress::NoProgress;
+
+/// What a change did to the profiles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum ChangeEvent {
+    /// A new profile.
+    Created {
+        /// Its id.
+        profile_id: String,
+    },
+    /// A profile joined another: its id now leads to `into` (the older profile's id).
+    Merged {
+        /// The id merged away.
+        profile_id: String,
+        /// The surviving profile.
+        into: String,
+    },
+    /// A profile came apart (an identifier that held it together turned out shared, a
+    /// per-profile limit now refuses a link): its touchpoints are now in the `into` profiles.
+    Split {
+        /// The profile that split.
+        profile_id: String,
+        /// The profiles its touchpoints are in now (it may be one of them).
+        into: Vec<String>,
+    },
+}
+
+/// One entry of the change feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Its position in the feed, from 1: read on with [`crate::Engine::changes`]`(seq)`.
+    pub seq: u64,
+    /// What changed.
+    #[serde(flatten)]
+    pub event: ChangeEvent,
+}
+
+/// What ingesting one touchpoint did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestOutcome {
+    /// The touchpoint.
+    pub touchpoint_id: String,
+    /// The profile it is in now.
+    pub profile_id: String,
+    /// The changes it caused (also in the change feed).
+    pub changes: Vec<Change>,
+    /// Links of this touchpoint refused by merge protection, and why.
+    pub refused: Vec<String>,
+}
+
+/// The matching side of the live state.
+#[derive(Debug)]
+struct LiveMatching {
+    /// Per touchpoint: its key hash under each blocking rule (0 without a key).
+    keys: Vec<SmallVec<[u64; 8]>>,
+    /// Per rule: touchpoints by key hash.
+    blocks: Vec<FxHashMap<u64, Vec<u32>>>,
+    /// Per rule: the keys whose blocks hold more than `max_block_records` touchpoints.
+    oversize: Vec<FxHashSet<u64>>,
+    /// Per touchpoint: the touchpoints it forms a candidate pair with that reaches the
+    /// threshold (possibly more: a pair is never taken out, and more only widens a component).
+    edges: Vec<SmallVec<[u32; 2]>>,
+}
+
+/// The live state of an engine.
+#[derive(Debug)]
+pub(crate) struct Live {
+    ids: crate::graph::Interner,
+    blocked: Vec<bool>,
+    slot_of: Vec<u32>,
+    slot_kind: Vec<u16>,
+    slots: FxHashMap<(u16, Option<Text>), u32>,
+    members: Vec<Vec<u32>>,
+    /// Per identifier: its shared finding, `None` when it links (or is blocked).
+    shared: Vec<Option<SharedFinding>>,
+    tp_ids: Vec<SmallVec<[u32; 4]>>,
+    tp_name: Vec<Option<Text>>,
+    matching: Option<LiveMatching>,
+    /// Per touchpoint: its profile.
+    pub profile_of: Vec<Text>,
+    /// Per profile: its touchpoints.
+    profiles: FxHashMap<Text, Vec<u32>>,
+    /// Profiles merged away, and the profile each went into.
+    merged_into: FxHashMap<Text, Text>,
+    changes: Vec<Change>,
+}
+
+impl Identities for Live {
+    fn members(&self, id: u32) -> &[u32] {
+        &self.members[id as usize]
+    }
+    fn ids_of(&self, tp: u32) -> &[u32] {
+        &self.tp_ids[tp as usize]
+    }
+    fn name_of(&self, tp: u32) -> Option<&str> {
+        self.tp_name[tp as usize].as_deref()
+    }
+    fn kind_of(&self, id: u32) -> u16 {
+        self.ids.key(id).0
+    }
+    fn key_of(&self, id: u32) -> &str {
+        self.ids.key(id).1
+    }
+    fn slot_of(&self, id: u32) -> u32 {
+        self.slot_of[id as usize]
+    }
+    fn slot_kind(&self, slot: u32) -> u16 {
+        self.slot_kind[slot as usize]
+    }
+    fn blocked(&self, id: u32) -> bool {
+        self.blocked[id as usize]
+    }
+}
+
+/// A part of the touchpoints resolved on its own: the touchpoints (by index in the engine,
+/// sorted), copies of them, and their resolution.
+pub(crate) struct Part {
+    pub tps: Vec<u32>,
+    pub touchpoints: Vec<Touchpoint>,
+    pub resolution: Resolution,
+}
+
+impl Part {
+    /// The index within the part of engine touchpoint `tp` (which must be in it).
+    pub fn local(&self, tp: u32) -> u32 {
+        self.tps.binary_search(&tp).expect("the touchpoint is in the part") as u32
+    }
+}
+
+impl Live {
+    /// The live state of a batch resolution of `touchpoints` under `model` (the one the
+    /// resolution used, with its term frequencies frozen). The feed starts with every profile
+    /// created.
+    pub(crate) fn new(
+        touchpoints: &[Touchpoint],
+        rules: &Rules,
+        r: &Resolution,
+        model: Option<&Arc<Model>>,
+    ) -> Result<Live> {
+        let graph = &r.graph;
+        let mut live = Live {
+            ids: graph.interner.clone(),
+            blocked: graph.blocked.clone(),
+            slot_of: graph.slot_of.clone(),
+            slot_kind: graph.slot_kind.clone(),
+            slots: FxHashMap::default(),
+            members: (0..graph.members.len()).map(|id| graph.members.get(id).to_vec()).collect(),
+            shared: (0..graph.interner.len() as u32).map(|id| graph.shared.get(&id).cloned()).collect(),
+            tp_ids: (0..graph.tp_ids.len()).map(|tp| graph.tp_ids.get(tp).iter().copied().collect()).collect(),
+            tp_name: graph.tp_name.clone(),
+            matching: None,
+            profile_of: graph.cluster_of.iter().map(|&c| r.profile_ids[c as usize].clone()).collect(),
+            profiles: FxHashMap::default(),
+            merged_into: FxHashMap::default(),
+            changes: Vec::new(),
+        };
+        for id in 0..live.ids.len() as u32 {
+            let (kind, key) = live.ids.key(id);
+            live.slots.insert((kind, split_key(key).0.map(Text::from)), live.slot_of[id as usize]);
+        }
+        for (tp, id) in live.profile_of.iter().enumerate() {
+            live.profiles.entry(id.clone()).or_default().push(tp as u32);
+        }
+        let mut created: Vec<&Text> = live.profiles.keys().collect();
+        created.sort_unstable();
+        let created: Vec<ChangeEvent> =
+            created.into_iter().map(|id| ChangeEvent::Created { profile_id: id.to_string() }).collect();
+        live.record(created);
+        if let (true, Some(model)) = (rules.config.matching.enabled, model) {
+            live.matching = Some(live.matching_state(touchpoints, rules, r, model)?);
+        }
+        Ok(live)
+    }
+
+    /// The matching state: every touchpoint's block keys and every pair reaching the threshold.
+    fn matching_state(
+        &self,
+        touchpoints: &[Touchpoint],
+        rules: &Rules,
+        r: &Resolution,
+        model: &Arc<Model>,
+    ) -> Result<LiveMatching> {
+        let settings = rules.config.matching.settings();
+        let rule_count = settings.blocking_rules.len();
+        let n = touchpoints.len();
+        let mut state = LiveMatching {
+            keys: vec![SmallVec::new(); n],
+            blocks: vec![FxHashMap::default(); rule_count],
+            oversize: vec![FxHashSet::default(); rule_count],
+            edges: vec![SmallVec::new(); n],
+        };
+        if n == 0 {
+            return Ok(state);
+        }
+        let built;
+        let (linker, record_of): (&Linker, Vec<u32>) = match &r.matches {
+            Some(m) => (&m.linker, m.record_of.clone()),
+            None => {
+                built = derive(touchpoints, &r.graph, rules, None, Some(model))?;
+                let mut record_of = vec![0u32; n];
+                for (record, &tp) in built.1.iter().enumerate() {
+                    record_of[tp as usize] = record as u32;
+                }
+                (&built.0, record_of)
+            }
+        };
+        let mut touchpoint_of = vec![0u32; n];
+        for (tp, &record) in record_of.iter().enumerate() {
+            touchpoint_of[record as usize] = tp as u32;
+            state.keys[tp] = linker.block_keys(record);
+        }
+        for (tp, keys) in state.keys.iter().enumerate() {
+            for (rule, &key) in keys.iter().enumerate().filter(|(_, &k)| k != 0) {
+                state.blocks[rule].entry(key).or_default().push(tp as u32);
+            }
+        }
+        if let Some(max) = settings.max_block_records {
+            for (blocks, oversize) in state.blocks.iter().zip(&mut state.oversize) {
+                oversize.extend(blocks.iter().filter(|(_, b)| b.len() > max).map(|(&k, _)| k));
+            }
+        }
+        for (a, b, _, _) in linker.scored_links(|_, _| true)? {
+            let (a, b) = (touchpoint_of[a as usize], touchpoint_of[b as usize]);
+            state.edges[a as usize].push(b);
+            state.edges[b as usize].push(a);
+        }
+        Ok(state)
+    }
+
+    /// What the whole store knows that a part needs: shared status by identifier, oversize
+    /// blocks.
+    fn known_status(&self, kind: u16, key: &str) -> Option<Option<SharedFinding>> {
+        self.ids.get(kind, key).map(|id| self.shared[id as usize].clone())
+    }
+
+    fn oversize(&self) -> &[FxHashSet<u64>] {
+        self.matching.as_ref().map_or(&[], |m| &m.oversize)
+    }
+
+    /// Resolves the touchpoints `tps` (a union of components) on their own.
+    pub(crate) fn resolve_part(
+        &self,
+        tps: Vec<u32>,
+        touchpoints: &[Touchpoint],
+        rules: &Rules,
+        model: Option<&Arc<Model>>,
+    ) -> Part {
+        let copies: Vec<Touchpoint> = tps.iter().map(|&tp| touchpoints[tp as usize].clone()).collect();
+        let status = |kind: u16, key: &str| self.known_status(kind, key);
+        let whole = Whole { known: Known { shared: &status }, oversize: self.oversize() };
+        let model = if self.matching.is_some() { model } else { None };
+        let resolution = compute(&copies, rules, model, Some(&whole), &NoProgress);
+        Part { tps, touchpoints: copies, resolution }
+    }
+
+    /// Every touchpoint connected to `seeds` through linking identifiers and pairs above the
+    /// threshold: a union of whole components, sorted.
+    pub(crate) fn component(&self, seeds: &[u32]) -> Vec<u32> {
+        self.reach(seeds, false)
+    }
+
+    /// [`Live::component`] widened through shared and blocked identifiers too: every chain an
+    /// explanation may show.
+    pub(crate) fn neighbourhood(&self, seeds: &[u32]) -> Vec<u32> {
+        self.reach(seeds, true)
+    }
+
+    fn reach(&self, seeds: &[u32], every_identifier: bool) -> Vec<u32> {
+        let mut seen: FxHashSet<u32> = FxHashSet::default();
+        let mut seen_ids: FxHashSet<u32> = FxHashSet::default();
+        let mut stack: Vec<u32> = seeds.to_vec();
+        while let Some(tp) = stack.pop() {
+            if !seen.insert(tp) {
+                continue;
+            }
+            for &id in &self.tp_ids[tp as usize] {
+                if (every_identifier || self.links(id)) && seen_ids.insert(id) {
+                    stack.extend(self.members[id as usize].iter().filter(|m| !seen.contains(m)));
+                }
+            }
+            if let Some(m) = &self.matching {
+                stack.extend(m.edges[tp as usize].iter().filter(|t| !seen.contains(t)));
+            }
+        }
+        let mut out: Vec<u32> = seen.into_iter().collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Whether an identifier links (neither blocked nor shared).
+    fn links(&self, id: u32) -> bool {
+        !self.blocked[id as usize] && self.shared[id as usize].is_none()
+    }
+
+    /// Adds touchpoint `tp` (the last of `touchpoints`) and resolves what it touches again.
+    pub(crate) fn add(
+        &mut self,
+        tp: u32,
+        touchpoints: &[Touchpoint],
+        rules: &Rules,
+        model: Option<&Arc<Model>>,
+    ) -> Result<IngestOutcome> {
+        debug_assert_eq!(tp as usize + 1, touchpoints.len());
+        let prepared = prepare(&touchpoints[tp as usize], rules);
+        let mut ids: SmallVec<[u32; 4]> = SmallVec::new();
+        for p in prepared.ids {
+            let scope: Option<Text> = split_key(&p.key).0.map(Text::from);
+            let kind = p.kind;
+            let (id, new) = self.ids.intern_hashed(kind, p.key, p.hash);
+            if new {
+                self.blocked.push(p.blocked);
+                let next = self.slot_kind.len() as u32;
+                let slot = *self.slots.entry((kind, scope)).or_insert(next);
+                if slot == next {
+                    self.slot_kind.push(kind);
+                }
+                self.slot_of.push(slot);
+                self.members.push(Vec::new());
+                self.shared.push(None);
+            }
+            if !ids.contains(&id) {
+                ids.push(id);
+                self.members[id as usize].push(tp);
+            }
+        }
+        self.tp_ids.push(ids.clone());
+        self.tp_name.push(prepared.name_key);
+        // The touchpoint's identifiers have one more touchpoint: are they shared now?
+        let mut seeds = vec![tp];
+        let mut flipped: Vec<u32> = Vec::new();
+        for &id in &ids {
+            let kind = self.ids.key(id).0 as usize;
+            let detect = !self.blocked[id as usize]
+                && rules.kinds[kind].detect_shared
+                && self.members[id as usize].len() > 1;
+            let finding = if detect { shared_finding(self, rules, id) } else { None };
+            if finding.is_some() != self.shared[id as usize].is_some() {
+                flipped.push(id);
+            }
+            self.shared[id as usize] = finding;
+        }
+        for &id in &flipped {
+            seeds.extend(self.members[id as usize].iter().copied().filter(|&m| m != tp));
+        }
+        if let Some(mut m) = self.matching.take() {
+            // A flipped identifier changes its touchpoints' matching values (a shared phone is
+            // no evidence): they are keyed and scored again, with the new touchpoint.
+            let mut rekey: Vec<u32> = seeds.clone();
+            rekey.sort_unstable();
+            rekey.dedup();
+            let found = self.rekey(&mut m, &rekey, touchpoints, rules, model);
+            self.matching = Some(m);
+            seeds.extend(found?);
+        }
+        let part = self.resolve_part(self.component(&seeds), touchpoints, rules, model);
+        let refused = refusals(rules, &part, part.local(tp));
+        let events = self.apply(&part, tp);
+        let first = self.changes.len();
+        self.record(events);
+        Ok(IngestOutcome {
+            touchpoint_id: touchpoints[tp as usize].touchpoint_id.to_string(),
+            profile_id: self.profile_of[tp as usize].to_string(),
+            changes: self.changes[first..].to_vec(),
+            refused,
+        })
+    }
+
+    /// Recomputes the block keys of touchpoints `tps` (new ones included) and scores them
+    /// against their blocks; returns the touchpoints whose candidate pairs changed otherwise
+    /// (blocks that went over the size limit, or came back under it).
+    fn rekey(
+        &self,
+        m: &mut LiveMatching,
+        tps: &[u32],
+        touchpoints: &[Touchpoint],
+        rules: &Rules,
+        model: Option<&Arc<Model>>,
+    ) -> Result<Vec<u32>> {
+        let max = rules.config.matching.max_block_records.unwrap_or(usize::MAX);
+        let n = touchpoints.len();
+        m.keys.resize(n, SmallVec::new());
+        m.edges.resize(n, SmallVec::new());
+        let (linker, global) = self.derive_part(tps, touchpoints, rules, None, None)?;
+        let mut seeds: Vec<u32> = Vec::new();
+        let mut rescore: Vec<u32> = tps.to_vec();
+        for (record, &tp) in global.iter().enumerate() {
+            let new_keys = linker.block_keys(record as u32);
+            let old_keys = std::mem::replace(&mut m.keys[tp as usize], new_keys.clone());
+            for rule in 0..new_keys.len() {
+                let (old, new) = (old_keys.get(rule).copied().unwrap_or(0), new_keys[rule]);
+                if old == new {
+                    continue;
+                }
+                if old != 0 {
+                    if let Some(block) = m.blocks[rule].get_mut(&old) {
+                        block.retain(|&t| t != tp);
+                        if block.len() <= max && m.oversize[rule].remove(&old) {
+                            // Back under the limit: its pairs count again.
+                            seeds.extend_from_slice(block);
+                            rescore.extend_from_slice(block);
+                        }
+                    }
+                }
+                if new != 0 {
+                    let block = m.blocks[rule].entry(new).or_default();
+                    block.push(tp);
+                    if block.len() > max && m.oversize[rule].insert(new) {
+                        // Over the limit: its pairs no longer count.
+                        seeds.extend_from_slice(block);
+                    }
+                }
+            }
+        }
+        let Some(model) = model else { return Ok(seeds) };
+        rescore.sort_unstable();
+        rescore.dedup();
+        let mut candidates: Vec<u32> = rescore.clone();
+        for &tp in &rescore {
+            for (rule, &key) in m.keys[tp as usize].iter().enumerate() {
+                if key != 0 && !m.oversize[rule].contains(&key) {
+                    candidates.extend_from_slice(&m.blocks[rule][&key]);
+                }
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        if candidates.len() < 2 {
+            return Ok(seeds);
+        }
+        let (linker, global) = self.derive_part(&candidates, touchpoints, rules, Some(&m.oversize), Some(model))?;
+        let wanted = |record: u32| rescore.binary_search(&global[record as usize]).is_ok();
+        for (a, b, _, _) in linker.scored_links(|a, b| wanted(a) || wanted(b))? {
+            let (a, b) = (global[a as usize], global[b as usize]);
+            if !m.edges[a as usize].contains(&b) {
+                m.edges[a as usize].push(b);
+                m.edges[b as usize].push(a);
+            }
+        }
+        Ok(seeds)
+    }
+
+    /// A linker over touchpoints `tps` (their matching values as the whole store derives them),
+    /// and each record's touchpoint.
+    fn derive_part(
+        &self,
+        tps: &[u32],
+        touchpoints: &[Touchpoint],
+        rules: &Rules,
+        oversize: Option<&[FxHashSet<u64>]>,
+        model: Option<&Arc<Model>>,
+    ) -> Result<(Linker, Vec<u32>)> {
+        let copies: Vec<Touchpoint> = tps.iter().map(|&tp| touchpoints[tp as usize].clone()).collect();
+        let status = |kind: u16, key: &str| self.known_status(kind, key);
+        let known = Known { shared: &status };
+        let graph = Graph::build(&copies, rules, Some(&known), &NoProgress);
+        let (linker, local) = derive(&copies, &graph, rules, oversize, model)?;
+        Ok((linker, local.into_iter().map(|i| tps[i as usize]).collect()))
+    }
+
+    /// Takes the part's new profiles: updates every touchpoint's profile and returns the
+    /// changes (new profiles first, then merges, then splits).
+    fn apply(&mut self, part: &Part, new_tp: u32) -> Vec<ChangeEvent> {
+        let r = &part.resolution;
+        let new_of = |i: usize| &r.profile_ids[r.graph.cluster_of[i] as usize];
+        let events = diff(
+            part.tps.iter().enumerate().map(|(i, &tp)| {
+                let old = (tp != new_tp).then(|| &self.profile_of[tp as usize]);
+                (old, new_of(i))
+            }),
+        );
+        let olds: Vec<Text> = part.tps.iter().filter(|&&tp| tp != new_tp).map(|&tp| self.profile_of[tp as usize].clone()).collect();
+        for old in olds {
+            self.profiles.remove(&old);
+        }
+        self.note_merges(&events);
+        for (i, &tp) in part.tps.iter().enumerate() {
+            let id = new_of(i).clone();
+            self.merged_into.remove(&id);
+            self.profiles.entry(id.clone()).or_default().push(tp);
+            if tp as usize == self.profile_of.len() {
+                self.profile_of.push(id);
+            } else {
+                self.profile_of[tp as usize] = id;
+            }
+        }
+        events
+    }
+
+    /// Remembers where merged-away profiles went.
+    fn note_merges(&mut self, events: &[ChangeEvent]) {
+        for event in events {
+            if let ChangeEvent::Merged { profile_id, into } = event {
+                self.merged_into.insert(profile_id.as_str().into(), into.as_str().into());
+            }
+        }
+    }
+
+    /// Appends events to the feed.
+    fn record(&mut self, events: Vec<ChangeEvent>) {
+        for event in events {
+            let seq = self.changes.len() as u64 + 1;
+            self.changes.push(Change { seq, event });
+        }
+    }
+
+    /// The feed after position `since`.
+    pub(crate) fn changes(&self, since: u64) -> &[Change] {
+        &self.changes[(since as usize).min(self.changes.len())..]
+    }
+
+    /// The current id of a profile id: itself when it is a profile, else the profile it was
+    /// merged into (followed to the survivor).
+    pub(crate) fn current_id(&self, profile_id: &str) -> Option<Text> {
+        let mut id: Text = profile_id.into();
+        for _ in 0..=self.merged_into.len() {
+            if self.profiles.contains_key(&id) {
+                return Some(id);
+            }
+            id = self.merged_into.get(&id)?.clone();
+        }
+        None
+    }
+
+    /// A profile's touchpoints, sorted.
+    pub(crate) fn profile_touchpoints(&self, profile_id: &str) -> Option<Vec<u32>> {
+        let mut tps = self.profiles.get(profile_id)?.clone();
+        tps.sort_unstable();
+        Some(tps)
+    }
+
+    /// The touchpoint that anchors an identifier (its first in data order), when it links.
+    pub(crate) fn identifier_owner(&self, kind: u16, key: &str, touchpoints: &[Touchpoint]) -> Option<u32> {
+        let id = self.ids.get(kind, key)?;
+        if !self.links(id) {
+            return None;
+        }
+        self.members[id as usize].iter().copied().min_by(|&a, &b| {
+            let (a, b) = (&touchpoints[a as usize].touchpoint_id, &touchpoints[b as usize].touchpoint_id);
+            (crate::graph::hash_of(0, a), a).cmp(&(crate::graph::hash_of(0, b), b))
+        })
+    }
+
+    /// Replaces the state with one built from a new batch resolution, recording how every
+    /// profile changed (for a new model or a large batch).
+    pub(crate) fn rebase(&mut self, mut next: Live) {
+        next.changes = std::mem::take(&mut self.changes);
+        next.merged_into = std::mem::take(&mut self.merged_into);
+        let events = diff(
+            next.profile_of.iter().enumerate().map(|(tp, new)| (self.profile_of.get(tp), new)),
+        );
+        next.note_merges(&events);
+        let live_ids: Vec<Text> = next.profiles.keys().cloned().collect();
+        for id in live_ids {
+            next.merged_into.remove(&id);
+        }
+        next.record(events);
+        *self = next;
+    }
+}
+
+/// The changes between two assignments, given as each touchpoint's profile before (`None` for
+/// a new touchpoint) and after: new profiles first, then merges, then splits, each sorted.
+fn diff<'a>(assignments: impl Iterator<Item = (Option<&'a Text>, &'a Text)>) -> Vec<ChangeEvent> {
+    let mut old_to_new: FxHashMap<&Text, Vec<&Text>> = FxHashMap::default();
+    let mut new_ids: FxHashSet<&Text> = FxHashSet::default();
+    for (old, new) in assignments {
+        new_ids.insert(new);
+        if let Some(old) = old {
+            let targets = old_to_new.entry(old).or_default();
+            if !targets.contains(&new) {
+                targets.push(new);
+            }
+        }
+    }
+    let mut created: Vec<&Text> = new_ids.into_iter().filter(|id| !old_to_new.contains_key(id)).collect();
+    created.sort_unstable();
+    let mut events: Vec<ChangeEvent> =
+        created.into_iter().map(|id| ChangeEvent::Created { profile_id: id.to_string() }).collect();
+    let mut olds: Vec<(&Text, Vec<&Text>)> = old_to_new.into_iter().collect();
+    olds.sort_unstable();
+    for (old, targets) in &olds {
+        if targets.len() == 1 && targets[0] != *old {
+            events.push(ChangeEvent::Merged { profile_id: old.to_string(), into: targets[0].to_string() });
+        }
+    }
+    for (old, targets) in &olds {
+        if targets.len() > 1 {
+            let mut into: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+            into.sort_unstable();
+            events.push(ChangeEvent::Split { profile_id: old.to_string(), into });
+        }
+    }
+    events
+}
+
+/// Records of `touchpoints` for matching (their values derived under `graph`'s statuses), as a
+/// linker with the model set, and each record's touchpoint index.
+fn derive(
+    touchpoints: &[Touchpoint],
+    graph: &Graph,
+    rules: &Rules,
+    oversize: Option<&[FxHashSet<u64>]>,
+    model: Option<&Arc<Model>>,
+) -> Result<(Linker, Vec<u32>)> {
+    let settings = rules.config.matching.settings();
+    let columns = Linker::columns_of(&settings)?;
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let (records, touchpoint_of) = touchpoint_records(touchpoints, graph, rules, &columns)?;
+    let mut linker = Linker::from_records(settings, records, oversize)?;
+    if let Some(model) = model {
+        linker.set_shared_model(Arc::clone(model))?;
+    }
+    Ok((linker, touchpoint_of))
+}
+
+/// Links of touchpoint `tp` (local to the part) that merge protection refused, described.
+fn refusals(rules: &Rules, part: &Part, tp: u32) -> Vec<String> {
+    let r = &part.resolution;
+    let g = &r.graph;
+    let mine = g.tp_ids.get(tp as usize);
+    let mut out: Vec<String> = g
+        .refused
+        .iter()
+        .filter(|((id, t), _)| *t == tp || mine.contains(id))
+        .map(|(_, c)| super::describe_refusal(rules, g, c.slot, c.existing, c.incoming))
+        .collect();
+    if let Some(m) = &r.matches {
+        out.extend(m.links.iter().filter(|l| l.a == tp || l.b == tp).filter_map(|l| match l.outcome {
+            crate::graph::MergeOutcome::Refused(c) => {
+                Some(super::describe_refusal(rules, g, c.slot, c.existing, c.incoming))
+            }
+            _ => None,
+        }));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}

@@ -1,0 +1,258 @@
+//! Live resolution: touchpoints ingested one at a time, in any order and batch sizes, end in
+//! exactly the profiles (same ids) of one batch with the same model; the change feed tells
+//! every step; merged-away ids lead to the survivor.
+
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use omnitwin::matching::{ComparisonModel, LevelModel, Model, TermFrequencies};
+use omnitwin::{ChangeEvent, Config, Engine, IdKind, Identifier, Touchpoint};
+use proptest::prelude::*;
+
+/// A fixed model for the default comparisons, with frozen name frequencies ("an nguyen" is
+/// common, so agreeing on it is weaker evidence).
+fn model() -> Model {
+    let config = Config::default();
+    let comparisons = config
+        .matching
+        .comparisons
+        .iter()
+        .map(|spec| {
+            let n = spec.levels.len();
+            let mut levels = vec![LevelModel { label: "null".into(), m: 1.0, u: 1.0 }];
+            for i in 0..n {
+                let (m, u) = if i == 0 { (0.8, 0.002) } else { (0.15 / n as f64, 0.01) };
+                levels.push(LevelModel { label: format!("level {}", i + 1), m, u });
+            }
+            levels.push(LevelModel { label: "else".into(), m: 0.05, u: 0.98 });
+            let term_frequencies = spec.term_frequency.then(|| TermFrequencies {
+                total: 40,
+                counts: BTreeMap::from([("an nguyen".to_owned(), 12), ("binh tran".to_owned(), 3)]),
+            });
+            ComparisonModel { name: spec.name().to_owned(), levels, term_frequencies }
+        })
+        .collect();
+    Model { prior: 0.01, comparisons }
+}
+
+/// Touchpoints from a small pool of values: they share identifiers, conflict on limited kinds
+/// (two customer ids of one source), carry different names behind one phone (shared), and
+/// match on name, date of birth and address without a common identifier.
+fn touchpoint_strategy(index: usize) -> impl Strategy<Value = Touchpoint> {
+    (
+        (proptest::option::of(0..6u8), proptest::option::of(0..5u8), proptest::option::of(0..3u8)),
+        (proptest::option::of(0..4u8), proptest::option::of(0..5u8), proptest::option::of(0..3u8)),
+        (proptest::option::of(0..3u8), proptest::option::of(0..1000i64), 0..2u8),
+    )
+        .prop_map(move |((email, phone, customer), (name, dob, address), (city, ts, source))| {
+            let names = ["Nguyễn An", "An Nguyen", "Trần Bình", "Lê Cường"];
+            let addresses = ["12 Lý Thường Kiệt, Hoàn Kiếm", "12 Ly Thuong Kiet Hoan Kiem", "5 Lê Lợi"];
+            Touchpoint {
+                email: email.map(|e| format!("user{e}@x.vn").into()),
+                phone: phone.map(|p| format!("091234560{p}").into()),
+                customer_id: customer.map(|c| format!("C{c}").into()),
+                source: Some(["shopee", "pos"][source as usize].into()),
+                full_name: name.map(|n| names[n as usize].into()),
+                date_of_birth: dob.map(|d| format!("199{d}-0{}-1{d}", d + 1).into()),
+                address: address.map(|a| addresses[a as usize].into()),
+                city: city.map(|c| ["Hà Nội", "HCM", "Đà Nẵng"][c as usize].into()),
+                timestamp: ts,
+                ..Touchpoint::new(format!("t{index:03}"))
+            }
+        })
+}
+
+fn touchpoints() -> impl Strategy<Value = Vec<Touchpoint>> {
+    (1..36usize).prop_flat_map(|n| (0..n).map(touchpoint_strategy).collect::<Vec<_>>())
+}
+
+fn engine() -> Engine {
+    let mut engine = Engine::new(Config::default()).unwrap();
+    engine.set_model(model()).unwrap();
+    engine
+}
+
+fn sorted_assignments(engine: &Engine) -> Vec<(String, String)> {
+    let mut out: Vec<_> = engine.assignments().into_iter().map(|a| (a.touchpoint_id, a.profile_id)).collect();
+    out.sort();
+    out
+}
+
+/// The profiles the feed says exist at its end.
+fn replay(engine: &Engine) -> BTreeSet<String> {
+    let mut live = BTreeSet::new();
+    for (i, change) in engine.changes(0).iter().enumerate() {
+        assert_eq!(change.seq, i as u64 + 1, "the feed is numbered from 1 without gaps");
+        match &change.event {
+            ChangeEvent::Created { profile_id } => assert!(live.insert(profile_id.clone()), "{profile_id} created twice"),
+            ChangeEvent::Merged { profile_id, into } => {
+                assert!(live.remove(profile_id), "{profile_id} merged but not live");
+                assert!(live.contains(into), "{profile_id} merged into {into}, not live");
+            }
+            ChangeEvent::Split { profile_id, into } => {
+                assert!(live.contains(profile_id), "{profile_id} split but not live");
+                if !into.contains(profile_id) {
+                    live.remove(profile_id);
+                }
+                for id in into {
+                    assert!(live.contains(id), "{profile_id} split into {id}, not live");
+                }
+            }
+        }
+    }
+    live
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn one_at_a_time_in_any_order_equals_one_batch(
+        tps in touchpoints(),
+        seed in any::<u64>(),
+        cuts in proptest::collection::vec(0..6usize, 0..6),
+        start in 0..8usize,
+    ) {
+        let mut batch = engine();
+        batch.ingest(tps.clone()).unwrap();
+        let expected = sorted_assignments(&batch);
+
+        let mut shuffled = tps.clone();
+        let mut state = seed;
+        for i in (1..shuffled.len()).rev() {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            shuffled.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        // A first batch before the engine goes live, then single touchpoints and small batches.
+        let mut live = engine();
+        let start = start.min(shuffled.len());
+        live.ingest(shuffled[..start].to_vec()).unwrap();
+        let mut rest = &shuffled[start..];
+        let mut cuts = cuts.into_iter().cycle();
+        while !rest.is_empty() {
+            let size = cuts.next().unwrap_or(0).clamp(1, rest.len());
+            if size == 1 {
+                let outcome = live.ingest_one(rest[0].clone()).unwrap();
+                prop_assert_eq!(&outcome.touchpoint_id, &rest[0].touchpoint_id.to_string());
+            } else {
+                live.go_live().unwrap();
+                live.ingest(rest[..size].to_vec()).unwrap();
+            }
+            rest = &rest[size..];
+        }
+        live.go_live().unwrap(); // when everything came in the first batch
+        // Assignments and profiles read from the live state, before any batch resolution.
+        let got = sorted_assignments(&live);
+        prop_assert_eq!(&got, &expected);
+        for tp in &tps {
+            let want = batch.profile_of(&tp.touchpoint_id).unwrap();
+            let have = live.profile_of(&tp.touchpoint_id).unwrap();
+            prop_assert_eq!(&*have, &*want);
+        }
+        let final_ids: BTreeSet<String> = expected.iter().map(|(_, p)| p.clone()).collect();
+        prop_assert_eq!(replay(&live), final_ids);
+        // The explanation from the live state equals the batch one.
+        if tps.len() >= 2 {
+            let (a, b) = (&tps[0].touchpoint_id, &tps[tps.len() - 1].touchpoint_id);
+            prop_assert_eq!(live.explain(a, b).unwrap(), batch.explain(a, b).unwrap());
+        }
+    }
+}
+
+#[test]
+fn merges_keep_the_older_id_and_old_ids_lead_to_the_survivor() {
+    let mut engine = engine();
+    let a = engine
+        .ingest_one(Touchpoint { email: Some("an@x.vn".into()), timestamp: Some(10), ..Touchpoint::new("a") })
+        .unwrap();
+    assert!(matches!(&a.changes[..], [c] if c.event == ChangeEvent::Created { profile_id: a.profile_id.clone() }));
+    let b = engine
+        .ingest_one(Touchpoint { phone: Some("0912345678".into()), timestamp: Some(20), ..Touchpoint::new("b") })
+        .unwrap();
+    let c = engine
+        .ingest_one(Touchpoint {
+            email: Some("AN@x.vn".into()),
+            phone: Some("+84 912 345 678".into()),
+            timestamp: Some(30),
+            ..Touchpoint::new("c")
+        })
+        .unwrap();
+    assert_eq!(c.profile_id, a.profile_id, "the older profile's id survives");
+    let merged: Vec<&ChangeEvent> = c.changes.iter().map(|c| &c.event).collect();
+    assert_eq!(merged, [&ChangeEvent::Merged { profile_id: b.profile_id.clone(), into: a.profile_id.clone() }]);
+    let survivor = engine.profile(&b.profile_id).unwrap();
+    assert_eq!(survivor.profile_id, a.profile_id);
+    assert_eq!(survivor.touchpoint_count, 3);
+    let found = engine.lookup(&Identifier::new(IdKind::Phone, "0912 345 678")).unwrap();
+    assert_eq!(found.profile_id, a.profile_id);
+    // Reading the feed on from where a consumer stopped.
+    assert_eq!(engine.changes(2).len(), 1);
+    assert_eq!(engine.changes(99).len(), 0);
+    // An older touchpoint arriving late anchors the profile: its new id absorbs the old one.
+    let d = engine
+        .ingest_one(Touchpoint { email: Some("an@x.vn".into()), timestamp: Some(1), ..Touchpoint::new("d") })
+        .unwrap();
+    assert_ne!(d.profile_id, a.profile_id);
+    assert!(d.changes.iter().any(|c| c.event == ChangeEvent::Merged { profile_id: a.profile_id.clone(), into: d.profile_id.clone() }));
+    assert_eq!(engine.profile(&b.profile_id).unwrap().profile_id, d.profile_id, "chains of merges are followed");
+}
+
+#[test]
+fn a_phone_found_shared_splits_the_profile_it_held_together() {
+    let mut engine = engine();
+    let landline = "0243 826 1234";
+    let people = ["Nguyễn An", "Trần Bình", "Lê Cường", "Phạm Dung"];
+    let mut changes = Vec::new();
+    for (i, name) in people.iter().enumerate() {
+        changes.extend(
+            engine
+                .ingest_one(Touchpoint {
+                    phone: Some(landline.into()),
+                    full_name: Some((*name).into()),
+                    timestamp: Some(i as i64),
+                    ..Touchpoint::new(format!("t{i}"))
+                })
+                .unwrap()
+                .changes,
+        );
+    }
+    assert!(
+        changes.iter().any(|c| matches!(&c.event, ChangeEvent::Split { into, .. } if into.len() > 1)),
+        "a split is recorded: {changes:?}"
+    );
+    let ids: BTreeSet<String> = engine.assignments().into_iter().map(|a| a.profile_id).collect();
+    assert_eq!(ids.len(), 4, "four people, no longer joined by the shared phone");
+    assert!(engine.lookup(&Identifier::new(IdKind::Phone, landline)).is_none(), "a shared phone identifies nobody");
+}
+
+#[test]
+fn bad_touchpoints_leave_the_live_engine_unchanged() {
+    let mut engine = engine();
+    engine.ingest_one(Touchpoint { email: Some("an@x.vn".into()), ..Touchpoint::new("a") }).unwrap();
+    let before = engine.changes(0).len();
+    let err = engine.ingest_one(Touchpoint { email: Some("b@x.vn".into()), ..Touchpoint::new("a") }).unwrap_err();
+    assert_eq!(err.kind(), omnitwin::ErrorKind::InvalidInput, "{err}");
+    let err = engine.ingest_one(Touchpoint::new(" ")).unwrap_err();
+    assert!(err.to_string().contains("touchpoint_id"), "{err}");
+    assert_eq!(engine.len(), 1);
+    assert_eq!(engine.changes(0).len(), before);
+}
+
+#[test]
+fn a_large_batch_into_a_live_engine_is_resolved_whole_and_recorded() {
+    let mut engine = engine();
+    engine.ingest_one(Touchpoint { email: Some("u1@x.vn".into()), timestamp: Some(5), ..Touchpoint::new("first") }).unwrap();
+    let batch: Vec<Touchpoint> = (0..1500)
+        .map(|i| Touchpoint {
+            email: Some(format!("u{}@x.vn", i % 400).into()),
+            timestamp: Some(10 + i),
+            ..Touchpoint::new(format!("t{i}"))
+        })
+        .collect();
+    engine.ingest(batch.clone()).unwrap();
+    let mut reference = self::engine();
+    reference.ingest(std::iter::once(Touchpoint { email: Some("u1@x.vn".into()), timestamp: Some(5), ..Touchpoint::new("first") }).chain(batch)).unwrap();
+    assert_eq!(sorted_assignments(&engine), sorted_assignments(&reference));
+    assert_eq!(replay(&engine).len(), 400);
+}
