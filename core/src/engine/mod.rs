@@ -860,12 +860,16 @@ fn describe_refusal(rules: &Rules, graph: &Graph, slot: u32, existing: u32, inco
     )
 }
 
-/// Runs `f` on a thread of the rayon pool: the small parallel steps of a live update then run
-/// where they are called instead of each handing work to the pool and waiting for it.
+/// Runs `f` on the engine's own one-thread rayon pool: the many small parallel steps of a live
+/// update then run inline, one after the other, instead of each handing work to the shared
+/// pool and waking its threads (which cost more than the work).
 fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if rayon::current_thread_index().is_some() {
-        f()
-    } else {
-        rayon::join(f, || ()).0
+    static LIVE_POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    let pool = LIVE_POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new().num_threads(1).thread_name(|_| "omnitwin-live".into()).build().ok()
+    });
+    match pool {
+        Some(pool) if pool.current_thread_index().is_none() => pool.install(f),
+        _ => f(),
     }
 }
