@@ -109,6 +109,8 @@ pub(crate) struct Live {
     /// Profiles merged away, and the profile each went into.
     merged_into: FxHashMap<Text, Text>,
     changes: Vec<Change>,
+    /// Profiles built since their component last changed, by id.
+    built: std::sync::Mutex<FxHashMap<Text, Arc<crate::model::Profile>>>,
 }
 
 impl Identities for Live {
@@ -179,6 +181,7 @@ impl Live {
             profiles: FxHashMap::default(),
             merged_into: FxHashMap::default(),
             changes: Vec::new(),
+            built: std::sync::Mutex::default(),
         };
         for id in 0..live.ids.len() as u32 {
             let (kind, key) = live.ids.key(id);
@@ -495,6 +498,13 @@ impl Live {
             }),
         );
         let olds: Vec<Text> = part.tps.iter().filter(|&&tp| tp != new_tp).map(|&tp| self.profile_of[tp as usize].clone()).collect();
+        let built = self.built.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for old in &olds {
+            built.remove(old);
+        }
+        for id in &r.profile_ids {
+            built.remove(id);
+        }
         for old in olds {
             self.profiles.remove(&old);
         }
@@ -532,6 +542,17 @@ impl Live {
     /// The feed after position `since`.
     pub(crate) fn changes(&self, since: u64) -> &[Change] {
         &self.changes[(since as usize).min(self.changes.len())..]
+    }
+
+    /// A profile built before and not changed since.
+    pub(crate) fn built_profile(&self, profile_id: &str) -> Option<Arc<crate::model::Profile>> {
+        self.built.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(profile_id).cloned()
+    }
+
+    /// Keeps a built profile until its component changes.
+    pub(crate) fn keep_built(&self, profile: Arc<crate::model::Profile>) {
+        let mut built = self.built.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        built.insert(profile.profile_id.as_str().into(), profile);
     }
 
     /// The current id of a profile id: itself when it is a profile, else the profile it was

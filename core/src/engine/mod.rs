@@ -692,11 +692,15 @@ impl Engine {
     /// depends on its touchpoints in other profiles too.
     fn live_profile(&self, live: &live::Live, tps: Vec<u32>) -> Option<Cow<'_, Profile>> {
         let first = *tps.first()?;
+        if let Some(profile) = live.built_profile(&live.profile_of[first as usize]) {
+            return Some(Cow::Owned(Profile::clone(&profile)));
+        }
         let part = on_pool(|| live.resolve_part(live.component(&tps), &self.touchpoints, &self.rules, self.model.as_ref()));
         let r = &part.resolution;
         let c = r.graph.cluster_of[part.local(first) as usize];
-        let mut built = crate::twin::build_some_profiles(&part.touchpoints, &r.graph, &self.rules, &r.profile_ids, &[c]);
-        built.pop().map(Cow::Owned)
+        let profile = crate::twin::build_some_profiles(&part.touchpoints, &r.graph, &self.rules, &r.profile_ids, &[c]).pop()?;
+        live.keep_built(std::sync::Arc::new(profile.clone()));
+        Some(Cow::Owned(profile))
     }
 
     /// On a live engine whose batch resolution is not computed: the touchpoints connected to
