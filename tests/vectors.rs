@@ -119,3 +119,40 @@ fn resolve_vectors_match() {
         check_resolve_vector(&path);
     }
 }
+
+/// A live vector: touchpoints given one at a time to `ingest_one`, each with the outcome it
+/// must give (profile id, changes, refusals), then the whole feed and the final groups.
+fn check_live_vector(path: &Path) {
+    let vector = load(path);
+    let name = path.file_name().unwrap().to_string_lossy();
+    let config: Config = serde_json::from_value(vector["config"].clone()).unwrap();
+    let mut engine = Engine::new(config).unwrap();
+    if !vector["model"].is_null() {
+        engine.set_model(omnitwin::matching::Model::from_json(&vector["model"].to_string()).unwrap()).unwrap();
+    }
+    for (i, step) in vector["steps"].as_array().unwrap().iter().enumerate() {
+        let touchpoint: Touchpoint = serde_json::from_value(step["touchpoint"].clone()).unwrap();
+        let outcome = serde_json::to_value(engine.ingest_one(touchpoint).unwrap()).unwrap();
+        if std::env::var_os("OMNITWIN_PRINT_VECTORS").is_some() {
+            println!("{}", json!({"touchpoint": step["touchpoint"], "expected": outcome}));
+            continue;
+        }
+        assert_eq!(outcome, step["expected"], "{name}: step {}", i + 1);
+    }
+    let feed = serde_json::to_value(engine.changes(0)).unwrap();
+    if std::env::var_os("OMNITWIN_PRINT_VECTORS").is_some() {
+        println!("feed {feed}");
+        return;
+    }
+    assert_eq!(feed, vector["expected_feed"], "{name}: feed");
+}
+
+#[test]
+fn live_vectors_match() {
+    let mut paths: Vec<_> = std::fs::read_dir(vectors_dir().join("live")).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    assert!(!paths.is_empty());
+    for path in paths {
+        check_live_vector(&path);
+    }
+}

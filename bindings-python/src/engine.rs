@@ -182,6 +182,33 @@ impl Engine {
         to_python(py, &report)
     }
 
+    /// Ingests one touchpoint (a dict with the touchpoint fields; `timestamp` in epoch
+    /// milliseconds, custom values under `attributes`) and resolves it at once. Returns what
+    /// happened: `profile_id`, `changes` (profiles created, merged into the older one, split)
+    /// and `refused` links. The first call makes the engine live: the matching model is fixed
+    /// from then on and every ingest updates profiles in place, recording the changes (see
+    /// `changes`). Profiles end exactly as one batch of the same touchpoints would give.
+    fn ingest_one<'py>(&self, py: Python<'py>, touchpoint: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let json = json_of(touchpoint)?;
+        let outcome = self.writing(py, move |engine, _| engine.ingest_one(omnitwin::Touchpoint::from_json(&json)?))?;
+        to_python(py, &outcome)
+    }
+
+    /// The change feed after position `since` (0 for all): dicts with `seq`, `change`
+    /// (`created`, `merged`, `split`), `profile_id` and, for merges and splits, `into`. Empty
+    /// until the engine is live.
+    #[pyo3(signature = (since=0))]
+    fn changes<'py>(&self, py: Python<'py>, since: u64) -> PyResult<Bound<'py, PyAny>> {
+        let changes = self.reading(py, move |engine, _| Ok(engine.changes(since).to_vec()))?;
+        to_python(py, &changes)
+    }
+
+    /// Makes the engine live without ingesting anything: resolves what it holds, fixes the
+    /// model and starts the change feed with every profile created.
+    fn go_live(&self, py: Python<'_>) -> PyResult<()> {
+        self.writing(py, move |engine, _| engine.go_live())
+    }
+
     /// Resolves everything ingested (if not already resolved) and returns the report.
     fn resolve<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let report = self.reading(py, move |engine, _| Ok(engine.resolve().clone()))?;

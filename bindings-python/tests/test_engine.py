@@ -318,3 +318,35 @@ def test_progress_shows_the_stages_on_stderr(capsys):
     quiet = ot.Engine()
     quiet.ingest(big_frame(1000))
     assert capsys.readouterr().err == ""
+
+
+def test_live_ingest_one_changes_and_merged_ids():
+    engine = ot.Engine({"matching": {"enabled": False}})
+    first = engine.ingest_one({"touchpoint_id": "a", "email": "an@x.vn", "timestamp": 10})
+    assert first["touchpoint_id"] == "a" and [c["change"] for c in first["changes"]] == ["created"]
+    second = engine.ingest_one({"touchpoint_id": "b", "phone": "0912 345 678", "timestamp": 20})
+    both = engine.ingest_one({"touchpoint_id": "c", "email": "AN@x.vn", "phone": "+84912345678", "timestamp": 30})
+    assert both["profile_id"] == first["profile_id"], "the older profile's id survives"
+    assert both["changes"] == [
+        {"seq": 3, "change": "merged", "profile_id": second["profile_id"], "into": first["profile_id"]}
+    ]
+    assert engine.profile(second["profile_id"])["profile_id"] == first["profile_id"]
+    assert engine.lookup(phone="0912345678")["touchpoint_count"] == 3
+    assert [c["seq"] for c in engine.changes(1)] == [2, 3]
+    # A batch into a live engine is recorded in the feed too.
+    engine.ingest([{"touchpoint_id": "d", "email": "binh@x.vn"}])
+    assert engine.changes(3)[0]["change"] == "created"
+
+
+def test_ingest_one_errors_name_the_field_and_change_nothing():
+    engine = ot.Engine()
+    engine.ingest_one({"touchpoint_id": "a", "email": "an@x.vn"})
+    with pytest.raises(ot.InvalidInputError) as raised:
+        engine.ingest_one({"touchpoint_id": "b", "timestamp": "yesterday"})
+    assert raised.value.column == "timestamp"
+    with pytest.raises(ot.InvalidInputError) as raised:
+        engine.ingest_one({"touchpoint_id": "b", "emial": "x@y.z"})
+    assert raised.value.column == "emial" and "unknown field" in str(raised.value)
+    with pytest.raises(ot.InvalidInputError, match="duplicate"):
+        engine.ingest_one({"touchpoint_id": "a"})
+    assert len(engine) == 1 and len(engine.changes()) == 1

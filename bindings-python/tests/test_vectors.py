@@ -10,6 +10,7 @@ import omnitwin as ot
 
 VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 RESOLVE = sorted((VECTORS / "resolve").glob("*.json"))
+LIVE = sorted((VECTORS / "live").glob("*.json"))
 
 
 def load(path):
@@ -51,6 +52,7 @@ def test_gender(case):
 
 def test_every_vector_file_is_run():
     assert len(RESOLVE) >= 3
+    assert len(LIVE) >= 1
     assert sum(len(NORMALIZE[k]) for k in NORMALIZE if isinstance(NORMALIZE[k], list)) >= 30
 
 
@@ -83,3 +85,15 @@ def test_resolve_vector(path):
         why = engine.explain(case["a"], case["b"])
         assert why["same_profile"] == case["same_profile"], case
         assert len(why["path"]) == case["path_length"], case
+
+
+@pytest.mark.parametrize("path", LIVE, ids=lambda p: p.stem)
+def test_live_vector(path):
+    vector = load(path)
+    engine = ot.Engine(vector["config"])
+    if vector.get("model") is not None:
+        engine.set_model(vector["model"])
+    for i, step in enumerate(vector["steps"], start=1):
+        assert engine.ingest_one(step["touchpoint"]) == step["expected"], f"step {i}"
+    assert engine.changes() == vector["expected_feed"]
+    assert engine.changes(len(vector["expected_feed"]) - 1) == vector["expected_feed"][-1:]

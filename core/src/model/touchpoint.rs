@@ -117,6 +117,39 @@ pub struct Touchpoint {
 }
 
 impl Touchpoint {
+    /// Reads one touchpoint from a JSON object (the fields of [`Touchpoint`], `timestamp` in
+    /// epoch milliseconds, custom values under `attributes`): what the Python and Node
+    /// packages hand over for `ingest_one`. A bad field is an [`Error::InvalidField`] naming it.
+    ///
+    /// ```
+    /// use omnitwin::Touchpoint;
+    /// let tp = Touchpoint::from_json(r#"{"touchpoint_id": "t1", "email": "an@x.vn", "timestamp": 1700000000000}"#)?;
+    /// assert_eq!(tp.email.as_deref(), Some("an@x.vn"));
+    /// let err = Touchpoint::from_json(r#"{"touchpoint_id": "t1", "timestamp": "yesterday"}"#).unwrap_err();
+    /// assert_eq!(err.column(), Some("timestamp"));
+    /// # Ok::<(), omnitwin::Error>(())
+    /// ```
+    pub fn from_json(text: &str) -> crate::Result<Touchpoint> {
+        let invalid = |column: &str, message: String| crate::Error::InvalidField { row: 1, column: column.into(), message };
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| invalid("touchpoint", format!("not valid JSON: {e}")))?;
+        let serde_json::Value::Object(fields) = value else {
+            return Err(invalid("touchpoint", "expected an object with the touchpoint's fields".into()));
+        };
+        let error = match serde_json::from_value(serde_json::Value::Object(fields.clone())) {
+            Ok(touchpoint) => return Ok(touchpoint),
+            Err(e) => e.to_string(),
+        };
+        // Each field on its own, to name the one the error is about.
+        for (name, field) in fields {
+            let single = serde_json::Value::Object([(name.clone(), field)].into_iter().collect());
+            if let Err(e) = serde_json::from_value::<Touchpoint>(single) {
+                return Err(invalid(&name, e.to_string()));
+            }
+        }
+        Err(invalid("touchpoint", error))
+    }
+
     /// A touchpoint with only an id.
     pub fn new(touchpoint_id: impl Into<Text>) -> Self {
         Touchpoint { touchpoint_id: touchpoint_id.into(), ..Touchpoint::default() }
