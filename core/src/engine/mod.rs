@@ -249,9 +249,16 @@ impl Engine {
     /// Adds one checked touchpoint to the live state.
     fn add_live(&mut self, touchpoint: Touchpoint) -> Result<IngestOutcome> {
         let tp = self.touchpoints.len() as u32;
+        if self.touchpoints.len() == self.touchpoints.capacity() {
+            // Grow by an eighth, not double: the store may hold millions.
+            self.reserve((self.touchpoints.len() / 8).max(1024));
+        }
         self.index.insert(touchpoint.touchpoint_id.clone(), tp);
         self.touchpoints.push(touchpoint);
-        self.resolution = OnceLock::new();
+        if let Some(stale) = self.resolution.take() {
+            // Freeing a large resolution takes long: not on the caller's time.
+            std::thread::spawn(move || drop(stale));
+        }
         let live = self.live.as_mut().expect("the engine is live");
         let (touchpoints, rules, model) = (&self.touchpoints, &self.rules, self.model.as_ref());
         let outcome = on_pool(|| live.add(tp, touchpoints, rules, model));
