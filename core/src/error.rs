@@ -72,6 +72,15 @@ pub enum Error {
     /// A touchpoint id that the engine does not hold.
     #[error("unknown touchpoint `{0}`")]
     UnknownTouchpoint(String),
+    /// The durable store could not be opened, read or written (a read-only or full disk, a
+    /// damaged file, a store written by a newer version). The engine's data is unchanged.
+    #[error("store {path}: {message}")]
+    Store {
+        /// The store's file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A record id that a linkage job does not hold.
     #[error("unknown record `{0}`")]
     UnknownRecord(String),
@@ -137,7 +146,7 @@ impl Error {
             Error::Format { .. } | Error::DataFrame(_) => ErrorKind::Schema,
             Error::Config { .. } => ErrorKind::Config,
             Error::UnknownTouchpoint(_) | Error::UnknownProfile(_) | Error::UnknownRecord(_) => ErrorKind::NotFound,
-            Error::Io { .. } => ErrorKind::Io,
+            Error::Io { .. } | Error::Store { .. } => ErrorKind::Io,
             Error::Cancelled => ErrorKind::Cancelled,
         }
     }

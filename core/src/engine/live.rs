@@ -539,6 +539,26 @@ impl Live {
         }
     }
 
+    /// Replaces the feed with one read back from a store (the state was rebuilt from the
+    /// stored touchpoints, so it is where that feed ends), and where merged ids lead.
+    pub(crate) fn restore_feed(&mut self, changes: Vec<Change>) {
+        self.merged_into.clear();
+        for change in &changes {
+            match &change.event {
+                ChangeEvent::Merged { profile_id, into } => {
+                    self.merged_into.insert(profile_id.as_str().into(), into.as_str().into());
+                }
+                ChangeEvent::Created { profile_id } => {
+                    self.merged_into.remove(profile_id.as_str());
+                }
+                ChangeEvent::Split { .. } => {}
+            }
+        }
+        let profiles = &self.profiles;
+        self.merged_into.retain(|id, _| !profiles.contains_key(id));
+        self.changes = changes;
+    }
+
     /// The feed after position `since`.
     pub(crate) fn changes(&self, since: u64) -> &[Change] {
         &self.changes[(since as usize).min(self.changes.len())..]

@@ -88,6 +88,8 @@ pub struct Engine {
     /// The live state, once the engine resolves one touchpoint at a time (see
     /// [`Engine::ingest_one`]).
     live: Option<Box<live::Live>>,
+    /// The durable store, for an engine opened with [`Engine::open`].
+    store: Option<crate::store::Durable>,
 }
 
 impl Engine {
@@ -100,7 +102,86 @@ impl Engine {
             model: None,
             resolution: OnceLock::new(),
             live: None,
+            store: None,
         })
+    }
+
+    /// Opens the durable store at `path` (an SQLite file, created if missing) and carries on
+    /// where it stopped: the stored touchpoints are resolved again with the stored model, which
+    /// gives exactly the profiles and ids the engine had, and the change feed continues. The
+    /// engine is live (see [`Engine::ingest_one`]); every ingest is committed before it returns.
+    /// A store created with another config is refused (see [`Engine::open_existing`]).
+    ///
+    /// ```
+    /// use omnitwin::{Config, Engine, Touchpoint};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("omnitwin-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("cdp.db");
+    /// # let _ = std::fs::remove_file(&path);
+    /// let mut engine = Engine::open(&path, Config::default())?;
+    /// let outcome = engine.ingest_one(Touchpoint { email: Some("an@x.vn".into()), ..Touchpoint::new("t1") })?;
+    /// drop(engine);
+    /// let engine = Engine::open(&path, Config::default())?;
+    /// assert_eq!(engine.profile_of("t1").unwrap().profile_id, outcome.profile_id);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), omnitwin::Error>(())
+    /// ```
+    pub fn open(path: impl AsRef<std::path::Path>, config: Config) -> Result<Engine> {
+        let path = path.as_ref();
+        let (durable, stored) = crate::store::Durable::open(path)?;
+        let given = serde_json::to_value(&config)?;
+        match &stored.config {
+            Some(text) if serde_json::from_str::<serde_json::Value>(text)? != given => {
+                return Err(Error::config(
+                    "store",
+                    format!(
+                        "{} was created with another config: open it with that config, or with \
+                         Engine::open_existing, which reads the config from the store",
+                        path.display()
+                    ),
+                ))
+            }
+            Some(_) => {}
+            None => durable.set_meta("config", &given.to_string())?,
+        }
+        Engine::from_stored(config, durable, stored)
+    }
+
+    /// Opens an existing store with the config it was created with.
+    pub fn open_existing(path: impl AsRef<std::path::Path>) -> Result<Engine> {
+        let path = path.as_ref();
+        if !path.exists() {
+            return Err(Error::Store { path: path.to_owned(), message: "no such store".into() });
+        }
+        let (durable, stored) = crate::store::Durable::open(path)?;
+        let Some(text) = &stored.config else {
+            return Err(Error::Store { path: path.to_owned(), message: "the store holds no config".into() });
+        };
+        let config = Config::from_json_str(text)?;
+        Engine::from_stored(config, durable, stored)
+    }
+
+    /// An engine from what a store holds.
+    fn from_stored(config: Config, durable: crate::store::Durable, stored: crate::store::Stored) -> Result<Engine> {
+        let damaged = |e: Error| Error::Store { path: durable.path().to_owned(), message: format!("damaged: {e}") };
+        let mut engine = Engine::new(config)?;
+        if let Some(model) = &stored.model {
+            engine.set_model(crate::matching::Model::from_json(model).map_err(damaged)?).map_err(damaged)?;
+        }
+        engine.check_new(&stored.touchpoints).map_err(damaged)?;
+        engine.append_raw(stored.touchpoints);
+        engine.go_live()?;
+        if let Some(live) = engine.live.as_mut() {
+            live.restore_feed(stored.changes);
+        }
+        if stored.model.is_none() {
+            if let Some(model) = &engine.model {
+                durable.set_meta("model", &model.to_json())?;
+            }
+        }
+        engine.store = Some(durable);
+        Ok(engine)
     }
 
     /// Uses a saved matching model instead of training one on the input (a model trained on a
@@ -108,10 +189,15 @@ impl Engine {
     /// the config's matching comparisons.
     pub fn set_model(&mut self, model: crate::matching::Model) -> Result<()> {
         model.check_fits(&self.rules.config.matching.comparisons)?;
+        if let Some(store) = &self.store {
+            store.set_meta("model", &model.to_json())?;
+        }
         self.model = Some(std::sync::Arc::new(model));
         self.resolution = OnceLock::new();
         if self.live.is_some() {
+            let (tps, feed) = self.marks();
             self.rebase();
+            self.commit(tps, feed)?;
         }
         Ok(())
     }
@@ -195,7 +281,31 @@ impl Engine {
         self.check_new(&batch)?;
         let [touchpoint] = batch;
         self.go_live()?;
-        self.add_live(touchpoint)
+        let (tps, feed) = self.marks();
+        let outcome = self.add_live(touchpoint)?;
+        self.commit(tps, feed)?;
+        Ok(outcome)
+    }
+
+    /// How many touchpoints and changes the engine holds: where a write starts.
+    fn marks(&self) -> (usize, usize) {
+        (self.touchpoints.len(), self.live.as_ref().map_or(0, |l| l.changes(0).len()))
+    }
+
+    /// Commits to the store (if any) the touchpoints and changes after the marks; when that
+    /// fails, undoes them in memory too, so that the engine stays what the store holds.
+    fn commit(&mut self, tps: usize, feed: usize) -> Result<()> {
+        let Some(store) = &self.store else { return Ok(()) };
+        let changes = self.live.as_ref().map_or(&[][..], |l| l.changes(feed as u64));
+        let Err(e) = store.append(&self.touchpoints[tps..], changes) else { return Ok(()) };
+        let kept: Vec<Change> = self.live.as_ref().map_or(Vec::new(), |l| l.changes(0)[..feed].to_vec());
+        self.live = None;
+        self.truncate(tps);
+        self.go_live()?;
+        if let Some(live) = self.live.as_mut() {
+            live.restore_feed(kept);
+        }
+        Err(e)
     }
 
     /// The change feed after position `since` (0 for all): every profile created, merged and
@@ -213,6 +323,9 @@ impl Engine {
         }
         let live = self.build_live()?;
         self.live = Some(Box::new(live));
+        if let (Some(store), Some(model)) = (&self.store, &self.model) {
+            store.set_meta("model", &model.to_json())?;
+        }
         Ok(())
     }
 
@@ -444,6 +557,7 @@ impl Engine {
             return Ok(());
         }
         if self.live.is_some() {
+            let (tps, feed) = self.marks();
             if batch.len() <= LIVE_BATCH.max(self.touchpoints.len() / 8) {
                 for tp in batch {
                     self.add_live(tp)?;
@@ -452,7 +566,7 @@ impl Engine {
                 self.append_raw(batch);
                 self.rebase();
             }
-            return Ok(());
+            return self.commit(tps, feed);
         }
         self.append_raw(batch);
         Ok(())
@@ -637,6 +751,9 @@ impl Engine {
             let tps = live.profile_touchpoints(&id)?;
             return self.live_profile(live, tps);
         }
+        // A live engine knows where merged-away ids went.
+        let current = self.live.as_ref().and_then(|live| live.current_id(profile_id));
+        let profile_id = current.as_deref().unwrap_or(profile_id);
         let r = self.resolved(&NoProgress);
         let by_id =
             r.by_id.get_or_init(|| r.profile_ids.iter().enumerate().map(|(c, id)| (id.clone(), c as u32)).collect());

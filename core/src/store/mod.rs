@@ -1,7 +1,10 @@
-//! Import and export: DataFrames and files (CSV, Parquet, JSON Lines) in and out, through polars.
+//! Import and export: DataFrames and files (CSV, Parquet, JSON Lines) in and out, through polars;
+//! and the durable embedded store (SQLite) behind [`crate::Engine::open`].
 
 mod files;
 pub(crate) mod frame;
+mod sqlite;
 
 pub use files::{read_frame, write_frame, CsvBatches, FrameWriter, InputFormat, OutputFormat};
 pub use polars::prelude::DataType;
+pub(crate) use sqlite::{Durable, Stored};

@@ -1,0 +1,206 @@
+//! The durable store: reopening carries on exactly where the engine stopped, a process killed
+//! at any moment loses nothing it acknowledged and leaves nothing half-written, and what cannot
+//! be opened or written is a clear error.
+
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use omnitwin::{ChangeEvent, Config, Engine, ErrorKind, Touchpoint};
+
+/// A fresh directory for one test's stores.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("omnitwin-durability-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The i-th touchpoint of the writer: people share emails and phones, so profiles merge.
+fn touchpoint(i: usize) -> Touchpoint {
+    Touchpoint {
+        email: Some(format!("user{}@x.vn", i % 97).into()),
+        phone: (i % 3 == 0).then(|| format!("0912{:06}", (i / 3) % 89).into()),
+        full_name: Some(["Nguyễn An", "Trần Bình", "Lê Cường"][i % 3].into()),
+        timestamp: Some(1_700_000_000_000 + (i as i64 * 7919) % 100_000),
+        ..Touchpoint::new(format!("t{i:05}"))
+    }
+}
+
+fn config() -> Config {
+    let mut config = Config::default();
+    config.matching.enabled = false;
+    config
+}
+
+fn sorted_assignments(engine: &Engine) -> Vec<(String, String)> {
+    let mut out: Vec<_> = engine.assignments().into_iter().map(|a| (a.touchpoint_id, a.profile_id)).collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn reopening_carries_on_where_the_engine_stopped() {
+    let dir = scratch("reopen");
+    let path = dir.join("cdp.db");
+    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut merged_away = None;
+    for i in 0..300 {
+        let outcome = engine.ingest_one(touchpoint(i)).unwrap();
+        for change in outcome.changes {
+            if let ChangeEvent::Merged { profile_id, .. } = change.event {
+                merged_away = Some(profile_id);
+            }
+        }
+    }
+    engine.ingest((300..400).map(touchpoint)).unwrap();
+    let before = sorted_assignments(&engine);
+    let feed = engine.changes(0).to_vec();
+
+    drop(engine);
+
+    let mut engine = Engine::open(&path, config()).unwrap();
+    assert_eq!(engine.len(), 400);
+    assert_eq!(sorted_assignments(&engine), before, "the same profiles and ids");
+    assert_eq!(engine.changes(0), &feed[..], "the feed is kept");
+    let merged_away = merged_away.expect("the writer's people merge");
+    assert!(engine.profile(&merged_away).is_some(), "a merged-away id still leads to its survivor");
+    let next = engine.ingest_one(touchpoint(400)).unwrap();
+    if let Some(first) = next.changes.first() {
+        assert_eq!(first.seq, feed.len() as u64 + 1, "the feed continues its numbering");
+    }
+    // A batch resolution of the stored touchpoints agrees.
+    let mut batch = Engine::new(config()).unwrap();
+    batch.ingest((0..401).map(touchpoint)).unwrap();
+    assert_eq!(sorted_assignments(&engine), sorted_assignments(&batch));
+    drop(engine);
+    let again = Engine::open_existing(&path).unwrap();
+    assert_eq!(again.len(), 401);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn stores_that_cannot_be_used_are_refused_with_a_reason() {
+    let dir = scratch("refused");
+    let path = dir.join("cdp.db");
+    drop(Engine::open(&path, config()).unwrap());
+    let err = Engine::open(&path, Config::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().contains("another config"), "{err}");
+
+    // Written by a newer format.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'format_version'", []).unwrap();
+    drop(conn);
+    let err = Engine::open(&path, config()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io);
+    assert!(err.to_string().contains("newer omnitwin"), "{err}");
+
+    // Not a store at all, and a directory that does not exist.
+    let junk = dir.join("junk.db");
+    std::fs::write(&junk, b"this is not a database, just some text that is long enough to matter....").unwrap();
+    let err = Engine::open(&junk, config()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+    let err = Engine::open(dir.join("missing/dir/cdp.db"), config()).unwrap_err();
+    assert!(err.to_string().contains("missing/dir/cdp.db"), "{err}");
+    assert!(Engine::open_existing(dir.join("nothing.db")).is_err());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_touchpoints_leave_the_store_unchanged() {
+    let dir = scratch("bad");
+    let path = dir.join("cdp.db");
+    let mut engine = Engine::open(&path, config()).unwrap();
+    engine.ingest_one(touchpoint(0)).unwrap();
+    assert!(engine.ingest_one(touchpoint(0)).is_err(), "a repeated id is refused");
+    assert!(engine.ingest(vec![touchpoint(1), touchpoint(1)]).is_err());
+    drop(engine);
+    let engine = Engine::open(&path, config()).unwrap();
+    assert_eq!(engine.len(), 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Not a test on its own: the writer process of the kill test. It ingests touchpoints one at a
+/// time and prints `ack <id>` after each call returns (that is, after its commit).
+#[test]
+#[ignore = "run by killed_writers_lose_nothing_they_acknowledged as a child process"]
+fn writer_child() {
+    let Some(path) = std::env::var_os("OMNITWIN_WRITER_STORE") else { return };
+    let mut engine = Engine::open(Path::new(&path), config()).unwrap();
+    let start = engine.len();
+    for i in start..start + 100_000 {
+        let outcome = engine.ingest_one(touchpoint(i)).unwrap();
+        println!("ack {}", outcome.touchpoint_id);
+    }
+}
+
+#[test]
+fn killed_writers_lose_nothing_they_acknowledged() {
+    let dir = scratch("kill");
+    let path = dir.join("cdp.db");
+    let mut acknowledged: Vec<String> = Vec::new();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for round in 0..12 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let kill_after = 1 + (seed % 150) as usize;
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["writer_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .env("OMNITWIN_WRITER_STORE", &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut seen = 0;
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(id) = line.strip_prefix("ack ") {
+                acknowledged.push(id.to_owned());
+                seen += 1;
+                if seen == kill_after {
+                    child.kill().unwrap(); // SIGKILL: no destructors, no flush
+                    break;
+                }
+            }
+        }
+        child.wait().unwrap();
+        assert_eq!(seen, kill_after, "round {round}: the writer stopped before it was killed");
+        // The store opens cleanly, holds every acknowledged touchpoint, and its profiles are
+        // those of a batch of what it holds (nothing half-written).
+        let engine = Engine::open(&path, config()).unwrap();
+        for id in &acknowledged {
+            assert!(engine.touchpoint(id).is_some(), "round {round}: acknowledged {id} lost");
+        }
+        assert!(engine.len() <= acknowledged.len() + 1, "round {round}: at most the call in flight is extra");
+        let held: Vec<Touchpoint> = (0..engine.len()).map(touchpoint).collect();
+        let mut batch = Engine::new(config()).unwrap();
+        batch.ingest(held).unwrap();
+        assert_eq!(sorted_assignments(&engine), sorted_assignments(&batch), "round {round}");
+        // The feed's last entry is consistent with the profiles: every live profile was created.
+        let mut live = std::collections::BTreeSet::new();
+        for change in engine.changes(0) {
+            match &change.event {
+                ChangeEvent::Created { profile_id } => {
+                    live.insert(profile_id.clone());
+                }
+                ChangeEvent::Merged { profile_id, .. } => {
+                    live.remove(profile_id);
+                }
+                ChangeEvent::Split { profile_id, into } if !into.contains(profile_id) => {
+                    live.remove(profile_id);
+                }
+                ChangeEvent::Split { .. } => {}
+            }
+        }
+        let profiles: std::collections::BTreeSet<String> = engine.assignments().into_iter().map(|a| a.profile_id).collect();
+        assert_eq!(live, profiles, "round {round}: the feed matches the profiles");
+        // The next writer continues after what the store holds.
+        acknowledged = (0..engine.len()).map(|i| touchpoint(i).touchpoint_id.to_string()).collect();
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
