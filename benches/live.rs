@@ -4,7 +4,13 @@
 //! Prints the time to go live, `ingest_one` p50/p90/p99/max, the slowest calls' component
 //! sizes, `lookup` p50/p99, and checks the end state against one batch with the same model.
 //!
-//! `cargo bench --bench live -- [PEOPLE] [ARRIVALS] [deterministic]` (defaults 310000, 20000).
+//! With `durable`, the engine is a store on disk (`Engine::open`): the held touchpoints are
+//! loaded in one batch, the first half of the arrivals come through `ingest_one` (each committed
+//! before it returns), the second half in batches of 1,000 (sustained durable ingest); then the
+//! store is reopened (timed) and its size per touchpoint printed.
+//!
+//! `cargo bench --bench live -- [PEOPLE] [ARRIVALS] [deterministic] [durable]` (defaults 310000,
+//! 20000).
 
 #[path = "../examples/synthetic/mod.rs"]
 mod synthetic;
@@ -40,7 +46,13 @@ fn main() {
     }
     let mut config = Config::default();
     config.matching.enabled = !deterministic;
-    let mut engine = Engine::new(config.clone()).expect("the default config is valid");
+    let durable = std::env::args().any(|a| a == "durable");
+    let store = std::env::temp_dir().join(format!("omnitwin-live-bench-{}.db", std::process::id()));
+    let mut engine = if durable {
+        Engine::open(&store, config.clone()).expect("the store opens")
+    } else {
+        Engine::new(config.clone()).expect("the default config is valid")
+    };
     let start = Instant::now();
     engine.ingest(held.clone()).expect("generated touchpoints are valid");
     engine.go_live().expect("the engine goes live");
@@ -53,7 +65,8 @@ fn main() {
     let mut times = Vec::with_capacity(later.len());
     let mut slow: Vec<(f64, String, usize)> = Vec::new();
     let started = Instant::now();
-    for tp in later.iter().cloned() {
+    let one_at_a_time = if durable { later.len() / 2 } else { later.len() };
+    for tp in later[..one_at_a_time].iter().cloned() {
         let t = Instant::now();
         let outcome = engine.ingest_one(tp).expect("a new touchpoint is accepted");
         let us = t.elapsed().as_secs_f64() * 1e6;
@@ -76,6 +89,15 @@ fn main() {
     for (us, id, changes) in &slow {
         println!("  slow: {id} {us:.0} µs, {changes} changes");
     }
+    if durable {
+        let rest = &later[one_at_a_time..];
+        let t = Instant::now();
+        for chunk in rest.chunks(1000) {
+            engine.ingest(chunk.to_vec()).expect("valid");
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!("durable ingest in batches of 1,000: {} touchpoints in {secs:.2} s ({:.0}/s)", rest.len(), rest.len() as f64 / secs);
+    }
 
     for pass in ["first (builds the profile)", "again (built)"] {
         let mut lookups = Vec::with_capacity(later.len());
@@ -97,6 +119,23 @@ fn main() {
         }
     }
 
+    if durable {
+        let held_now = engine.len();
+        drop(engine);
+        let bytes: u64 = ["", "-wal", "-shm"]
+            .iter()
+            .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", store.display())).ok())
+            .map(|m| m.len())
+            .sum();
+        let t = Instant::now();
+        engine = Engine::open(&store, config.clone()).expect("the store reopens");
+        println!(
+            "reopen {:.2} s; store {:.1} MiB = {:.0} bytes per touchpoint",
+            t.elapsed().as_secs_f64(),
+            bytes as f64 / 1048576.0,
+            bytes as f64 / held_now as f64
+        );
+    }
     // The live state equals one batch of everything with the same model.
     let mut batch = Engine::new(config).expect("valid");
     if let Some(model) = engine.model() {
@@ -109,4 +148,9 @@ fn main() {
     whole.sort();
     let differ = live.iter().zip(&whole).filter(|(a, b)| a != b).count();
     println!("live == one batch with the same model: {} ({differ} touchpoints differ)", differ == 0);
+    if durable {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", store.display()));
+        }
+    }
 }

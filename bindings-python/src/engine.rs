@@ -172,6 +172,29 @@ impl Engine {
         run(py, || omnitwin::Engine::new(config)).map(|e| Engine::with(e, progress))
     }
 
+    /// An engine on a durable store (an SQLite file, created if missing) that carries on where
+    /// it stopped: the stored touchpoints are resolved again with the stored model (the same
+    /// profiles and ids) and the change feed continues. Every ingest is committed before it
+    /// returns. With `config=None` an existing store opens with the config it was created with
+    /// (a new one with the default config); a given config must be the store's.
+    #[staticmethod]
+    #[pyo3(signature = (path, config=None, progress=false))]
+    fn open(py: Python<'_>, path: PathBuf, config: Option<&Bound<'_, PyAny>>, progress: bool) -> PyResult<Engine> {
+        let config = match config {
+            None => None,
+            Some(config) => {
+                let json = json_of(config)?;
+                Some(run(py, || Config::from_json_str(&json))?)
+            }
+        };
+        run(py, move || match config {
+            Some(config) => omnitwin::Engine::open(&path, config),
+            None if path.exists() => omnitwin::Engine::open_existing(&path),
+            None => omnitwin::Engine::open(&path, Config::default()),
+        })
+        .map(|e| Engine::with(e, progress))
+    }
+
     /// Adds touchpoints: a table (polars, pandas >= 2.2, pyarrow, DuckDB), a file path (.csv,
     /// .parquet, .jsonl) or a list of dicts. `on_error="fail"` (all or nothing, the first bad
     /// row raises) or `"skip"` (bad rows are left out and listed in the report). Returns the

@@ -350,3 +350,21 @@ def test_ingest_one_errors_name_the_field_and_change_nothing():
     with pytest.raises(ot.InvalidInputError, match="duplicate"):
         engine.ingest_one({"touchpoint_id": "a"})
     assert len(engine) == 1 and len(engine.changes()) == 1
+
+
+def test_a_durable_store_reopens_where_it_stopped(tmp_path):
+    path = tmp_path / "cdp.db"
+    engine = ot.Engine.open(path, {"matching": {"enabled": False}})
+    first = engine.ingest_one({"touchpoint_id": "a", "email": "an@x.vn", "timestamp": 10})
+    engine.ingest(ROWS)
+    before = groups(engine)
+    feed = engine.changes()
+    del engine
+    again = ot.Engine.open(path)  # the config comes from the store
+    assert len(again) == 1 + len(ROWS)
+    assert groups(again) == before and again.changes() == feed
+    assert again.profile_of("a")["profile_id"] == first["profile_id"]
+    with pytest.raises(ot.ConfigError, match="another config"):
+        ot.Engine.open(path, {"matching": {"enabled": True}})
+    with pytest.raises(ot.IoError):
+        ot.Engine.open(tmp_path / "no" / "such" / "dir.db")
