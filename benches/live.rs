@@ -96,7 +96,11 @@ fn main() {
             engine.ingest(chunk.to_vec()).expect("valid");
         }
         let secs = t.elapsed().as_secs_f64();
-        println!("durable ingest in batches of 1,000: {} touchpoints in {secs:.2} s ({:.0}/s)", rest.len(), rest.len() as f64 / secs);
+        println!(
+            "durable ingest in batches of 1,000: {} touchpoints in {secs:.2} s ({:.0}/s)",
+            rest.len(),
+            rest.len() as f64 / secs
+        );
     }
 
     for pass in ["first (builds the profile)", "again (built)"] {

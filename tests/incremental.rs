@@ -85,10 +85,15 @@ fn replay(engine: &Engine) -> BTreeSet<String> {
     for (i, change) in engine.changes(0).iter().enumerate() {
         assert_eq!(change.seq, i as u64 + 1, "the feed is numbered from 1 without gaps");
         match &change.event {
-            ChangeEvent::Created { profile_id } => assert!(live.insert(profile_id.clone()), "{profile_id} created twice"),
+            ChangeEvent::Created { profile_id } => {
+                assert!(live.insert(profile_id.clone()), "{profile_id} created twice")
+            }
             ChangeEvent::Merged { profile_id, into } => {
                 assert!(live.remove(profile_id), "{profile_id} merged but not live");
                 assert!(live.contains(into), "{profile_id} merged into {into}, not live");
+            }
+            ChangeEvent::Forgotten { profile_id } => {
+                assert!(live.remove(profile_id), "{profile_id} forgotten but not live")
             }
             ChangeEvent::Split { profile_id, into } => {
                 assert!(live.contains(profile_id), "{profile_id} split but not live");
@@ -99,6 +104,7 @@ fn replay(engine: &Engine) -> BTreeSet<String> {
                     assert!(live.contains(id), "{profile_id} split into {id}, not live");
                 }
             }
+            other => panic!("a change the test does not know: {other:?}"),
         }
     }
     live
@@ -194,7 +200,10 @@ fn merges_keep_the_older_id_and_old_ids_lead_to_the_survivor() {
         .ingest_one(Touchpoint { email: Some("an@x.vn".into()), timestamp: Some(1), ..Touchpoint::new("d") })
         .unwrap();
     assert_ne!(d.profile_id, a.profile_id);
-    assert!(d.changes.iter().any(|c| c.event == ChangeEvent::Merged { profile_id: a.profile_id.clone(), into: d.profile_id.clone() }));
+    assert!(d
+        .changes
+        .iter()
+        .any(|c| c.event == ChangeEvent::Merged { profile_id: a.profile_id.clone(), into: d.profile_id.clone() }));
     assert_eq!(engine.profile(&b.profile_id).unwrap().profile_id, d.profile_id, "chains of merges are followed");
 }
 
@@ -224,6 +233,9 @@ fn a_phone_found_shared_splits_the_profile_it_held_together() {
     let ids: BTreeSet<String> = engine.assignments().into_iter().map(|a| a.profile_id).collect();
     assert_eq!(ids.len(), 4, "four people, no longer joined by the shared phone");
     assert!(engine.lookup(&Identifier::new(IdKind::Phone, landline)).is_none(), "a shared phone identifies nobody");
+    let err = engine.forget(omnitwin::ForgetTarget::Identifier(Identifier::new(IdKind::Phone, landline))).unwrap_err();
+    assert!(err.to_string().contains("names no one person"), "{err}");
+    assert_eq!(engine.len(), 4, "nobody was forgotten");
 }
 
 #[test]
@@ -242,7 +254,9 @@ fn bad_touchpoints_leave_the_live_engine_unchanged() {
 #[test]
 fn a_large_batch_into_a_live_engine_is_resolved_whole_and_recorded() {
     let mut engine = engine();
-    engine.ingest_one(Touchpoint { email: Some("u1@x.vn".into()), timestamp: Some(5), ..Touchpoint::new("first") }).unwrap();
+    engine
+        .ingest_one(Touchpoint { email: Some("u1@x.vn".into()), timestamp: Some(5), ..Touchpoint::new("first") })
+        .unwrap();
     let batch: Vec<Touchpoint> = (0..1500)
         .map(|i| Touchpoint {
             email: Some(format!("u{}@x.vn", i % 400).into()),
@@ -252,7 +266,67 @@ fn a_large_batch_into_a_live_engine_is_resolved_whole_and_recorded() {
         .collect();
     engine.ingest(batch.clone()).unwrap();
     let mut reference = self::engine();
-    reference.ingest(std::iter::once(Touchpoint { email: Some("u1@x.vn".into()), timestamp: Some(5), ..Touchpoint::new("first") }).chain(batch)).unwrap();
+    reference
+        .ingest(
+            std::iter::once(Touchpoint {
+                email: Some("u1@x.vn".into()),
+                timestamp: Some(5),
+                ..Touchpoint::new("first")
+            })
+            .chain(batch),
+        )
+        .unwrap();
     assert_eq!(sorted_assignments(&engine), sorted_assignments(&reference));
     assert_eq!(replay(&engine).len(), 400);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn forgetting_a_person_equals_never_having_ingested_them(tps in touchpoints(), pick in any::<prop::sample::Index>()) {
+        let mut live = engine();
+        for tp in &tps {
+            live.ingest_one(tp.clone()).unwrap();
+        }
+        let chosen = &tps[pick.index(tps.len())];
+        let profile = live.profile_of(&chosen.touchpoint_id).unwrap().into_owned();
+        let report = live.forget(omnitwin::ForgetTarget::Profile(profile.profile_id.clone())).unwrap();
+        prop_assert_eq!(&report.touchpoints, &profile.touchpoint_ids.iter().map(|t| t.to_string()).collect::<Vec<_>>());
+        prop_assert!(live.touchpoint(&chosen.touchpoint_id).is_none());
+        prop_assert!(live.profile(&profile.profile_id).is_none());
+        // The same as a batch of the others, with the model as it is now (the forgotten
+        // values taken out of its name counts).
+        let mut batch = Engine::new(Config::default()).unwrap();
+        batch.set_model(live.model().unwrap().clone()).unwrap();
+        batch.ingest(tps.iter().filter(|t| !report.touchpoints.contains(&t.touchpoint_id.to_string())).cloned()).unwrap();
+        prop_assert_eq!(sorted_assignments(&live), sorted_assignments(&batch));
+        let final_ids: BTreeSet<String> = sorted_assignments(&live).into_iter().map(|(_, p)| p).collect();
+        prop_assert_eq!(replay(&live), final_ids);
+    }
+}
+
+#[test]
+fn forgetting_takes_the_values_out_of_the_frozen_name_counts() {
+    let mut engine = engine();
+    for (i, name) in ["An Nguyen", "Nguyễn An", "Binh Tran"].iter().enumerate() {
+        engine
+            .ingest_one(Touchpoint {
+                email: Some(format!("p{i}@x.vn").into()),
+                full_name: Some((*name).into()),
+                ..Touchpoint::new(format!("t{i}"))
+            })
+            .unwrap();
+    }
+    let counts = |engine: &Engine| {
+        let tf = engine.model().unwrap().comparisons.iter().find_map(|c| c.term_frequencies.clone()).unwrap();
+        (tf.total, tf.counts.get("an nguyen").copied(), tf.counts.get("binh tran").copied())
+    };
+    assert_eq!(counts(&engine), (40, Some(12), Some(3)));
+    engine.forget(omnitwin::ForgetTarget::Identifier(Identifier::new(IdKind::Email, "p2@x.vn"))).unwrap();
+    assert_eq!(counts(&engine), (39, Some(12), Some(2)), "the forgotten \"binh tran\" no longer counted");
+    engine.forget(omnitwin::ForgetTarget::Identifier(Identifier::new(IdKind::Email, "p0@x.vn"))).unwrap();
+    assert_eq!(counts(&engine).1, Some(11));
+    let err = engine.forget(omnitwin::ForgetTarget::Profile("P0000000000000000".into())).unwrap_err();
+    assert_eq!(err.kind(), omnitwin::ErrorKind::NotFound);
 }

@@ -121,6 +121,33 @@ impl Engine {
     }
 }
 
+/// The identifier given to `lookup` or `forget` as one `kind=value` keyword (with `scope` for
+/// kinds scoped by source); `None` when no keyword was given.
+fn one_identifier(
+    verb: &str,
+    scope: Option<String>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Option<Identifier>> {
+    let given: Vec<(String, String)> = match kwargs {
+        Some(kwargs) => kwargs.iter().map(|(k, v)| Ok((k.extract()?, v.extract()?))).collect::<PyResult<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    match given.as_slice() {
+        [] => Ok(None),
+        [(kind, value)] => {
+            let kind: IdKind = kind.parse().map_err(|e| errors::config_error(verb, e))?;
+            Ok(Some(match scope {
+                Some(scope) => Identifier::scoped(kind, scope, value.as_str()),
+                None => Identifier::new(kind, value.as_str()),
+            }))
+        }
+        _ => Err(PyTypeError::new_err(format!(
+            "{verb}() takes exactly one identifier, as kind=value (email=..., phone=..., customer_id=...); got {}",
+            given.len()
+        ))),
+    }
+}
+
 /// A profile with its HTML card (timeline included), made while the engine is at hand.
 fn with_card(
     engine: &omnitwin::Engine,
@@ -226,6 +253,32 @@ impl Engine {
         to_python(py, &changes)
     }
 
+    /// Forgets a person (right to erasure): `forget(profile_id="P…")` or one identifier,
+    /// `forget(email="an@x.vn")` / `forget(customer_id="C-17", scope="eshop")`. Removes every
+    /// touchpoint of that person's profile(s), resolves the rest again (recording splits), takes
+    /// their values out of the model's name counts and, on a durable store, compacts the file so
+    /// the erased values are nowhere in it. Returns `profiles`, `touchpoints` and `changes`.
+    #[pyo3(signature = (profile_id=None, scope=None, **identifier))]
+    fn forget<'py>(
+        &self,
+        py: Python<'py>,
+        profile_id: Option<String>,
+        scope: Option<String>,
+        identifier: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let target = match (profile_id, one_identifier("forget", scope, identifier)?) {
+            (Some(id), None) => omnitwin::ForgetTarget::Profile(id),
+            (None, Some(identifier)) => omnitwin::ForgetTarget::Identifier(identifier),
+            _ => {
+                return Err(PyTypeError::new_err(
+                    "forget() takes a profile_id or exactly one identifier as kind=value, not both",
+                ))
+            }
+        };
+        let report = self.writing(py, move |engine, _| engine.forget(target))?;
+        to_python(py, &report)
+    }
+
     /// Makes the engine live without ingesting anything: resolves what it holds, fixes the
     /// model and starts the change feed with every profile created.
     fn go_live(&self, py: Python<'_>) -> PyResult<()> {
@@ -275,22 +328,10 @@ impl Engine {
         scope: Option<String>,
         identifier: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let given: Vec<(String, String)> = match identifier {
-            Some(kwargs) => kwargs.extract::<Vec<(String, String)>>().or_else(|_| {
-                kwargs.iter().map(|(k, v)| Ok((k.extract()?, v.extract()?))).collect::<PyResult<Vec<_>>>()
-            })?,
-            None => Vec::new(),
-        };
-        let [(kind, value)] = given.as_slice() else {
-            return Err(PyTypeError::new_err(format!(
-                "lookup() takes exactly one identifier, as kind=value (email=..., phone=..., customer_id=...); got {}",
-                given.len()
-            )));
-        };
-        let kind: IdKind = kind.parse().map_err(|e| errors::config_error("lookup", e))?;
-        let identifier = match scope {
-            Some(scope) => Identifier::scoped(kind, scope, value.as_str()),
-            None => Identifier::new(kind, value.as_str()),
+        let Some(identifier) = one_identifier("lookup", scope, identifier)? else {
+            return Err(PyTypeError::new_err(
+                "lookup() takes exactly one identifier, as kind=value (email=..., phone=..., customer_id=...); got 0",
+            ));
         };
         let card = self.reading(py, move |engine, _| Ok(with_card(engine, engine.lookup(&identifier))))?;
         profile_to_python(py, card)

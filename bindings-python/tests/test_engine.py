@@ -368,3 +368,18 @@ def test_a_durable_store_reopens_where_it_stopped(tmp_path):
         ot.Engine.open(path, {"matching": {"enabled": True}})
     with pytest.raises(ot.IoError):
         ot.Engine.open(tmp_path / "no" / "such" / "dir.db")
+
+
+def test_forget_a_person_by_identifier_or_profile(tmp_path):
+    engine = ot.Engine.open(tmp_path / "cdp.db", {"matching": {"enabled": False}})
+    engine.ingest(ROWS)
+    report = engine.forget(email="an.nguyen@gmail.com")
+    assert report["touchpoints"] == ["pos-1", "web-1", "zalo-1"]
+    assert [c["change"] for c in report["changes"]] == ["forgotten"]
+    assert engine.lookup(phone="0912 345 678") is None and len(engine) == 1
+    other = engine.profile_of("web-2")["profile_id"]
+    assert engine.forget(profile_id=other)["touchpoints"] == ["web-2"]
+    with pytest.raises(ot.NotFoundError):
+        engine.forget(profile_id=other)
+    with pytest.raises(TypeError, match="not both"):
+        engine.forget(profile_id="P1", email="a@b.c")

@@ -40,8 +40,9 @@ mod twin;
 
 pub use config::Config;
 pub use engine::{
-    Assignment, Change, ChangeEvent, Engine, Explanation, IngestOutcome, IngestReport, LinkStep, MatchingReport,
-    ModelSource, OnError, QuarantineReport, RejectedRow, ResolveReport, SharedIdentifierReport, StepStatus,
+    Assignment, Change, ChangeEvent, Engine, Explanation, ForgetReport, ForgetTarget, IngestOutcome, IngestReport,
+    LinkStep, MatchingReport, ModelSource, OnError, QuarantineReport, RejectedRow, ResolveReport,
+    SharedIdentifierReport, StepStatus,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{LinkStats, SharedFinding};

@@ -28,6 +28,7 @@ use crate::progress::NoProgress;
 /// What a change did to the profiles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ChangeEvent {
     /// A new profile.
     Created {
@@ -48,6 +49,12 @@ pub enum ChangeEvent {
         profile_id: String,
         /// The profiles its touchpoints are in now (it may be one of them).
         into: Vec<String>,
+    },
+    /// A person was forgotten ([`crate::Engine::forget`]): the profile and everything in it
+    /// are gone; downstream systems delete it too.
+    Forgotten {
+        /// The profile forgotten.
+        profile_id: String,
     },
 }
 
@@ -183,6 +190,13 @@ impl Live {
             changes: Vec::new(),
             built: std::sync::Mutex::default(),
         };
+        // Room to grow before the first arrivals have to move millions of entries.
+        let more = live.ids.len() / 8 + 64;
+        live.ids.reserve(more);
+        live.blocked.reserve(more);
+        live.slot_of.reserve(more);
+        live.members.reserve(more);
+        live.shared.reserve(more);
         for id in 0..live.ids.len() as u32 {
             let (kind, key) = live.ids.key(id);
             live.slots.insert((kind, split_key(key).0.map(Text::from)), live.slot_of[id as usize]);
@@ -330,50 +344,90 @@ impl Live {
         model: Option<&Arc<Model>>,
     ) -> Result<IngestOutcome> {
         debug_assert_eq!(tp as usize + 1, touchpoints.len());
-        let prepared = prepare(&touchpoints[tp as usize], rules);
-        let mut ids: SmallVec<[u32; 4]> = SmallVec::new();
-        for p in prepared.ids {
-            let scope: Option<Text> = split_key(&p.key).0.map(Text::from);
-            let kind = p.kind;
-            let (id, new) = self.ids.intern_hashed(kind, p.key, p.hash);
-            if new {
-                self.blocked.push(p.blocked);
-                let next = self.slot_kind.len() as u32;
-                let slot = *self.slots.entry((kind, scope)).or_insert(next);
-                if slot == next {
-                    self.slot_kind.push(kind);
+        let first = self.changes.len();
+        let part = self.add_from(tp, touchpoints, rules, model)?;
+        let refused = refusals(rules, &part, part.local(tp));
+        Ok(IngestOutcome {
+            touchpoint_id: touchpoints[tp as usize].touchpoint_id.to_string(),
+            profile_id: self.profile_of[tp as usize].to_string(),
+            changes: self.changes[first..].to_vec(),
+            refused,
+        })
+    }
+
+    /// Adds the touchpoints from `first` to the end of `touchpoints` at once: everything they
+    /// touch is resolved again in one go, and the feed records the net changes of the batch.
+    pub(crate) fn add_batch(
+        &mut self,
+        first: u32,
+        touchpoints: &[Touchpoint],
+        rules: &Rules,
+        model: Option<&Arc<Model>>,
+    ) -> Result<()> {
+        self.add_from(first, touchpoints, rules, model).map(drop)
+    }
+
+    fn add_from(
+        &mut self,
+        first: u32,
+        touchpoints: &[Touchpoint],
+        rules: &Rules,
+        model: Option<&Arc<Model>>,
+    ) -> Result<Part> {
+        let new_tps: Vec<u32> = (first..touchpoints.len() as u32).collect();
+        // Each touched identifier's status before the batch.
+        let mut before: FxHashMap<u32, bool> = FxHashMap::default();
+        for &tp in &new_tps {
+            let prepared = prepare(&touchpoints[tp as usize], rules);
+            let mut ids: SmallVec<[u32; 4]> = SmallVec::new();
+            for p in prepared.ids {
+                let scope: Option<Text> = split_key(&p.key).0.map(Text::from);
+                let kind = p.kind;
+                let (id, new) = self.ids.intern_hashed(kind, p.key, p.hash);
+                if new {
+                    room_for_one(&mut self.blocked);
+                    room_for_one(&mut self.slot_of);
+                    room_for_one(&mut self.members);
+                    room_for_one(&mut self.shared);
+                    self.blocked.push(p.blocked);
+                    let next = self.slot_kind.len() as u32;
+                    let slot = *self.slots.entry((kind, scope)).or_insert(next);
+                    if slot == next {
+                        self.slot_kind.push(kind);
+                    }
+                    self.slot_of.push(slot);
+                    self.members.push(Vec::new());
+                    self.shared.push(None);
                 }
-                self.slot_of.push(slot);
-                self.members.push(Vec::new());
-                self.shared.push(None);
+                if !ids.contains(&id) {
+                    ids.push(id);
+                    before.entry(id).or_insert_with(|| self.shared[id as usize].is_some());
+                    self.members[id as usize].push(tp);
+                }
             }
-            if !ids.contains(&id) {
-                ids.push(id);
-                self.members[id as usize].push(tp);
-            }
+            room_for_one(&mut self.tp_ids);
+            room_for_one(&mut self.tp_name);
+            room_for_one(&mut self.profile_of);
+            self.tp_ids.push(ids);
+            self.tp_name.push(prepared.name_key);
         }
-        self.tp_ids.push(ids.clone());
-        self.tp_name.push(prepared.name_key);
-        // The touchpoint's identifiers have one more touchpoint: are they shared now?
-        let mut seeds = vec![tp];
-        let mut flipped: Vec<u32> = Vec::new();
-        for &id in &ids {
+        // The touched identifiers have more touchpoints: are they shared now?
+        let mut seeds = new_tps.clone();
+        let mut touched: Vec<(u32, bool)> = before.into_iter().collect();
+        touched.sort_unstable();
+        for (id, was_shared) in touched {
             let kind = self.ids.key(id).0 as usize;
-            let detect = !self.blocked[id as usize]
-                && rules.kinds[kind].detect_shared
-                && self.members[id as usize].len() > 1;
+            let detect =
+                !self.blocked[id as usize] && rules.kinds[kind].detect_shared && self.members[id as usize].len() > 1;
             let finding = if detect { shared_finding(self, rules, id) } else { None };
-            if finding.is_some() != self.shared[id as usize].is_some() {
-                flipped.push(id);
+            if finding.is_some() != was_shared {
+                seeds.extend(self.members[id as usize].iter().copied().filter(|&m| m < first));
             }
             self.shared[id as usize] = finding;
         }
-        for &id in &flipped {
-            seeds.extend(self.members[id as usize].iter().copied().filter(|&m| m != tp));
-        }
         if let Some(mut m) = self.matching.take() {
             // A flipped identifier changes its touchpoints' matching values (a shared phone is
-            // no evidence): they are keyed and scored again, with the new touchpoint.
+            // no evidence): they are keyed and scored again, with the new touchpoints.
             let mut rekey: Vec<u32> = seeds.clone();
             rekey.sort_unstable();
             rekey.dedup();
@@ -382,16 +436,9 @@ impl Live {
             seeds.extend(found?);
         }
         let part = self.resolve_part(self.component(&seeds), touchpoints, rules, model);
-        let refused = refusals(rules, &part, part.local(tp));
-        let events = self.apply(&part, tp);
-        let first = self.changes.len();
+        let events = self.apply(&part, first);
         self.record(events);
-        Ok(IngestOutcome {
-            touchpoint_id: touchpoints[tp as usize].touchpoint_id.to_string(),
-            profile_id: self.profile_of[tp as usize].to_string(),
-            changes: self.changes[first..].to_vec(),
-            refused,
-        })
+        Ok(part)
     }
 
     /// Recomputes the block keys of touchpoints `tps` (new ones included) and scores them
@@ -407,6 +454,8 @@ impl Live {
     ) -> Result<Vec<u32>> {
         let max = rules.config.matching.max_block_records.unwrap_or(usize::MAX);
         let n = touchpoints.len();
+        room_for_one(&mut m.keys);
+        room_for_one(&mut m.edges);
         m.keys.resize(n, SmallVec::new());
         m.edges.resize(n, SmallVec::new());
         let (linker, global) = self.derive_part(tps, touchpoints, rules, None, None)?;
@@ -488,16 +537,15 @@ impl Live {
 
     /// Takes the part's new profiles: updates every touchpoint's profile and returns the
     /// changes (new profiles first, then merges, then splits).
-    fn apply(&mut self, part: &Part, new_tp: u32) -> Vec<ChangeEvent> {
+    fn apply(&mut self, part: &Part, first_new: u32) -> Vec<ChangeEvent> {
         let r = &part.resolution;
         let new_of = |i: usize| &r.profile_ids[r.graph.cluster_of[i] as usize];
-        let events = diff(
-            part.tps.iter().enumerate().map(|(i, &tp)| {
-                let old = (tp != new_tp).then(|| &self.profile_of[tp as usize]);
-                (old, new_of(i))
-            }),
-        );
-        let olds: Vec<Text> = part.tps.iter().filter(|&&tp| tp != new_tp).map(|&tp| self.profile_of[tp as usize].clone()).collect();
+        let events = diff(part.tps.iter().enumerate().map(|(i, &tp)| {
+            let old = (tp < first_new).then(|| &self.profile_of[tp as usize]);
+            (old, new_of(i))
+        }));
+        let olds: Vec<Text> =
+            part.tps.iter().filter(|&&tp| tp < first_new).map(|&tp| self.profile_of[tp as usize].clone()).collect();
         let built = self.built.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
         for old in &olds {
             built.remove(old);
@@ -548,6 +596,9 @@ impl Live {
                 ChangeEvent::Merged { profile_id, into } => {
                     self.merged_into.insert(profile_id.as_str().into(), into.as_str().into());
                 }
+                ChangeEvent::Forgotten { profile_id } => {
+                    self.merged_into.retain(|_, into| into.as_str() != profile_id.as_str());
+                }
                 ChangeEvent::Created { profile_id } => {
                     self.merged_into.remove(profile_id.as_str());
                 }
@@ -595,6 +646,44 @@ impl Live {
         Some(tps)
     }
 
+    /// Whether an identifier links (`None` when nobody carries it).
+    pub(crate) fn identifier_links(&self, kind: u16, key: &str) -> Option<bool> {
+        self.ids.get(kind, key).map(|id| self.links(id))
+    }
+
+    /// Every touchpoint carrying an identifier (linking or not).
+    pub(crate) fn identifier_members(&self, kind: u16, key: &str) -> &[u32] {
+        self.ids.get(kind, key).map_or(&[], |id| &self.members[id as usize])
+    }
+
+    /// Per comparison of the matching settings, the values touchpoints `tps` have in its
+    /// column (`None` for comparisons without term frequencies); `None` without matching.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn derived_values(
+        &self,
+        tps: &[u32],
+        touchpoints: &[Touchpoint],
+        rules: &Rules,
+    ) -> Result<Option<Vec<Option<Vec<Option<Text>>>>>> {
+        if self.matching.is_none() || tps.is_empty() {
+            return Ok(None);
+        }
+        let (linker, _) = self.derive_part(tps, touchpoints, rules, None, None)?;
+        Ok(Some(linker.term_frequency_values()))
+    }
+
+    /// Before the rest is resolved again without them: records that these profiles are
+    /// forgotten, and takes each remaining touchpoint's profile (`profile_of`, in the new
+    /// numbering) so that the changes can be told.
+    pub(crate) fn forget_profiles(&mut self, forgotten: &[Text], profile_of: Vec<Text>) {
+        for id in forgotten {
+            self.profiles.remove(id);
+        }
+        self.merged_into.retain(|_, into| !forgotten.contains(into));
+        self.profile_of = profile_of;
+        self.record(forgotten.iter().map(|id| ChangeEvent::Forgotten { profile_id: id.to_string() }).collect());
+    }
+
     /// The touchpoint that anchors an identifier (its first in data order), when it links.
     pub(crate) fn identifier_owner(&self, kind: u16, key: &str, touchpoints: &[Touchpoint]) -> Option<u32> {
         let id = self.ids.get(kind, key)?;
@@ -612,9 +701,7 @@ impl Live {
     pub(crate) fn rebase(&mut self, mut next: Live) {
         next.changes = std::mem::take(&mut self.changes);
         next.merged_into = std::mem::take(&mut self.merged_into);
-        let events = diff(
-            next.profile_of.iter().enumerate().map(|(tp, new)| (self.profile_of.get(tp), new)),
-        );
+        let events = diff(next.profile_of.iter().enumerate().map(|(tp, new)| (self.profile_of.get(tp), new)));
         next.note_merges(&events);
         let live_ids: Vec<Text> = next.profiles.keys().cloned().collect();
         for id in live_ids {
@@ -622,6 +709,15 @@ impl Live {
         }
         next.record(events);
         *self = next;
+    }
+}
+
+/// Makes room for one more element, growing a full vector by an eighth rather than doubling
+/// it: per-touchpoint vectors hold millions, and doubling one copies (and first-touches) all of
+/// it at once, a pause of seconds on the call that happens to fill it.
+fn room_for_one<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 8).max(64));
     }
 }
 

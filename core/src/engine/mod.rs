@@ -2,6 +2,7 @@
 //! goes through it.
 
 mod explain;
+mod forget;
 mod live;
 mod matching;
 mod report;
@@ -14,6 +15,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 pub use explain::{Explanation, LinkStep, StepStatus};
+pub use forget::{ForgetReport, ForgetTarget};
 pub use live::{Change, ChangeEvent, IngestOutcome};
 pub use matching::{MatchingReport, ModelSource};
 pub use report::{IngestReport, OnError, QuarantineReport, RejectedRow, ResolveReport, SharedIdentifierReport};
@@ -28,7 +30,7 @@ use crate::store::frame;
 use report::REPORT_EXAMPLES;
 
 /// Batches up to this size (or an eighth of what the engine holds, if more) are added to a live
-/// engine one touchpoint at a time; larger ones by resolving everything again.
+/// engine by resolving what they touch; larger ones by resolving everything again.
 const LIVE_BATCH: usize = 1024;
 
 /// Which profile a touchpoint belongs to.
@@ -382,6 +384,29 @@ impl Engine {
         outcome
     }
 
+    /// Adds checked touchpoints to the live state at once (see [`live::Live::add_batch`]).
+    fn add_live_batch(&mut self, batch: Vec<Touchpoint>) -> Result<()> {
+        let first = self.touchpoints.len() as u32;
+        let room = (self.touchpoints.len() / 8).max(batch.len());
+        if self.touchpoints.capacity() - self.touchpoints.len() < batch.len() {
+            self.reserve(room);
+        }
+        for tp in batch {
+            self.index.insert(tp.touchpoint_id.clone(), self.touchpoints.len() as u32);
+            self.touchpoints.push(tp);
+        }
+        if let Some(stale) = self.resolution.take() {
+            std::thread::spawn(move || drop(stale));
+        }
+        let live = self.live.as_mut().expect("the engine is live");
+        let (touchpoints, rules, model) = (&self.touchpoints, &self.rules, self.model.as_ref());
+        let added = on_pool(|| live.add_batch(first, touchpoints, rules, model));
+        if added.is_err() {
+            self.rebase();
+        }
+        added
+    }
+
     /// Checks new touchpoints: ids present, not repeated (among them or with those held),
     /// values within `max_field_bytes`.
     fn check_new(&self, batch: &[Touchpoint]) -> Result<()> {
@@ -559,9 +584,7 @@ impl Engine {
         if self.live.is_some() {
             let (tps, feed) = self.marks();
             if batch.len() <= LIVE_BATCH.max(self.touchpoints.len() / 8) {
-                for tp in batch {
-                    self.add_live(tp)?;
-                }
+                self.add_live_batch(batch)?;
             } else {
                 self.append_raw(batch);
                 self.rebase();
@@ -777,20 +800,8 @@ impl Engine {
     /// give the source as the identifier's scope. Blocked and shared identifiers identify nobody
     /// and return `None`.
     pub fn lookup(&self, identifier: &Identifier) -> Option<Cow<'_, Profile>> {
-        let kind_index = self.rules.kind_index(&identifier.kind)?;
-        let rule = &self.rules.kinds[kind_index];
-        let IdValue::Valid(value) = identifier_value(&identifier.kind, &identifier.value, self.rules.region) else {
-            return None;
-        };
-        let (scope, value) = match (&identifier.scope, rule.scope) {
-            (_, crate::config::Scope::None) => (None, value.as_str()),
-            (Some(scope), _) => (Some(scope.as_str()), value.as_str()),
-            (None, _) => scope_of(rule, &value, None),
-        };
-        let key: Text = match scope {
-            Some(scope) => format!("{scope}{SCOPE_SEPARATOR}{value}").into(),
-            None => value.into(),
-        };
+        let (kind_index, key) = self.identifier_key(identifier)?;
+        let kind_index = kind_index as usize;
         if let Some(live) = self.stale_live() {
             let owner = live.identifier_owner(kind_index as u16, &key, &self.touchpoints)?;
             let tps = live.profile_touchpoints(&live.profile_of[owner as usize])?;
@@ -806,6 +817,27 @@ impl Engine {
         Some(Cow::Borrowed(&self.built_profiles(&NoProgress)[r.graph.cluster_of[owner as usize] as usize]))
     }
 
+    /// An identifier as the engine interns it: its kind's index and its key (normalized value,
+    /// scoped by source for scoped kinds). `None` for a kind the engine does not link on or an
+    /// invalid value.
+    fn identifier_key(&self, identifier: &Identifier) -> Option<(u16, Text)> {
+        let kind_index = self.rules.kind_index(&identifier.kind)?;
+        let rule = &self.rules.kinds[kind_index];
+        let IdValue::Valid(value) = identifier_value(&identifier.kind, &identifier.value, self.rules.region) else {
+            return None;
+        };
+        let (scope, value) = match (&identifier.scope, rule.scope) {
+            (_, crate::config::Scope::None) => (None, value.as_str()),
+            (Some(scope), _) => (Some(scope.as_str()), value.as_str()),
+            (None, _) => scope_of(rule, &value, None),
+        };
+        let key: Text = match scope {
+            Some(scope) => format!("{scope}{SCOPE_SEPARATOR}{value}").into(),
+            None => value.into(),
+        };
+        Some((kind_index as u16, key))
+    }
+
     /// The live state, when it is ahead of the batch resolution (which is then not computed).
     fn stale_live(&self) -> Option<&live::Live> {
         self.live.as_deref().filter(|_| self.resolution.get().is_none())
@@ -819,10 +851,12 @@ impl Engine {
         if let Some(profile) = live.built_profile(&live.profile_of[first as usize]) {
             return Some(Cow::Owned(Profile::clone(&profile)));
         }
-        let part = on_pool(|| live.resolve_part(live.component(&tps), &self.touchpoints, &self.rules, self.model.as_ref()));
+        let part =
+            on_pool(|| live.resolve_part(live.component(&tps), &self.touchpoints, &self.rules, self.model.as_ref()));
         let r = &part.resolution;
         let c = r.graph.cluster_of[part.local(first) as usize];
-        let profile = crate::twin::build_some_profiles(&part.touchpoints, &r.graph, &self.rules, &r.profile_ids, &[c]).pop()?;
+        let profile =
+            crate::twin::build_some_profiles(&part.touchpoints, &r.graph, &self.rules, &r.profile_ids, &[c]).pop()?;
         live.keep_built(std::sync::Arc::new(profile.clone()));
         Some(Cow::Owned(profile))
     }
@@ -831,7 +865,9 @@ impl Engine {
     /// `tps` through any identifier or match, resolved on their own (for explanations).
     fn live_part(&self, tps: &[u32]) -> Option<live::Part> {
         let live = self.stale_live()?;
-        Some(on_pool(|| live.resolve_part(live.neighbourhood(tps), &self.touchpoints, &self.rules, self.model.as_ref())))
+        Some(on_pool(|| {
+            live.resolve_part(live.neighbourhood(tps), &self.touchpoints, &self.rules, self.model.as_ref())
+        }))
     }
 
     /// Why two touchpoints are, or are not, in one profile.
@@ -946,7 +982,8 @@ fn describe_identifier(rules: &Rules, graph: &Graph, id: u32) -> String {
 fn explain_in(rules: &Rules, touchpoints: &[Touchpoint], r: &Resolution, a: u32, b: u32) -> Explanation {
     let profile_id_of = |tp: u32| r.profile_ids[r.graph.cluster_of[tp as usize] as usize].to_string();
     let describe_id = |id: u32| describe_identifier(rules, &r.graph, id);
-    let describe_limit = |slot: u32, existing: u32, incoming: u32| describe_refusal(rules, &r.graph, slot, existing, incoming);
+    let describe_limit =
+        |slot: u32, existing: u32, incoming: u32| describe_refusal(rules, &r.graph, slot, existing, incoming);
     let describe_refused = |id: u32, tp: u32| match r.graph.refused.get(&(id, tp)) {
         Some(refusal) => describe_limit(refusal.slot, refusal.existing, refusal.incoming),
         None => String::new(),

@@ -19,5 +19,5 @@ pub(crate) use link::Graph;
 pub use link::LinkStats;
 pub(crate) use merge::MergeOutcome;
 pub(crate) use names::NameGroups;
-pub(crate) use protection::{shared_finding, Identities, Known};
 pub use protection::SharedFinding;
+pub(crate) use protection::{shared_finding, Identities, Known};

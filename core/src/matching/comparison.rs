@@ -204,6 +204,11 @@ impl Comparison {
         }
     }
 
+    /// The index in the records of the column compared.
+    pub(crate) fn column_index(&self) -> usize {
+        self.column
+    }
+
     /// How many levels, null and else included.
     pub(crate) fn level_count(&self) -> usize {
         self.levels.len() + 2

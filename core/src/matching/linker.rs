@@ -188,6 +188,15 @@ impl Linker {
         Some(model)
     }
 
+    /// Per comparison with term frequencies, every record's value in its column; `None` for
+    /// the others.
+    pub(crate) fn term_frequency_values(&self) -> Vec<Option<Vec<Option<Text>>>> {
+        self.comparisons
+            .iter()
+            .map(|c| c.shares.as_ref().map(|_| self.records.columns[c.column_index()].clone()))
+            .collect()
+    }
+
     /// The blocking rules' keys.
     fn parse_rules(settings: &Settings) -> Result<Vec<Vec<KeyPart>>> {
         settings.blocking_rules.iter().map(|rule| rule.iter().map(|k| KeyPart::parse(k)).collect()).collect()

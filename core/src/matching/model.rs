@@ -76,7 +76,8 @@ impl Model {
             return Err(Error::Json(format!("model prior {} is not strictly between 0 and 1", model.prior)));
         }
         for c in &model.comparisons {
-            if c.term_frequencies.as_ref().is_some_and(|tf| tf.total == 0 || tf.counts.values().any(|&n| n > tf.total)) {
+            if c.term_frequencies.as_ref().is_some_and(|tf| tf.total == 0 || tf.counts.values().any(|&n| n > tf.total))
+            {
                 return Err(Error::Json(format!(
                     "model comparison `{}`: term frequency counts must not exceed a positive total",
                     c.name

@@ -130,7 +130,8 @@ impl Touchpoint {
     /// # Ok::<(), omnitwin::Error>(())
     /// ```
     pub fn from_json(text: &str) -> crate::Result<Touchpoint> {
-        let invalid = |column: &str, message: String| crate::Error::InvalidField { row: 1, column: column.into(), message };
+        let invalid =
+            |column: &str, message: String| crate::Error::InvalidField { row: 1, column: column.into(), message };
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| invalid("touchpoint", format!("not valid JSON: {e}")))?;
         let serde_json::Value::Object(fields) = value else {

@@ -52,6 +52,8 @@ impl Durable {
         // WAL: readers never wait for the writer; NORMAL: commits are not synced one by one.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(fail)?;
+        // Deleted rows are overwritten, not left in free pages: what `forget` erases is gone.
+        conn.pragma_update(None, "secure_delete", "ON").map_err(fail)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(fail)?;
         let found: Option<String> = conn
             .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |r| r.get(0))
@@ -66,8 +68,11 @@ impl Durable {
                  COMMIT;",
             )
             .map_err(fail)?;
-            conn.execute("INSERT INTO meta (key, value) VALUES ('format_version', ?1)", params![FORMAT_VERSION.to_string()])
-                .map_err(fail)?;
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('format_version', ?1)",
+                params![FORMAT_VERSION.to_string()],
+            )
+            .map_err(fail)?;
         }
         let meta = |key: &str| -> Result<Option<String>> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional().map_err(fail)
@@ -137,6 +142,35 @@ impl Durable {
             }
         }
         tx.commit().map_err(fail)
+    }
+
+    /// Deletes forgotten touchpoints and records the changes, then compacts the file (the log
+    /// folded in and truncated, the database rewritten), so the erased values are nowhere in it.
+    pub(crate) fn forget(&self, touchpoints: &[Touchpoint], changes: &[Change]) -> Result<()> {
+        let fail = |e: rusqlite::Error| store_error(&self.path, e);
+        {
+            let mut conn = self.lock();
+            let tx = conn.transaction().map_err(fail)?;
+            {
+                let mut delete = tx.prepare_cached("DELETE FROM touchpoints WHERE touchpoint_id = ?1").map_err(fail)?;
+                for tp in touchpoints {
+                    delete.execute(params![tp.touchpoint_id.as_str()]).map_err(fail)?;
+                }
+                let mut insert = tx.prepare_cached("INSERT INTO changes (seq, data) VALUES (?1, ?2)").map_err(fail)?;
+                for change in changes {
+                    insert.execute(params![change.seq as i64, serde_json::to_string(change)?]).map_err(fail)?;
+                }
+            }
+            tx.commit().map_err(fail)?;
+        }
+        self.compact()
+    }
+
+    /// Folds the log into the database, rewrites it without free pages and truncates the log.
+    pub(crate) fn compact(&self) -> Result<()> {
+        let conn = self.lock();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(|e| store_error(&self.path, e))
     }
 
     /// The store's file.

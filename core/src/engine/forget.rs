@@ -1,0 +1,170 @@
+//! The right to erasure: forgetting a person removes their touchpoints, re-resolves what they
+//! bridged (the splits recorded in the feed), takes their values out of the model's frozen
+//! term frequencies, and on a durable store overwrites and compacts the file, so the erased
+//! values are nowhere in it.
+
+use serde::{Deserialize, Serialize};
+
+use super::live::{Change, ChangeEvent};
+use super::Engine;
+use crate::error::{Error, Result};
+use crate::model::{Identifier, Text};
+
+/// Whom to forget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForgetTarget {
+    /// The person (every profile) holding this identifier, given raw like any input.
+    Identifier(Identifier),
+    /// The person of this profile (a merged-away id leads to the survivor).
+    Profile(String),
+}
+
+/// What `forget` removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgetReport {
+    /// The profiles forgotten.
+    pub profiles: Vec<String>,
+    /// The touchpoints removed, by id.
+    pub touchpoints: Vec<String>,
+    /// The changes recorded: each forgotten profile, and what the rest became without them
+    /// (splits of profiles they bridged, merges they had kept apart).
+    pub changes: Vec<Change>,
+}
+
+impl Engine {
+    /// Forgets a person (GDPR, Vietnam's Decree 13/2023): removes every touchpoint of the
+    /// profile(s) the target names, with their identifiers and attributes, resolves the rest
+    /// again (a profile held together only by the removed touchpoints splits, and the split is
+    /// recorded), removes their values from the model's frozen value counts, and on a durable
+    /// store deletes and compacts, so the erased values are nowhere in the file. The result is
+    /// what never having ingested them gives with the same model. The engine goes live if it
+    /// was not.
+    ///
+    /// ```
+    /// use omnitwin::{Config, Engine, ForgetTarget, IdKind, Identifier, Touchpoint};
+    ///
+    /// let mut engine = Engine::new(Config::default())?;
+    /// engine.ingest_one(Touchpoint { email: Some("an@x.vn".into()), ..Touchpoint::new("t1") })?;
+    /// engine.ingest_one(Touchpoint { email: Some("AN@x.vn".into()), ..Touchpoint::new("t2") })?;
+    /// engine.ingest_one(Touchpoint { email: Some("binh@x.vn".into()), ..Touchpoint::new("t3") })?;
+    /// let report = engine.forget(ForgetTarget::Identifier(Identifier::new(IdKind::Email, "an@x.vn")))?;
+    /// assert_eq!(report.touchpoints, ["t1", "t2"]);
+    /// assert_eq!(engine.len(), 1);
+    /// assert!(engine.lookup(&Identifier::new(IdKind::Email, "an@x.vn")).is_none());
+    /// # Ok::<(), omnitwin::Error>(())
+    /// ```
+    pub fn forget(&mut self, target: ForgetTarget) -> Result<ForgetReport> {
+        self.go_live()?;
+        let live = self.live.as_ref().expect("the engine is live");
+        let profiles: Vec<Text> = match &target {
+            ForgetTarget::Profile(id) => {
+                vec![live.current_id(id).ok_or_else(|| Error::UnknownProfile(id.clone()))?]
+            }
+            ForgetTarget::Identifier(identifier) => {
+                let (kind, key) = self.identifier_key(identifier).ok_or_else(|| {
+                    Error::config("identifier", format!("`{}` is not a valid {}", identifier.value, identifier.kind))
+                })?;
+                let mut found: Vec<Text> = live
+                    .identifier_members(kind, &key)
+                    .iter()
+                    .map(|&tp| live.profile_of[tp as usize].clone())
+                    .collect();
+                found.sort_unstable();
+                found.dedup();
+                if found.is_empty() {
+                    return Err(Error::UnknownProfile(format!(
+                        "nobody holds {}:{}",
+                        identifier.kind, identifier.value
+                    )));
+                }
+                if found.len() > 1 && live.identifier_links(kind, &key) == Some(false) {
+                    // A shop's landline or a junk value is not one person: forgetting everyone
+                    // who typed it would erase strangers.
+                    return Err(Error::config(
+                        "identifier",
+                        format!(
+                            "{}:{} is shared by {} profiles or blocked, so it names no one person: forget by profile id",
+                            identifier.kind,
+                            identifier.value,
+                            found.len()
+                        ),
+                    ));
+                }
+                found
+            }
+        };
+        let mut gone: Vec<u32> =
+            profiles.iter().flat_map(|id| live.profile_touchpoints(id).unwrap_or_default()).collect();
+        gone.sort_unstable();
+        let (_, feed) = self.marks();
+
+        // The model's value counts without the forgotten touchpoints.
+        let model = match (&self.model, live.derived_values(&gone, &self.touchpoints, &self.rules)?) {
+            (Some(model), Some(values)) => {
+                let mut model = crate::matching::Model::clone(model);
+                for (cm, column) in model.comparisons.iter_mut().zip(values) {
+                    if let (Some(tf), Some(column)) = (cm.term_frequencies.as_mut(), column) {
+                        for value in column.into_iter().flatten() {
+                            tf.total = tf.total.saturating_sub(1);
+                            if let Some(count) = tf.counts.get_mut(value.as_str()) {
+                                *count -= 1;
+                                if *count < 2 {
+                                    tf.counts.remove(value.as_str());
+                                }
+                            }
+                        }
+                    }
+                }
+                Some(std::sync::Arc::new(model))
+            }
+            (model, _) => model.clone(),
+        };
+
+        // Remove the touchpoints, then resolve the rest again with that model.
+        let mut old_profile_of: Vec<Text> = Vec::with_capacity(self.touchpoints.len() - gone.len());
+        let mut kept = Vec::with_capacity(self.touchpoints.len() - gone.len());
+        let mut removed = Vec::with_capacity(gone.len());
+        let all = std::mem::take(&mut self.touchpoints);
+        for (tp, touchpoint) in all.into_iter().enumerate() {
+            if gone.binary_search(&(tp as u32)).is_ok() {
+                removed.push(touchpoint);
+            } else {
+                old_profile_of.push(live.profile_of[tp].clone());
+                kept.push(touchpoint);
+            }
+        }
+        self.index = kept.iter().enumerate().map(|(i, tp)| (tp.touchpoint_id.clone(), i as u32)).collect();
+        self.touchpoints = kept;
+        self.model = model;
+        self.resolution = std::sync::OnceLock::new();
+        let mut live = self.live.take().expect("the engine is live");
+        live.forget_profiles(&profiles, old_profile_of);
+        let next = self.build_live()?;
+        live.rebase(next);
+        self.live = Some(live);
+
+        let changes = self.live.as_ref().map_or(Vec::new(), |l| l.changes(feed as u64).to_vec());
+        if let Some(store) = &self.store {
+            if let Some(model) = &self.model {
+                store.set_meta("model", &model.to_json())?;
+            }
+            store.forget(&removed, &changes)?;
+        }
+        let mut touchpoints: Vec<String> = removed.iter().map(|t| t.touchpoint_id.to_string()).collect();
+        touchpoints.sort_unstable();
+        Ok(ForgetReport { profiles: profiles.iter().map(|p| p.to_string()).collect(), touchpoints, changes })
+    }
+}
+
+impl ChangeEvent {
+    /// The profile the change is about.
+    pub fn profile_id(&self) -> &str {
+        match self {
+            ChangeEvent::Created { profile_id }
+            | ChangeEvent::Merged { profile_id, .. }
+            | ChangeEvent::Split { profile_id, .. }
+            | ChangeEvent::Forgotten { profile_id } => profile_id,
+        }
+    }
+}
