@@ -264,7 +264,7 @@ fn forgotten_values_are_nowhere_in_the_store_file() {
         .forget(omnitwin::ForgetTarget::Identifier(omnitwin::Identifier::new(omnitwin::IdKind::Phone, "+84983172649")))
         .unwrap();
     assert_eq!(report.touchpoints, ["secret-1", "secret-2", "secret-3"]);
-    assert_eq!(report.profiles, [profile.clone()]);
+    assert_eq!(report.profiles, std::slice::from_ref(&profile));
     assert!(report.changes.iter().any(|c| c.event == ChangeEvent::Forgotten { profile_id: profile.clone() }));
     for needle in
         [secret_email, "0983172649", "983172649", "0983 172 649", secret_address, "Ngõ Bí Mật", "secret-1", "secret-3"]
