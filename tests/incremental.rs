@@ -192,6 +192,10 @@ fn merges_keep_the_older_id_and_old_ids_lead_to_the_survivor() {
     assert_eq!(survivor.touchpoint_count, 3);
     let found = engine.lookup(&Identifier::new(IdKind::Phone, "0912 345 678")).unwrap();
     assert_eq!(found.profile_id, a.profile_id);
+    let log = engine.changes_frame(0).unwrap();
+    let names: Vec<String> = log.get_column_names().iter().map(|c| c.to_string()).collect();
+    assert_eq!(names, ["seq", "change", "profile_id", "into"]);
+    assert_eq!(log.height(), 3);
     // Reading the feed on from where a consumer stopped.
     assert_eq!(engine.changes(2).len(), 1);
     assert_eq!(engine.changes(99).len(), 0);

@@ -279,6 +279,14 @@ impl Engine {
         to_python(py, &report)
     }
 
+    /// The change feed after position `since` as a polars DataFrame: `seq`, `change`,
+    /// `profile_id`, `into` (joined by `|`), to export the change log.
+    #[pyo3(signature = (since=0))]
+    fn changes_frame<'py>(&self, py: Python<'py>, since: u64) -> PyResult<Bound<'py, PyAny>> {
+        let df = self.reading(py, move |engine, _| engine.changes_frame(since))?;
+        frame_to_polars(py, df)
+    }
+
     /// Makes the engine live without ingesting anything: resolves what it holds, fixes the
     /// model and starts the change feed with every profile created.
     fn go_live(&self, py: Python<'_>) -> PyResult<()> {

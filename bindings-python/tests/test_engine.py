@@ -333,6 +333,9 @@ def test_live_ingest_one_changes_and_merged_ids():
     assert engine.profile(second["profile_id"])["profile_id"] == first["profile_id"]
     assert engine.lookup(phone="0912345678")["touchpoint_count"] == 3
     assert [c["seq"] for c in engine.changes(1)] == [2, 3]
+    log = engine.changes_frame()
+    assert log.columns == ["seq", "change", "profile_id", "into"] and log["change"].to_list() == ["created"] * 2 + ["merged"]
+    assert log["into"][2] == first["profile_id"]
     # A batch into a live engine is recorded in the feed too.
     engine.ingest([{"touchpoint_id": "d", "email": "binh@x.vn"}])
     assert engine.changes(3)[0]["change"] == "created"

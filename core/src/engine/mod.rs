@@ -317,6 +317,12 @@ impl Engine {
         self.live.as_ref().map_or(&[], |live| live.changes(since))
     }
 
+    /// [`Engine::changes`] as a DataFrame (`seq`, `change`, `profile_id`, `into` joined by
+    /// `|`), for data teams to export the change log (`store::write_frame`).
+    pub fn changes_frame(&self, since: u64) -> Result<DataFrame> {
+        frame::changes_frame(self.changes(since))
+    }
+
     /// Makes the engine live (see [`Engine::ingest_one`]) without ingesting anything: resolves
     /// what it holds, fixes the model and starts the change feed with every profile created.
     pub fn go_live(&mut self) -> Result<()> {
@@ -665,6 +671,9 @@ impl Engine {
 
     /// [`Engine::assignments`] as a DataFrame with columns `touchpoint_id`, `profile_id`.
     pub fn assignments_frame(&self) -> Result<DataFrame> {
+        if let Some(live) = self.stale_live() {
+            return frame::assignments_frame_of(&self.touchpoints, &live.profile_of);
+        }
         let r = self.resolved(&NoProgress);
         frame::assignments_frame(&self.touchpoints, &r.graph.cluster_of, &r.profile_ids)
     }

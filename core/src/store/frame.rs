@@ -313,6 +313,42 @@ pub(crate) fn assignments_frame(
     Ok(DataFrame::new(touchpoints.len(), vec![ids.into_column(), profile_column.into_column()])?)
 }
 
+/// [`assignments_frame`] from each touchpoint's profile id (a live engine's state).
+pub(crate) fn assignments_frame_of(touchpoints: &[Touchpoint], profile_of: &[Text]) -> Result<DataFrame> {
+    let ids =
+        StringChunked::from_iter_values("touchpoint_id".into(), touchpoints.iter().map(|t| t.touchpoint_id.as_str()));
+    let profiles = StringChunked::from_iter_values("profile_id".into(), profile_of.iter().map(Text::as_str));
+    Ok(DataFrame::new(touchpoints.len(), vec![ids.into_column(), profiles.into_column()])?)
+}
+
+/// The change feed as a table: `seq`, `change` (`created`, `merged`, `split`, `forgotten`),
+/// `profile_id`, and `into` (the profiles it went into, joined by `|`; empty otherwise).
+pub(crate) fn changes_frame(changes: &[crate::engine::Change]) -> Result<DataFrame> {
+    use crate::engine::ChangeEvent;
+    let seq = UInt64Chunked::from_iter_values("seq".into(), changes.iter().map(|c| c.seq));
+    let (mut kinds, mut ids, mut into) = (Vec::new(), Vec::new(), Vec::new());
+    for change in changes {
+        let (kind, target) = match &change.event {
+            ChangeEvent::Created { .. } => ("created", String::new()),
+            ChangeEvent::Merged { into, .. } => ("merged", into.clone()),
+            ChangeEvent::Split { into, .. } => ("split", into.join("|")),
+            ChangeEvent::Forgotten { .. } => ("forgotten", String::new()),
+        };
+        kinds.push(kind);
+        ids.push(change.event.profile_id().to_owned());
+        into.push(target);
+    }
+    Ok(DataFrame::new(
+        changes.len(),
+        vec![
+            seq.into_column(),
+            StringChunked::from_iter_values("change".into(), kinds.into_iter()).into_column(),
+            StringChunked::from_iter_values("profile_id".into(), ids.iter().map(String::as_str)).into_column(),
+            StringChunked::from_iter_values("into".into(), into.iter().map(String::as_str)).into_column(),
+        ],
+    )?)
+}
+
 /// How list-valued profile fields are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ListStyle {
