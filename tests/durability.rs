@@ -280,3 +280,55 @@ fn forgotten_values_are_nowhere_in_the_store_file() {
     assert_eq!(sorted_assignments(&engine), sorted_assignments(&batch), "as if never ingested");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_suppressed_person_is_refused_even_after_reopening() {
+    let dir = scratch("suppress");
+    let path = dir.join("cdp.db");
+    let mut engine = Engine::open(&path, config()).unwrap();
+    engine.ingest((0..50).map(touchpoint)).unwrap();
+    let email = "quiet.person@private.vn";
+    engine
+        .ingest_one(Touchpoint {
+            email: Some(email.into()),
+            phone: Some("0983 172 649".into()),
+            ..Touchpoint::new("q-1")
+        })
+        .unwrap();
+    engine
+        .forget_and_suppress(omnitwin::ForgetTarget::Identifier(omnitwin::Identifier::new(
+            omnitwin::IdKind::Email,
+            email,
+        )))
+        .unwrap();
+    let again = Touchpoint { email: Some("Quiet.Person@Private.vn".into()), ..Touchpoint::new("q-2") };
+    let err = engine.ingest_one(again.clone()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.column(), Some("email"), "{err}");
+    drop(engine);
+    let file = std::fs::read(&path).unwrap();
+    assert!(!file.windows(email.len()).any(|w| w == email.as_bytes()), "the list holds digests, not values");
+
+    let mut engine = Engine::open(&path, config()).unwrap();
+    assert!(engine.ingest_one(again.clone()).is_err(), "the list is kept by the store");
+    // By phone too; in a frame with OnError::Skip the row is rejected and the rest goes in.
+    let by_phone = Touchpoint { phone: Some("+84983172649".into()), ..Touchpoint::new("q-3") };
+    assert!(engine.ingest(vec![by_phone]).is_err());
+    let df = omnitwin::DataFrame::new(
+        2,
+        vec![
+            polars::prelude::Column::new("touchpoint_id".into(), ["ok-1", "q-4"]),
+            polars::prelude::Column::new("email".into(), ["fine@x.vn", email]),
+        ],
+    )
+    .unwrap();
+    let report = engine.ingest_frame(df, omnitwin::OnError::Skip).unwrap();
+    assert_eq!(report.accepted, 1);
+    assert_eq!((report.rejected[0].row, report.rejected[0].touchpoint_id.as_deref()), (2, Some("q-4")));
+    // A plain forget does not suppress.
+    engine
+        .forget(omnitwin::ForgetTarget::Identifier(omnitwin::Identifier::new(omnitwin::IdKind::Email, "fine@x.vn")))
+        .unwrap();
+    engine.ingest_one(Touchpoint { email: Some("fine@x.vn".into()), ..Touchpoint::new("ok-2") }).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -257,13 +257,16 @@ impl Engine {
     /// `forget(email="an@x.vn")` / `forget(customer_id="C-17", scope="eshop")`. Removes every
     /// touchpoint of that person's profile(s), resolves the rest again (recording splits), takes
     /// their values out of the model's name counts and, on a durable store, compacts the file so
-    /// the erased values are nowhere in it. Returns `profiles`, `touchpoints` and `changes`.
-    #[pyo3(signature = (profile_id=None, scope=None, **identifier))]
+    /// the erased values are nowhere in it. With `suppress=True` the person's identifiers go on
+    /// the suppression list (salted digests): their touchpoints are refused from then on.
+    /// Returns `profiles`, `touchpoints` and `changes`.
+    #[pyo3(signature = (profile_id=None, scope=None, suppress=false, **identifier))]
     fn forget<'py>(
         &self,
         py: Python<'py>,
         profile_id: Option<String>,
         scope: Option<String>,
+        suppress: bool,
         identifier: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let target = match (profile_id, one_identifier("forget", scope, identifier)?) {
@@ -275,7 +278,17 @@ impl Engine {
                 ))
             }
         };
-        let report = self.writing(py, move |engine, _| engine.forget(target))?;
+        let report =
+            self.writing(
+                py,
+                move |engine, _| {
+                    if suppress {
+                        engine.forget_and_suppress(target)
+                    } else {
+                        engine.forget(target)
+                    }
+                },
+            )?;
         to_python(py, &report)
     }
 

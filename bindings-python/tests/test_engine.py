@@ -386,3 +386,14 @@ def test_forget_a_person_by_identifier_or_profile(tmp_path):
         engine.forget(profile_id=other)
     with pytest.raises(TypeError, match="not both"):
         engine.forget(profile_id="P1", email="a@b.c")
+
+
+def test_forget_with_suppression_refuses_the_person_later():
+    engine = ot.Engine({"matching": {"enabled": False}})
+    engine.ingest(ROWS)
+    engine.forget(email="binh@yahoo.com", suppress=True)
+    with pytest.raises(ot.InvalidInputError) as raised:
+        engine.ingest_one({"touchpoint_id": "again", "email": "BINH@yahoo.com"})
+    assert raised.value.column == "email" and "suppression list" in str(raised.value)
+    report = engine.ingest([{"touchpoint_id": "x", "email": "binh@yahoo.com"}], on_error="skip")
+    assert report["accepted"] == 0 and report["rejected"][0]["touchpoint_id"] == "x"

@@ -55,6 +55,18 @@ impl Engine {
     /// # Ok::<(), omnitwin::Error>(())
     /// ```
     pub fn forget(&mut self, target: ForgetTarget) -> Result<ForgetReport> {
+        self.forget_person(target, false)
+    }
+
+    /// [`Engine::forget`], and the person's identifiers go on the suppression list: a later
+    /// touchpoint carrying one of them is refused (an `InvalidInput` error naming the field,
+    /// or a rejected row with `OnError::Skip`) instead of bringing the person back. The list
+    /// holds salted SHA-256 digests, never the values, and is kept by a durable store.
+    pub fn forget_and_suppress(&mut self, target: ForgetTarget) -> Result<ForgetReport> {
+        self.forget_person(target, true)
+    }
+
+    fn forget_person(&mut self, target: ForgetTarget, suppress: bool) -> Result<ForgetReport> {
         self.go_live()?;
         let live = self.live.as_ref().expect("the engine is live");
         let profiles: Vec<Text> = match &target {
@@ -145,7 +157,9 @@ impl Engine {
         self.live = Some(live);
 
         let changes = self.live.as_ref().map_or(Vec::new(), |l| l.changes(feed as u64).to_vec());
+        let suppressed = if suppress { self.suppression.add(&removed, &self.rules) } else { Vec::new() };
         if let Some(store) = &self.store {
+            store.suppress(&suppressed)?;
             if let Some(model) = &self.model {
                 store.set_meta("model", &model.to_json())?;
             }

@@ -6,6 +6,7 @@ mod forget;
 mod live;
 mod matching;
 mod report;
+mod suppression;
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -92,6 +93,8 @@ pub struct Engine {
     live: Option<Box<live::Live>>,
     /// The durable store, for an engine opened with [`Engine::open`].
     store: Option<crate::store::Durable>,
+    /// Identifiers of forgotten people whose touchpoints are refused.
+    suppression: suppression::Suppression,
 }
 
 impl Engine {
@@ -105,6 +108,7 @@ impl Engine {
             resolution: OnceLock::new(),
             live: None,
             store: None,
+            suppression: suppression::Suppression::new(),
         })
     }
 
@@ -168,6 +172,13 @@ impl Engine {
     fn from_stored(config: Config, durable: crate::store::Durable, stored: crate::store::Stored) -> Result<Engine> {
         let damaged = |e: Error| Error::Store { path: durable.path().to_owned(), message: format!("damaged: {e}") };
         let mut engine = Engine::new(config)?;
+        match &stored.salt {
+            Some(salt) => {
+                engine.suppression =
+                    suppression::Suppression::with_salt(salt.clone(), stored.suppressed.iter().copied())
+            }
+            None => durable.set_meta("salt", engine.suppression.salt())?,
+        }
         if let Some(model) = &stored.model {
             engine.set_model(crate::matching::Model::from_json(model).map_err(damaged)?).map_err(damaged)?;
         }
@@ -329,6 +340,9 @@ impl Engine {
         if self.live.is_some() {
             return Ok(());
         }
+        // Room for arrivals now, while this is a bulk step: growing the touchpoint store later
+        // would move all of it on the call of one arrival.
+        self.reserve(self.touchpoints.len() / 8);
         let live = self.build_live()?;
         self.live = Some(Box::new(live));
         if let (Some(store), Some(model)) = (&self.store, &self.model) {
@@ -437,6 +451,7 @@ impl Engine {
                 });
             }
             frame::check_sizes(tp, row, self.rules.config.max_field_bytes)?;
+            self.suppression.check(tp, &self.rules, row)?;
         }
         Ok(())
     }
@@ -472,8 +487,28 @@ impl Engine {
         first_row: usize,
         progress: &dyn Progress,
     ) -> Result<IngestReport> {
-        let (batch, rejected) =
+        let (mut batch, mut rejected) =
             frame::touchpoints_from_frame(df, &self.rules, on_error, &self.index, first_row.max(1), progress)?;
+        if !self.suppression.is_empty() {
+            // Each accepted touchpoint's row: the rows in order, less the rejected ones.
+            let skipped: rustc_hash::FxHashSet<usize> = rejected.iter().map(|r| r.row).collect();
+            let mut rows = (first_row.max(1)..).filter(|row| !skipped.contains(row));
+            let mut kept = Vec::with_capacity(batch.len());
+            for tp in batch {
+                let row = rows.next().unwrap_or(0);
+                match self.suppression.check(&tp, &self.rules, row) {
+                    Ok(()) => kept.push(tp),
+                    Err(e) if on_error == OnError::Skip => rejected.push(RejectedRow {
+                        row,
+                        touchpoint_id: Some(tp.touchpoint_id.to_string()),
+                        reasons: vec![e.to_string()],
+                    }),
+                    Err(e) => return Err(e),
+                }
+            }
+            rejected.sort_by_key(|r| r.row);
+            batch = kept;
+        }
         let accepted = batch.len();
         self.append(batch)?;
         Ok(IngestReport { accepted, rejected })

@@ -42,6 +42,10 @@ pub(crate) struct Stored {
     pub touchpoints: Vec<Touchpoint>,
     /// The change feed.
     pub changes: Vec<Change>,
+    /// The salt of the suppression list's digests.
+    pub salt: Option<String>,
+    /// The suppression list: salted digests of forgotten identifiers.
+    pub suppressed: Vec<[u8; 32]>,
 }
 
 impl Durable {
@@ -74,6 +78,7 @@ impl Durable {
             )
             .map_err(fail)?;
         }
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS suppressed (digest BLOB PRIMARY KEY);").map_err(fail)?;
         let meta = |key: &str| -> Result<Option<String>> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional().map_err(fail)
         };
@@ -87,7 +92,8 @@ impl Durable {
                 ),
             });
         }
-        let mut stored = Stored { config: meta("config")?, model: meta("model")?, ..Stored::default() };
+        let mut stored =
+            Stored { config: meta("config")?, model: meta("model")?, salt: meta("salt")?, ..Stored::default() };
         {
             let mut rows = conn.prepare("SELECT seq, data FROM touchpoints ORDER BY seq").map_err(fail)?;
             let mut rows = rows.query([]).map_err(fail)?;
@@ -99,6 +105,14 @@ impl Durable {
                     message: format!("touchpoint {seq} is damaged: {e}"),
                 })?;
                 stored.touchpoints.push(touchpoint);
+            }
+            let mut rows = conn.prepare("SELECT digest FROM suppressed").map_err(fail)?;
+            let mut rows = rows.query([]).map_err(fail)?;
+            while let Some(row) = rows.next().map_err(fail)? {
+                let digest: Vec<u8> = row.get(0).map_err(fail)?;
+                if let Ok(digest) = <[u8; 32]>::try_from(digest.as_slice()) {
+                    stored.suppressed.push(digest);
+                }
             }
             let mut rows = conn.prepare("SELECT seq, data FROM changes ORDER BY seq").map_err(fail)?;
             let mut rows = rows.query([]).map_err(fail)?;
@@ -164,6 +178,21 @@ impl Durable {
             tx.commit().map_err(fail)?;
         }
         self.compact()
+    }
+
+    /// Adds digests to the suppression list.
+    pub(crate) fn suppress(&self, digests: &[[u8; 32]]) -> Result<()> {
+        let fail = |e: rusqlite::Error| store_error(&self.path, e);
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(fail)?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT OR IGNORE INTO suppressed (digest) VALUES (?1)").map_err(fail)?;
+            for digest in digests {
+                insert.execute(params![&digest[..]]).map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
     }
 
     /// Folds the log into the database, rewrites it without free pages and truncates the log.
