@@ -383,48 +383,48 @@ impl Engine {
 
     /// Adds one checked touchpoint to the live state.
     fn add_live(&mut self, touchpoint: Touchpoint) -> Result<IngestOutcome> {
-        let tp = self.touchpoints.len() as u32;
-        if self.touchpoints.len() == self.touchpoints.capacity() {
-            // Grow by an eighth, not double: the store may hold millions.
-            self.reserve((self.touchpoints.len() / 8).max(1024));
-        }
-        self.index.insert(touchpoint.touchpoint_id.clone(), tp);
-        self.touchpoints.push(touchpoint);
-        if let Some(stale) = self.resolution.take() {
-            // Freeing a large resolution takes long: not on the caller's time.
-            std::thread::spawn(move || drop(stale));
-        }
-        let live = self.live.as_mut().expect("the engine is live");
-        let (touchpoints, rules, model) = (&self.touchpoints, &self.rules, self.model.as_ref());
-        let outcome = on_pool(|| live.add(tp, touchpoints, rules, model));
-        if outcome.is_err() {
-            // Not expected (the touchpoint was checked): fall back to a batch resolution.
-            self.rebase();
-        }
-        outcome
+        let tp = self.push_live(vec![touchpoint]);
+        self.update_live(|live, touchpoints, rules, model| live.add(tp, touchpoints, rules, model))
     }
 
     /// Adds checked touchpoints to the live state at once (see [`live::Live::add_batch`]).
     fn add_live_batch(&mut self, batch: Vec<Touchpoint>) -> Result<()> {
+        let first = self.push_live(batch);
+        self.update_live(|live, touchpoints, rules, model| live.add_batch(first, touchpoints, rules, model))
+    }
+
+    /// Appends checked touchpoints for the live state to take in; returns the first one's index.
+    fn push_live(&mut self, batch: Vec<Touchpoint>) -> u32 {
         let first = self.touchpoints.len() as u32;
-        let room = (self.touchpoints.len() / 8).max(batch.len());
         if self.touchpoints.capacity() - self.touchpoints.len() < batch.len() {
-            self.reserve(room);
+            // Grow by an eighth, not double: the store may hold millions.
+            self.reserve((self.touchpoints.len() / 8).max(batch.len()).max(1024));
         }
         for tp in batch {
             self.index.insert(tp.touchpoint_id.clone(), self.touchpoints.len() as u32);
             self.touchpoints.push(tp);
         }
         if let Some(stale) = self.resolution.take() {
+            // Freeing a large resolution takes long: not on the caller's time.
             std::thread::spawn(move || drop(stale));
         }
+        first
+    }
+
+    /// Runs an update of the live state on the live pool; if it fails (not expected: the
+    /// touchpoints were checked), falls back to a batch resolution.
+    fn update_live<T: Send>(
+        &mut self,
+        update: impl FnOnce(&mut live::Live, &[Touchpoint], &Rules, Option<&std::sync::Arc<crate::matching::Model>>) -> Result<T>
+            + Send,
+    ) -> Result<T> {
         let live = self.live.as_mut().expect("the engine is live");
         let (touchpoints, rules, model) = (&self.touchpoints, &self.rules, self.model.as_ref());
-        let added = on_pool(|| live.add_batch(first, touchpoints, rules, model));
-        if added.is_err() {
+        let result = on_pool(|| update(live, touchpoints, rules, model));
+        if result.is_err() {
             self.rebase();
         }
-        added
+        result
     }
 
     /// Checks new touchpoints: ids present, not repeated (among them or with those held),

@@ -94,18 +94,9 @@ impl Durable {
         }
         let mut stored =
             Stored { config: meta("config")?, model: meta("model")?, salt: meta("salt")?, ..Stored::default() };
+        stored.touchpoints = read_rows(&conn, path, "touchpoints", "touchpoint")?;
+        stored.changes = read_rows(&conn, path, "changes", "change")?;
         {
-            let mut rows = conn.prepare("SELECT seq, data FROM touchpoints ORDER BY seq").map_err(fail)?;
-            let mut rows = rows.query([]).map_err(fail)?;
-            while let Some(row) = rows.next().map_err(fail)? {
-                let seq: i64 = row.get(0).map_err(fail)?;
-                let data: String = row.get(1).map_err(fail)?;
-                let touchpoint = serde_json::from_str(&data).map_err(|e| Error::Store {
-                    path: path.to_owned(),
-                    message: format!("touchpoint {seq} is damaged: {e}"),
-                })?;
-                stored.touchpoints.push(touchpoint);
-            }
             let mut rows = conn.prepare("SELECT digest FROM suppressed").map_err(fail)?;
             let mut rows = rows.query([]).map_err(fail)?;
             while let Some(row) = rows.next().map_err(fail)? {
@@ -113,17 +104,6 @@ impl Durable {
                 if let Ok(digest) = <[u8; 32]>::try_from(digest.as_slice()) {
                     stored.suppressed.push(digest);
                 }
-            }
-            let mut rows = conn.prepare("SELECT seq, data FROM changes ORDER BY seq").map_err(fail)?;
-            let mut rows = rows.query([]).map_err(fail)?;
-            while let Some(row) = rows.next().map_err(fail)? {
-                let seq: i64 = row.get(0).map_err(fail)?;
-                let data: String = row.get(1).map_err(fail)?;
-                let change = serde_json::from_str(&data).map_err(|e| Error::Store {
-                    path: path.to_owned(),
-                    message: format!("change {seq} is damaged: {e}"),
-                })?;
-                stored.changes.push(change);
             }
         }
         Ok((Durable { conn: Mutex::new(conn), path: path.to_owned() }, stored))
@@ -212,6 +192,31 @@ impl Durable {
         // transaction did not commit.
         self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Every row of a `(seq, data)` table, read from its JSON in `seq` order; `what` names a
+/// damaged row in the error.
+fn read_rows<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    path: &Path,
+    table: &str,
+    what: &str,
+) -> Result<Vec<T>> {
+    let fail = |e: rusqlite::Error| store_error(path, e);
+    let mut statement = conn.prepare(&format!("SELECT seq, data FROM {table} ORDER BY seq")).map_err(fail)?;
+    let mut rows = statement.query([]).map_err(fail)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(fail)? {
+        let seq: i64 = row.get(0).map_err(fail)?;
+        let data: String = row.get(1).map_err(fail)?;
+        out.push(
+            serde_json::from_str(&data).map_err(|e| Error::Store {
+                path: path.to_owned(),
+                message: format!("{what} {seq} is damaged: {e}"),
+            })?,
+        );
+    }
+    Ok(out)
 }
 
 /// An SQLite failure as the crate's error, naming the file.
