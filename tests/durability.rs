@@ -332,3 +332,33 @@ fn a_suppressed_person_is_refused_even_after_reopening() {
     engine.ingest_one(Touchpoint { email: Some("fine@x.vn".into()), ..Touchpoint::new("ok-2") }).unwrap();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_file_into_a_live_engine_rejects_held_and_suppressed_rows_by_their_row() {
+    let dir = scratch("file");
+    let mut engine = Engine::new(config()).unwrap();
+    engine.ingest_one(touchpoint(0)).unwrap();
+    engine.ingest_one(Touchpoint { email: Some("gone@x.vn".into()), ..Touchpoint::new("gone-1") }).unwrap();
+    engine
+        .forget_and_suppress(omnitwin::ForgetTarget::Identifier(omnitwin::Identifier::new(
+            omnitwin::IdKind::Email,
+            "gone@x.vn",
+        )))
+        .unwrap();
+    let csv = dir.join("in.csv");
+    // Row 1 is bad (an amount that is no number), row 2 was ingested before, row 4 is suppressed.
+    std::fs::write(
+        &csv,
+        "touchpoint_id,email,amount\nbad,a@x.vn,lots\nt00000,b@x.vn,1\nnew-1,c@x.vn,2\nnew-2,gone@x.vn,3\n",
+    )
+    .unwrap();
+    let report = engine.ingest_file(&csv, None, omnitwin::OnError::Skip, &omnitwin::progress::NoProgress).unwrap();
+    assert_eq!(report.accepted, 1);
+    let rows: Vec<(usize, Option<&str>)> =
+        report.rejected.iter().map(|r| (r.row, r.touchpoint_id.as_deref())).collect();
+    assert_eq!(rows, [(1, Some("bad")), (2, Some("t00000")), (4, Some("new-2"))]);
+    assert!(engine.touchpoint("new-1").is_some());
+    let err = engine.ingest_file(&csv, None, omnitwin::OnError::Fail, &omnitwin::progress::NoProgress).unwrap_err();
+    assert_eq!(err.row(), Some(1), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

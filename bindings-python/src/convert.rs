@@ -108,6 +108,37 @@ impl ProgressLine {
 /// How often a waiting call looks for Ctrl-C.
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
+/// Runs `work` on a core object shared with worker threads ([`run_interruptible`]), the object
+/// read-locked by the worker (never by a thread holding the interpreter lock: a call waiting
+/// for the object never holds up the one working on it). `None` when an earlier call panicked
+/// while holding the object (it may be half-changed).
+pub(crate) fn read_shared<S: Send + Sync + 'static, T: Send + 'static>(
+    py: Python<'_>,
+    shared: &Arc<std::sync::RwLock<S>>,
+    show_progress: bool,
+    work: impl FnOnce(&S, &Interrupt) -> omnitwin::Result<T> + Send + 'static,
+) -> PyResult<Option<T>> {
+    let shared = Arc::clone(shared);
+    run_interruptible(py, false, show_progress, move |interrupt| match shared.read() {
+        Ok(object) => work(&object, interrupt).map(Some),
+        Err(_) => Ok(None),
+    })
+}
+
+/// [`read_shared`] with the object to itself (write-locked).
+pub(crate) fn write_shared<S: Send + Sync + 'static, T: Send + 'static>(
+    py: Python<'_>,
+    shared: &Arc<std::sync::RwLock<S>>,
+    show_progress: bool,
+    work: impl FnOnce(&mut S, &Interrupt) -> omnitwin::Result<T> + Send + 'static,
+) -> PyResult<Option<T>> {
+    let shared = Arc::clone(shared);
+    run_interruptible(py, true, show_progress, move |interrupt| match shared.write() {
+        Ok(mut object) => work(&mut object, interrupt).map(Some),
+        Err(_) => Ok(None),
+    })
+}
+
 /// Runs long core work on a thread of its own while the calling thread, with the interpreter
 /// lock released, waits for it and looks for Ctrl-C every 100 ms. On Ctrl-C the work is told
 /// to stop ([`Interrupt`]). Work that changes the engine (`changes`: ingesting) is waited for:

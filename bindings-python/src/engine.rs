@@ -14,8 +14,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
 use crate::convert::{
-    frame_from_arrow, frame_from_rows, frame_to_polars, from_python, json_of, run, run_interruptible, to_python,
-    to_python_as, Interrupt,
+    frame_from_arrow, frame_from_rows, frame_to_polars, from_python, json_of, read_shared, run, to_python,
+    to_python_as, write_shared, Interrupt,
 };
 use crate::errors;
 
@@ -77,12 +77,7 @@ impl Engine {
         py: Python<'_>,
         work: impl FnOnce(&omnitwin::Engine, &Interrupt) -> omnitwin::Result<T> + Send + 'static,
     ) -> PyResult<T> {
-        let inner = Arc::clone(&self.inner);
-        run_interruptible(py, false, self.progress, move |interrupt| match inner.read() {
-            Ok(engine) => work(&engine, interrupt).map(Some),
-            Err(_) => Ok(None),
-        })?
-        .ok_or_else(poisoned)
+        read_shared(py, &self.inner, self.progress, work)?.ok_or_else(poisoned)
     }
 
     /// [`Engine::reading`] with the engine to itself.
@@ -91,12 +86,7 @@ impl Engine {
         py: Python<'_>,
         work: impl FnOnce(&mut omnitwin::Engine, &Interrupt) -> omnitwin::Result<T> + Send + 'static,
     ) -> PyResult<T> {
-        let inner = Arc::clone(&self.inner);
-        run_interruptible(py, true, self.progress, move |interrupt| match inner.write() {
-            Ok(mut engine) => work(&mut engine, interrupt).map(Some),
-            Err(_) => Ok(None),
-        })?
-        .ok_or_else(poisoned)
+        write_shared(py, &self.inner, self.progress, work)?.ok_or_else(poisoned)
     }
 
     /// Ingests `data` (see [`Input::of`]) into the engine.
@@ -216,8 +206,7 @@ impl Engine {
         };
         run(py, move || match config {
             Some(config) => omnitwin::Engine::open(&path, config),
-            None if path.exists() => omnitwin::Engine::open_existing(&path),
-            None => omnitwin::Engine::open(&path, Config::default()),
+            None => omnitwin::Engine::open_or_create(&path),
         })
         .map(|e| Engine::with(e, progress))
     }

@@ -9,7 +9,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::convert::{frame_to_polars, from_python, json_of, run, run_interruptible, to_python, to_python_as};
+use crate::convert::{frame_to_polars, from_python, json_of, read_shared, run, to_python, to_python_as, write_shared};
 use crate::engine::Input;
 
 /// Links or deduplicates records of one or more tables under Splink-style settings.
@@ -24,12 +24,7 @@ impl Linker {
         py: Python<'_>,
         work: impl FnOnce(&omnitwin::matching::Linker) -> omnitwin::Result<T> + Send + 'static,
     ) -> PyResult<T> {
-        let inner = Arc::clone(&self.inner);
-        run_interruptible(py, false, false, move |_| match inner.read() {
-            Ok(linker) => work(&linker).map(Some),
-            Err(_) => Ok(None),
-        })?
-        .ok_or_else(poisoned)
+        read_shared(py, &self.inner, false, move |linker, _| work(linker))?.ok_or_else(poisoned)
     }
 
     fn writing<T: Send + 'static>(
@@ -37,12 +32,7 @@ impl Linker {
         py: Python<'_>,
         work: impl FnOnce(&mut omnitwin::matching::Linker) -> omnitwin::Result<T> + Send + 'static,
     ) -> PyResult<T> {
-        let inner = Arc::clone(&self.inner);
-        run_interruptible(py, true, false, move |_| match inner.write() {
-            Ok(mut linker) => work(&mut linker).map(Some),
-            Err(_) => Ok(None),
-        })?
-        .ok_or_else(poisoned)
+        write_shared(py, &self.inner, false, move |linker, _| work(linker))?.ok_or_else(poisoned)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::live::{Change, ChangeEvent};
+use super::live::Change;
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::model::{Identifier, Text};
@@ -168,17 +168,5 @@ impl Engine {
         let mut touchpoints: Vec<String> = removed.iter().map(|t| t.touchpoint_id.to_string()).collect();
         touchpoints.sort_unstable();
         Ok(ForgetReport { profiles: profiles.iter().map(|p| p.to_string()).collect(), touchpoints, changes })
-    }
-}
-
-impl ChangeEvent {
-    /// The profile the change is about.
-    pub fn profile_id(&self) -> &str {
-        match self {
-            ChangeEvent::Created { profile_id }
-            | ChangeEvent::Merged { profile_id, .. }
-            | ChangeEvent::Split { profile_id, .. }
-            | ChangeEvent::Forgotten { profile_id } => profile_id,
-        }
     }
 }

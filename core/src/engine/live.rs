@@ -58,6 +58,18 @@ pub enum ChangeEvent {
     },
 }
 
+impl ChangeEvent {
+    /// The profile the change is about.
+    pub fn profile_id(&self) -> &str {
+        match self {
+            ChangeEvent::Created { profile_id }
+            | ChangeEvent::Merged { profile_id, .. }
+            | ChangeEvent::Split { profile_id, .. }
+            | ChangeEvent::Forgotten { profile_id } => profile_id,
+        }
+    }
+}
+
 /// One entry of the change feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {

@@ -168,6 +168,17 @@ impl Engine {
         Engine::from_stored(config, durable, stored)
     }
 
+    /// Opens the store at `path` with the config it was created with, or creates it with the
+    /// default config when there is none yet.
+    pub fn open_or_create(path: impl AsRef<std::path::Path>) -> Result<Engine> {
+        let path = path.as_ref();
+        if path.exists() {
+            Engine::open_existing(path)
+        } else {
+            Engine::open(path, Config::default())
+        }
+    }
+
     /// An engine from what a store holds.
     fn from_stored(config: Config, durable: crate::store::Durable, stored: crate::store::Stored) -> Result<Engine> {
         let damaged = |e: Error| Error::Store { path: durable.path().to_owned(), message: format!("damaged: {e}") };
@@ -427,6 +438,48 @@ impl Engine {
         result
     }
 
+    /// The touchpoints of a converted batch this engine takes: one already held, or carrying an
+    /// identifier on the suppression list, is the error with [`OnError::Fail`] and a rejected
+    /// row with [`OnError::Skip`]. Rows are numbered as in the input, whose first row is
+    /// `first_row`, the rows `rejected` already lists counted.
+    fn keep_acceptable(
+        &self,
+        batch: Vec<Touchpoint>,
+        rejected: &mut Vec<RejectedRow>,
+        on_error: OnError,
+        first_row: usize,
+    ) -> Result<Vec<Touchpoint>> {
+        let skipped: rustc_hash::FxHashSet<usize> = rejected.iter().map(|r| r.row).collect();
+        let mut rows = (first_row.max(1)..).filter(|row| !skipped.contains(row));
+        let mut kept = Vec::with_capacity(batch.len());
+        let before = rejected.len();
+        for tp in batch {
+            let row = rows.next().unwrap_or(0);
+            let verdict = if self.index.contains_key(&tp.touchpoint_id) {
+                Err(Error::DuplicateTouchpointId {
+                    row,
+                    touchpoint_id: tp.touchpoint_id.to_string(),
+                    first_seen: "by a touchpoint ingested before".into(),
+                })
+            } else {
+                self.suppression.check(&tp, &self.rules, row)
+            };
+            match verdict {
+                Ok(()) => kept.push(tp),
+                Err(e) if on_error == OnError::Skip => rejected.push(RejectedRow {
+                    row,
+                    touchpoint_id: Some(tp.touchpoint_id.to_string()),
+                    reasons: vec![e.to_string()],
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        if rejected.len() > before {
+            rejected.sort_by_key(|r| r.row);
+        }
+        Ok(kept)
+    }
+
     /// Checks new touchpoints: ids present, not repeated (among them or with those held),
     /// values within `max_field_bytes`.
     fn check_new(&self, batch: &[Touchpoint]) -> Result<()> {
@@ -487,28 +540,9 @@ impl Engine {
         first_row: usize,
         progress: &dyn Progress,
     ) -> Result<IngestReport> {
-        let (mut batch, mut rejected) =
+        let (batch, mut rejected) =
             frame::touchpoints_from_frame(df, &self.rules, on_error, &self.index, first_row.max(1), progress)?;
-        if !self.suppression.is_empty() {
-            // Each accepted touchpoint's row: the rows in order, less the rejected ones.
-            let skipped: rustc_hash::FxHashSet<usize> = rejected.iter().map(|r| r.row).collect();
-            let mut rows = (first_row.max(1)..).filter(|row| !skipped.contains(row));
-            let mut kept = Vec::with_capacity(batch.len());
-            for tp in batch {
-                let row = rows.next().unwrap_or(0);
-                match self.suppression.check(&tp, &self.rules, row) {
-                    Ok(()) => kept.push(tp),
-                    Err(e) if on_error == OnError::Skip => rejected.push(RejectedRow {
-                        row,
-                        touchpoint_id: Some(tp.touchpoint_id.to_string()),
-                        reasons: vec![e.to_string()],
-                    }),
-                    Err(e) => return Err(e),
-                }
-            }
-            rejected.sort_by_key(|r| r.row);
-            batch = kept;
-        }
+        let batch = self.keep_acceptable(batch, &mut rejected, on_error, first_row)?;
         let accepted = batch.len();
         self.append(batch)?;
         Ok(IngestReport { accepted, rejected })
@@ -530,28 +564,9 @@ impl Engine {
             // Read the whole file first (all or nothing), then add it to the live state.
             let mut staging = Engine::new(self.rules.config.clone())?;
             let mut report = staging.ingest_file(path, format, on_error, progress)?;
-            let mut batch = std::mem::take(&mut staging.touchpoints);
-            if on_error == OnError::Skip {
-                let index = &self.index;
-                let mut row = 0;
-                batch.retain(|tp| {
-                    row += 1;
-                    let known = index.contains_key(&tp.touchpoint_id);
-                    if known {
-                        report.rejected.push(RejectedRow {
-                            row,
-                            touchpoint_id: Some(tp.touchpoint_id.to_string()),
-                            reasons: vec![format!(
-                                "touchpoint_id: `{}` was ingested before (ids must be unique)",
-                                tp.touchpoint_id
-                            )],
-                        });
-                    }
-                    !known
-                });
-                report.accepted = batch.len();
-            }
-            self.check_new(&batch)?;
+            let batch = std::mem::take(&mut staging.touchpoints);
+            let batch = self.keep_acceptable(batch, &mut report.rejected, on_error, 1)?;
+            report.accepted = batch.len();
             self.append(batch)?;
             return Ok(report);
         }

@@ -88,9 +88,4 @@ impl Suppression {
         }
         Ok(())
     }
-
-    /// Whether the list is empty.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.digests.is_empty()
-    }
 }

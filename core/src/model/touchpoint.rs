@@ -134,18 +134,19 @@ impl Touchpoint {
             |column: &str, message: String| crate::Error::InvalidField { row: 1, column: column.into(), message };
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| invalid("touchpoint", format!("not valid JSON: {e}")))?;
-        let serde_json::Value::Object(fields) = value else {
+        let Some(fields) = value.as_object() else {
             return Err(invalid("touchpoint", "expected an object with the touchpoint's fields".into()));
         };
-        let error = match serde_json::from_value(serde_json::Value::Object(fields.clone())) {
+        // Read in place, no copy of the fields: this runs on every `ingest_one`.
+        let error = match Touchpoint::deserialize(&value) {
             Ok(touchpoint) => return Ok(touchpoint),
             Err(e) => e.to_string(),
         };
         // Each field on its own, to name the one the error is about.
         for (name, field) in fields {
-            let single = serde_json::Value::Object([(name.clone(), field)].into_iter().collect());
-            if let Err(e) = serde_json::from_value::<Touchpoint>(single) {
-                return Err(invalid(&name, e.to_string()));
+            let single = serde_json::Value::Object([(name.clone(), field.clone())].into_iter().collect());
+            if let Err(e) = Touchpoint::deserialize(&single) {
+                return Err(invalid(name, e.to_string()));
             }
         }
         Err(invalid("touchpoint", error))

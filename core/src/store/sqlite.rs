@@ -129,11 +129,7 @@ impl Durable {
                 let data = serde_json::to_string(tp)?;
                 insert.execute(params![tp.touchpoint_id.as_str(), data]).map_err(fail)?;
             }
-            let mut insert = tx.prepare_cached("INSERT INTO changes (seq, data) VALUES (?1, ?2)").map_err(fail)?;
-            for change in changes {
-                let data = serde_json::to_string(change)?;
-                insert.execute(params![change.seq as i64, data]).map_err(fail)?;
-            }
+            insert_changes(&tx, changes, &self.path)?;
         }
         tx.commit().map_err(fail)
     }
@@ -150,11 +146,8 @@ impl Durable {
                 for tp in touchpoints {
                     delete.execute(params![tp.touchpoint_id.as_str()]).map_err(fail)?;
                 }
-                let mut insert = tx.prepare_cached("INSERT INTO changes (seq, data) VALUES (?1, ?2)").map_err(fail)?;
-                for change in changes {
-                    insert.execute(params![change.seq as i64, serde_json::to_string(change)?]).map_err(fail)?;
-                }
             }
+            insert_changes(&tx, changes, &self.path)?;
             tx.commit().map_err(fail)?;
         }
         self.compact()
@@ -192,6 +185,16 @@ impl Durable {
         // transaction did not commit.
         self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Adds changes to the feed table, within a transaction.
+fn insert_changes(tx: &rusqlite::Transaction<'_>, changes: &[Change], path: &Path) -> Result<()> {
+    let mut insert =
+        tx.prepare_cached("INSERT INTO changes (seq, data) VALUES (?1, ?2)").map_err(|e| store_error(path, e))?;
+    for change in changes {
+        insert.execute(params![change.seq as i64, serde_json::to_string(change)?]).map_err(|e| store_error(path, e))?;
+    }
+    Ok(())
 }
 
 /// Every row of a `(seq, data)` table, read from its JSON in `seq` order; `what` names a
