@@ -222,14 +222,19 @@ impl Engine {
     }
 
     /// Ingests one touchpoint (a dict with the touchpoint fields; `timestamp` in epoch
-    /// milliseconds, custom values under `attributes`) and resolves it at once. Returns what
+    /// milliseconds or as text, read in the config's timezone when it has no offset; custom
+    /// values under `attributes`) and resolves it at once. Returns what
     /// happened: `profile_id`, `changes` (profiles created, merged into the older one, split)
     /// and `refused` links. The first call makes the engine live: the matching model is fixed
     /// from then on and every ingest updates profiles in place, recording the changes (see
     /// `changes`). Profiles end exactly as one batch of the same touchpoints would give.
     fn ingest_one<'py>(&self, py: Python<'py>, touchpoint: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let json = json_of(touchpoint)?;
-        let outcome = self.writing(py, move |engine, _| engine.ingest_one(omnitwin::Touchpoint::from_json(&json)?))?;
+        let outcome = self.writing(py, move |engine, _| {
+            let value = serde_json::from_str(&json).map_err(|e| omnitwin::Error::Json(e.to_string()))?;
+            let touchpoint = engine.touchpoint_from_json(value)?;
+            engine.ingest_one(touchpoint)
+        })?;
         to_python(py, &outcome)
     }
 

@@ -70,14 +70,42 @@ impl ChangeEvent {
     }
 }
 
-/// One entry of the change feed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One entry of the change feed: `{"seq": 3, "change": "merged", "profile_id": …, "into": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Change {
     /// Its position in the feed, from 1: read on with [`crate::Engine::changes`]`(seq)`.
     pub seq: u64,
     /// What changed.
     #[serde(flatten)]
     pub event: ChangeEvent,
+}
+
+/// Written as one flat struct (what `#[serde(flatten)]` reads back), not as a map, so that
+/// serializers that rename struct fields (the Node package's camelCase) see every field.
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let fields = match &self.event {
+            ChangeEvent::Merged { .. } | ChangeEvent::Split { .. } => 4,
+            _ => 3,
+        };
+        let mut out = serializer.serialize_struct("Change", fields)?;
+        out.serialize_field("seq", &self.seq)?;
+        let change = match &self.event {
+            ChangeEvent::Created { .. } => "created",
+            ChangeEvent::Merged { .. } => "merged",
+            ChangeEvent::Split { .. } => "split",
+            ChangeEvent::Forgotten { .. } => "forgotten",
+        };
+        out.serialize_field("change", change)?;
+        out.serialize_field("profile_id", self.event.profile_id())?;
+        match &self.event {
+            ChangeEvent::Merged { into, .. } => out.serialize_field("into", into)?,
+            ChangeEvent::Split { into, .. } => out.serialize_field("into", into)?,
+            _ => {}
+        }
+        out.end()
+    }
 }
 
 /// What ingesting one touchpoint did.
@@ -810,4 +838,34 @@ fn refusals(rules: &Rules, part: &Part, tp: u32) -> Vec<String> {
     out.sort_unstable();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_serialize_flat_and_read_back() {
+        let changes = [
+            Change { seq: 1, event: ChangeEvent::Created { profile_id: "P1".into() } },
+            Change { seq: 2, event: ChangeEvent::Merged { profile_id: "P2".into(), into: "P1".into() } },
+            Change {
+                seq: 3,
+                event: ChangeEvent::Split { profile_id: "P1".into(), into: vec!["P1".into(), "P3".into()] },
+            },
+            Change { seq: 4, event: ChangeEvent::Forgotten { profile_id: "P3".into() } },
+        ];
+        let json = serde_json::to_value(&changes).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {"seq": 1, "change": "created", "profile_id": "P1"},
+                {"seq": 2, "change": "merged", "profile_id": "P2", "into": "P1"},
+                {"seq": 3, "change": "split", "profile_id": "P1", "into": ["P1", "P3"]},
+                {"seq": 4, "change": "forgotten", "profile_id": "P3"},
+            ])
+        );
+        let back: Vec<Change> = serde_json::from_value(json).unwrap();
+        assert_eq!(back, changes);
+    }
 }

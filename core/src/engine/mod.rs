@@ -311,6 +311,21 @@ impl Engine {
         Ok(outcome)
     }
 
+    /// Reads a touchpoint from a JSON object as [`Touchpoint::from_json_value`] does, a text
+    /// `timestamp` without an offset read in the config's `timezone`: the one reader the Python
+    /// and Node packages use for `ingest_one`.
+    ///
+    /// ```
+    /// use omnitwin::{Config, Engine};
+    /// let engine = Engine::new(Config::from_json_str(r#"{"timezone": "+07:00"}"#)?)?;
+    /// let tp = engine.touchpoint_from_json(serde_json::json!({"touchpoint_id": "t1", "timestamp": "2024-01-01 07:00"}))?;
+    /// assert_eq!(tp.timestamp, Some(1_704_067_200_000));
+    /// # Ok::<(), omnitwin::Error>(())
+    /// ```
+    pub fn touchpoint_from_json(&self, value: serde_json::Value) -> Result<Touchpoint> {
+        Touchpoint::from_json_value(value, self.rules.offset)
+    }
+
     /// How many touchpoints and changes the engine holds: where a write starts.
     fn marks(&self) -> (usize, usize) {
         (self.touchpoints.len(), self.live.as_ref().map_or(0, |l| l.changes(0).len()))

@@ -116,40 +116,62 @@ pub struct Touchpoint {
     pub attributes: BTreeMap<Text, Text>,
 }
 
+/// The error of a touchpoint given as JSON (one row: row 1) whose `column` is bad.
+fn invalid_field(column: &str, message: String) -> crate::Error {
+    crate::Error::InvalidField { row: 1, column: column.into(), message }
+}
+
 impl Touchpoint {
     /// Reads one touchpoint from a JSON object (the fields of [`Touchpoint`], `timestamp` in
-    /// epoch milliseconds, custom values under `attributes`): what the Python and Node
-    /// packages hand over for `ingest_one`. A bad field is an [`Error::InvalidField`] naming it.
+    /// epoch milliseconds or as text in UTC, custom values under `attributes`). A bad field is
+    /// an [`Error::InvalidField`](crate::Error::InvalidField) naming it. An engine reads
+    /// timestamps without an offset in its own timezone: see
+    /// [`Engine::touchpoint_from_json`](crate::Engine::touchpoint_from_json).
     ///
     /// ```
     /// use omnitwin::Touchpoint;
     /// let tp = Touchpoint::from_json(r#"{"touchpoint_id": "t1", "email": "an@x.vn", "timestamp": 1700000000000}"#)?;
     /// assert_eq!(tp.email.as_deref(), Some("an@x.vn"));
+    /// let tp = Touchpoint::from_json(r#"{"touchpoint_id": "t2", "timestamp": "2024-01-01T00:00:00Z"}"#)?;
+    /// assert_eq!(tp.timestamp, Some(1_704_067_200_000));
     /// let err = Touchpoint::from_json(r#"{"touchpoint_id": "t1", "timestamp": "yesterday"}"#).unwrap_err();
     /// assert_eq!(err.column(), Some("timestamp"));
     /// # Ok::<(), omnitwin::Error>(())
     /// ```
     pub fn from_json(text: &str) -> crate::Result<Touchpoint> {
-        let invalid =
-            |column: &str, message: String| crate::Error::InvalidField { row: 1, column: column.into(), message };
         let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| invalid("touchpoint", format!("not valid JSON: {e}")))?;
-        let Some(fields) = value.as_object() else {
-            return Err(invalid("touchpoint", "expected an object with the touchpoint's fields".into()));
+            serde_json::from_str(text).map_err(|e| invalid_field("touchpoint", format!("not valid JSON: {e}")))?;
+        Touchpoint::from_json_value(value, crate::normalize::UtcOffset::default())
+    }
+
+    /// [`Touchpoint::from_json`] on a parsed JSON value, a text `timestamp` without an offset
+    /// read at `offset` (what the Python and Node packages hand over for `ingest_one`).
+    pub fn from_json_value(
+        mut value: serde_json::Value,
+        offset: crate::normalize::UtcOffset,
+    ) -> crate::Result<Touchpoint> {
+        let Some(fields) = value.as_object_mut() else {
+            return Err(invalid_field("touchpoint", "expected an object with the touchpoint's fields".into()));
         };
+        if let Some(serde_json::Value::String(text)) = fields.get("timestamp") {
+            let millis = crate::normalize::parse_timestamp(text, offset).map_err(|m| invalid_field("timestamp", m))?;
+            fields.insert("timestamp".into(), millis.into());
+        }
         // Read in place, no copy of the fields: this runs on every `ingest_one`.
         let error = match Touchpoint::deserialize(&value) {
             Ok(touchpoint) => return Ok(touchpoint),
             Err(e) => e.to_string(),
         };
         // Each field on its own, to name the one the error is about.
-        for (name, field) in fields {
-            let single = serde_json::Value::Object([(name.clone(), field.clone())].into_iter().collect());
-            if let Err(e) = Touchpoint::deserialize(&single) {
-                return Err(invalid(name, e.to_string()));
+        if let Some(fields) = value.as_object() {
+            for (name, field) in fields {
+                let single = serde_json::Value::Object([(name.clone(), field.clone())].into_iter().collect());
+                if let Err(e) = Touchpoint::deserialize(&single) {
+                    return Err(invalid_field(name, e.to_string()));
+                }
             }
         }
-        Err(invalid("touchpoint", error))
+        Err(invalid_field("touchpoint", error))
     }
 
     /// A touchpoint with only an id.

@@ -3,8 +3,10 @@
 
 mod files;
 pub(crate) mod frame;
+mod rows;
 mod sqlite;
 
 pub use files::{read_frame, write_frame, CsvBatches, FrameWriter, InputFormat, OutputFormat};
 pub use polars::prelude::DataType;
+pub use rows::frame_from_rows;
 pub(crate) use sqlite::{Durable, Stored};

@@ -1,0 +1,203 @@
+//! Every conversion between JavaScript and the core, in one place: values through serde (the
+//! core's own types, with camelCase field names on the JavaScript side, see [`crate::case`]),
+//! `Date`s, rows for batch ingest, the boundary that catches panics, and the async task that
+//! runs heavy calls off the event loop.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, RwLock};
+
+use napi::bindgen_prelude::{JsObjectValue, Object, ToNapiValue, TypeName, Unknown};
+use napi::{Env, JsValue, Task};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::case::{snake, Camel, Snake};
+use crate::errors::{self, Failure};
+
+/// A core value as plain JSON with camelCase field names (napi turns it into JS objects).
+pub(crate) fn to_js_value(value: &impl Serialize) -> Result<Value, Failure> {
+    serde_json::to_value(Camel(value)).map_err(|e| Failure::Core(omnitwin::Error::Json(e.to_string())))
+}
+
+/// A value from JavaScript read as a core type through serde (camelCase or snake_case field
+/// names); `what` names the value in the error.
+pub(crate) fn from_js<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, Failure> {
+    T::deserialize(Snake(value)).map_err(|e| errors::config(what, e))
+}
+
+/// Runs core work, a panic caught and turned into `InternalError`.
+pub(crate) fn guard<T>(work: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| Err(errors::from_panic(panic)))
+}
+
+/// [`guard`] for a synchronous call: a failure becomes the JavaScript error it throws.
+pub(crate) fn sync<T>(env: &Env, work: impl FnOnce() -> Result<T, Failure>) -> napi::Result<T> {
+    guard(work).map_err(|failure| errors::to_js(env, failure))
+}
+
+/// A core object shared by a JavaScript object and the async tasks it started: many readers,
+/// one writer.
+pub(crate) type Shared<T> = Arc<RwLock<T>>;
+
+/// Runs `work` on the shared object, read-locked.
+pub(crate) fn reading<S, T>(shared: &Shared<S>, work: impl FnOnce(&S) -> Result<T, Failure>) -> Result<T, Failure> {
+    let object = shared.read().map_err(|_| poisoned())?;
+    work(&object)
+}
+
+/// Runs `work` on the shared object, write-locked.
+pub(crate) fn writing<S, T>(shared: &Shared<S>, work: impl FnOnce(&mut S) -> Result<T, Failure>) -> Result<T, Failure> {
+    let mut object = shared.write().map_err(|_| poisoned())?;
+    work(&mut object)
+}
+
+/// The failure of an object whose lock holder panicked (the panic was thrown as
+/// `InternalError`); it may be half-changed.
+fn poisoned() -> Failure {
+    Failure::Internal("the engine is unusable: an earlier call failed inside the core (see InternalError)".into())
+}
+
+/// A JSON value resolved by an async job (napi's `Value` conversion, under a name its
+/// promises can be typed with).
+pub struct Json(pub(crate) Value);
+
+impl TypeName for Json {
+    fn type_name() -> &'static str {
+        "Json"
+    }
+
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::Unknown
+    }
+}
+
+impl ToNapiValue for Json {
+    // SAFETY: forwards the same arguments to `Value`'s conversion, whose contract this is.
+    #[allow(unsafe_code)]
+    unsafe fn to_napi_value(env: napi::sys::napi_env, value: Self) -> napi::Result<napi::sys::napi_value> {
+        unsafe { Value::to_napi_value(env, value.0) }
+    }
+}
+
+/// Heavy work on a libuv worker thread: the promise a method returns resolves with its value
+/// (JSON from [`to_js_value`], or a class instance) or rejects with the JavaScript error.
+pub struct Job<T> {
+    work: Option<Box<dyn FnOnce() -> Result<T, Failure> + Send>>,
+}
+
+impl<T> Job<T> {
+    /// A job that runs `work` (panics caught).
+    pub(crate) fn new(
+        work: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+    ) -> napi::bindgen_prelude::AsyncTask<Job<T>>
+    where
+        Job<T>: Task,
+    {
+        napi::bindgen_prelude::AsyncTask::new(Job { work: Some(Box::new(work)) })
+    }
+
+    /// A job that rejects with `failure`: an async method's bad arguments reject its promise
+    /// rather than throw.
+    pub(crate) fn failed(failure: Failure) -> napi::bindgen_prelude::AsyncTask<Job<T>>
+    where
+        Job<T>: Task,
+        T: 'static,
+    {
+        Job::new(move || Err(failure))
+    }
+}
+
+impl<T: ToNapiValue + TypeName + Send + 'static> Task for Job<T> {
+    type Output = Result<T, Failure>;
+    type JsValue = T;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let work = self.work.take();
+        Ok(guard(move || match work {
+            Some(work) => work(),
+            None => Err(Failure::Internal("the job ran twice".into())),
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<T> {
+        output.map_err(|failure| errors::to_js(&env, failure))
+    }
+}
+
+/// A plain object from JavaScript as JSON, its field names as given; a `Date` (which JSON has
+/// no form for) as epoch milliseconds for `timestamp` and as text elsewhere.
+pub(crate) fn object_json(object: &Object<'_>, what: &str) -> Result<Map<String, Value>, Failure> {
+    let value: Value = object_value(object).map_err(|e| Failure::Usage(format!("{what}: {}", e.reason)))?;
+    let Value::Object(mut fields) = whole_numbers(value) else {
+        return Err(Failure::Usage(format!("{what}: expected a plain object")));
+    };
+    dates(object, &mut fields).map_err(|e| Failure::Usage(format!("{what}: {}", e.reason)))?;
+    Ok(fields)
+}
+
+/// JavaScript has one number type: napi reads every number as a float. Whole numbers become
+/// integers again, so that fields the core holds as integers (`timestamp`, counts) read them.
+fn whole_numbers(value: Value) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: larger floats are not exact integers
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(whole_numbers).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, whole_numbers(v))).collect()),
+        other => other,
+    }
+}
+
+/// napi's own reading of a JavaScript value as JSON.
+fn object_value(object: &Object<'_>) -> napi::Result<Value> {
+    let unknown = object.to_unknown();
+    // SAFETY-free: `Value`'s `FromNapiValue` accepts any value and says what it cannot read.
+    napi::bindgen_prelude::FromNapiValue::from_unknown(unknown)
+}
+
+/// Replaces the empty objects JSON made of `Date`s by their time.
+fn dates(object: &Object<'_>, fields: &mut Map<String, Value>) -> napi::Result<()> {
+    for (key, value) in fields.iter_mut() {
+        if !matches!(value, Value::Object(inner) if inner.is_empty()) {
+            continue;
+        }
+        let given: Unknown = object.get_named_property(key)?;
+        if !given.is_date()? {
+            continue;
+        }
+        let millis = given.coerce_to_number()?.get_double()?;
+        if !millis.is_finite() {
+            return Err(napi::Error::from_reason(format!("`{key}` is an invalid Date")));
+        }
+        *value =
+            if snake(key) == "timestamp" { Value::from(millis as i64) } else { Value::from(date_text(millis as i64)) };
+    }
+    Ok(())
+}
+
+/// A time as text: `YYYY-MM-DD` at midnight UTC (a date of birth), RFC 3339 otherwise.
+fn date_text(millis: i64) -> String {
+    match chrono::DateTime::from_timestamp_millis(millis) {
+        Some(time) if time.timestamp() % 86_400 == 0 && millis % 1000 == 0 => time.format("%Y-%m-%d").to_string(),
+        Some(time) => time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        None => millis.to_string(),
+    }
+}
+
+/// A touchpoint's field names as the core reads them: camelCase names of standard columns
+/// become snake_case (`touchpointId` → `touchpoint_id`); other names (custom attributes) stay.
+pub(crate) fn touchpoint_fields(fields: Map<String, Value>) -> Map<String, Value> {
+    fields
+        .into_iter()
+        .map(|(key, value)| {
+            let renamed = snake(&key);
+            let standard = omnitwin::model::STANDARD_COLUMNS.contains(&renamed.as_str())
+                || renamed == "identifiers"
+                || renamed == "attributes";
+            (if standard { renamed } else { key }, value)
+        })
+        .collect()
+}

@@ -1,0 +1,428 @@
+//! `Engine`: the core [`omnitwin::Engine`], verb for verb, shared by the JavaScript object and
+//! the async tasks it starts (many readers, one writer). Cheap calls are synchronous; heavy ones
+//! (batch ingest, resolve, going live, forgetting, opening a store, writing files) return
+//! promises and run on libuv's worker threads, off the event loop.
+
+use std::sync::{Arc, RwLock};
+
+use napi::bindgen_prelude::{AsyncTask, Object, Unknown};
+use napi::{Env, JsValue, ValueType};
+use napi_derive::napi;
+use omnitwin::matching::Model;
+use omnitwin::progress::NoProgress;
+use omnitwin::{Config, ForgetTarget, IdKind, Identifier, OnError};
+use serde_json::{Map, Value};
+
+use crate::case::snake;
+use crate::convert::{
+    from_js, guard, object_json, reading, sync, to_js_value, touchpoint_fields, writing, Job, Json, Shared,
+};
+use crate::errors::{self, Failure};
+
+/// Options of [`Engine::ingest`].
+#[napi(object)]
+pub struct IngestOptions {
+    /// `"fail"` (the default: all or nothing, the first bad row rejects the promise) or
+    /// `"skip"` (bad rows are left out and listed in the report).
+    #[napi(ts_type = "'fail' | 'skip'")]
+    pub on_error: Option<String>,
+}
+
+/// Options of [`Engine::forget`].
+#[napi(object)]
+pub struct ForgetOptions {
+    /// Also put the person's identifiers on the suppression list (salted digests): their
+    /// touchpoints are refused from then on.
+    pub suppress: Option<bool>,
+}
+
+/// Touchpoints for a batch: rows read already, or a file to read.
+pub(crate) enum Batch {
+    Rows(Vec<Map<String, Value>>),
+    File(std::path::PathBuf),
+}
+
+impl Batch {
+    /// Ingests the batch into `engine`.
+    pub(crate) fn into_engine(
+        self,
+        engine: &mut omnitwin::Engine,
+        on_error: OnError,
+    ) -> Result<omnitwin::IngestReport, Failure> {
+        Ok(match self {
+            Batch::File(path) => engine.ingest_file(&path, None, on_error, &NoProgress)?,
+            Batch::Rows(rows) => {
+                let df = omnitwin::store::frame_from_rows(&rows)?;
+                drop(rows);
+                engine.ingest_frame(df, on_error)?
+            }
+        })
+    }
+
+    /// The batch as one table, its columns as given (a linker's records).
+    pub(crate) fn into_frame(self) -> Result<omnitwin::DataFrame, Failure> {
+        Ok(match self {
+            Batch::File(path) => omnitwin::store::read_frame(&path, None, OnError::Fail)?.0,
+            Batch::Rows(rows) => omnitwin::store::frame_from_rows(&rows)?,
+        })
+    }
+}
+
+/// `resolve(data, config)`: an engine, the batch ingested, its assignments.
+pub(crate) fn resolve_once(data: Unknown<'_>, config: Option<Object<'_>>) -> AsyncTask<Job<Json>> {
+    let (batch, config) = match guard(|| Ok((batch_of(data, true)?, config_of(config)?))) {
+        Ok(given) => given,
+        Err(failure) => return Job::failed(failure),
+    };
+    Job::new(move || {
+        let mut engine = omnitwin::Engine::new(config)?;
+        batch.into_engine(&mut engine, OnError::Fail)?;
+        to_js_value(&engine.assignments()).map(Json)
+    })
+}
+
+/// The omnitwin engine: holds touchpoints and resolves them into profiles.
+#[napi]
+pub struct Engine {
+    inner: Shared<omnitwin::Engine>,
+}
+
+impl Engine {
+    fn with(engine: omnitwin::Engine) -> Engine {
+        Engine { inner: Arc::new(RwLock::new(engine)) }
+    }
+
+    /// A job reading the engine.
+    fn read_job<T: serde::Serialize>(
+        &self,
+        work: impl FnOnce(&omnitwin::Engine) -> Result<T, Failure> + Send + 'static,
+    ) -> AsyncTask<Job<Json>> {
+        let inner = Arc::clone(&self.inner);
+        Job::new(move || reading(&inner, |engine| to_js_value(&work(engine)?)).map(Json))
+    }
+
+    /// A job changing the engine.
+    fn write_job<T: serde::Serialize>(
+        &self,
+        work: impl FnOnce(&mut omnitwin::Engine) -> Result<T, Failure> + Send + 'static,
+    ) -> AsyncTask<Job<Json>> {
+        let inner = Arc::clone(&self.inner);
+        Job::new(move || writing(&inner, |engine| to_js_value(&work(engine)?)).map(Json))
+    }
+}
+
+/// A config from JavaScript (camelCase or snake_case fields), or the default.
+fn config_of(config: Option<Object<'_>>) -> Result<Config, Failure> {
+    match config {
+        None => Ok(Config::default()),
+        Some(config) => from_js(Value::Object(object_json(&config, "config")?), "config"),
+    }
+}
+
+/// `onError` as the core reads it.
+fn on_error_of(options: Option<IngestOptions>) -> Result<OnError, Failure> {
+    match options.and_then(|o| o.on_error) {
+        None => Ok(OnError::Fail),
+        Some(text) => from_js(Value::String(text), "onError"),
+    }
+}
+
+/// The identifier of `{ email: "…" }`, `{ customerId: "C-17", scope: "eshop" }` (one kind,
+/// camelCase or snake_case, and an optional `scope`).
+fn identifier_of(verb: &str, given: Map<String, Value>) -> Result<Identifier, Failure> {
+    let mut scope = None;
+    let mut kinds = Vec::new();
+    for (key, value) in given {
+        let Value::String(value) = value else {
+            return Err(Failure::Usage(format!("{verb}(): `{key}` must be a string")));
+        };
+        if key == "scope" {
+            scope = Some(value);
+        } else {
+            kinds.push((key, value));
+        }
+    }
+    let [(kind, value)] = <[(String, String); 1]>::try_from(kinds).map_err(|kinds| {
+        Failure::Usage(format!(
+            "{verb}() takes exactly one identifier, as {{ kind: value }} ({{ email }}, {{ phone }}, {{ customerId, scope }}); got {}",
+            kinds.len()
+        ))
+    })?;
+    let kind: IdKind = snake(&kind).parse().map_err(|e| errors::config(verb, e))?;
+    Ok(match scope {
+        Some(scope) => Identifier::scoped(kind, scope, value.as_str()),
+        None => Identifier::new(kind, value.as_str()),
+    })
+}
+
+/// A batch from JavaScript: a file path, or an array of plain objects (for touchpoints,
+/// `touchpoints`, camelCase or snake_case names for the standard fields; other names as given).
+pub(crate) fn batch_of(data: Unknown<'_>, touchpoints: bool) -> Result<Batch, Failure> {
+    match data.get_type().map_err(|e| Failure::Usage(e.reason.clone()))? {
+        ValueType::String => {
+            let path: String = napi::bindgen_prelude::FromNapiValue::from_unknown(data)
+                .map_err(|e| Failure::Usage(e.reason.clone()))?;
+            Ok(Batch::File(path.into()))
+        }
+        ValueType::Object if data.is_array().unwrap_or(false) => {
+            let rows: Vec<Unknown> = napi::bindgen_prelude::FromNapiValue::from_unknown(data)
+                .map_err(|e| Failure::Usage(e.reason.clone()))?;
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let object: Object = Some(row)
+                        .filter(|row| row.get_type().is_ok_and(|t| t == ValueType::Object))
+                        .and_then(|row| napi::bindgen_prelude::FromNapiValue::from_unknown(row).ok())
+                        .ok_or_else(|| Failure::Usage(format!("row {}: expected a plain object", i + 1)))?;
+                    let fields = object_json(&object, &format!("row {}", i + 1))?;
+                    Ok(if touchpoints { touchpoint_fields(fields) } else { fields })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Batch::Rows)
+        }
+        _ => Err(Failure::Usage(
+            "expected an array of touchpoints (plain objects) or a file path (.csv, .parquet, .jsonl)".into(),
+        )),
+    }
+}
+
+#[napi]
+impl Engine {
+    /// An empty engine. `config` has the fields of the JSON config (every one optional), in
+    /// camelCase or snake_case; it is validated here.
+    #[napi(constructor)]
+    pub fn new(env: Env, config: Option<Object>) -> napi::Result<Engine> {
+        sync(&env, || Ok(Engine::with(omnitwin::Engine::new(config_of(config)?)?)))
+    }
+
+    /// An empty engine with the config in a JSON file (camelCase or snake_case fields).
+    #[napi(factory)]
+    pub fn from_json(env: Env, path: String) -> napi::Result<Engine> {
+        sync(&env, || {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| omnitwin::Error::Io { path: path.clone().into(), source: e })?;
+            let json: Value = serde_json::from_str(&text).map_err(|e| errors::config(&path, e))?;
+            Ok(Engine::with(omnitwin::Engine::new(from_js(json, &path)?)?))
+        })
+    }
+
+    /// An engine on a durable store (an SQLite file, created if missing) that carries on where
+    /// it stopped: the stored touchpoints are resolved again with the stored model (the same
+    /// profiles and ids) and the change feed continues. Every ingest is committed before it
+    /// returns. Without `config` an existing store opens with the config it was created with
+    /// (a new one with the default config); a given config must be the store's.
+    #[napi(ts_return_type = "Promise<Engine>")]
+    pub fn open(path: String, config: Option<Object>) -> AsyncTask<Job<Engine>> {
+        let config = match config.map(|c| guard(|| config_of(Some(c)))).transpose() {
+            Ok(config) => config,
+            Err(failure) => return Job::failed(failure),
+        };
+        Job::new(move || {
+            let engine = match config {
+                Some(config) => omnitwin::Engine::open(&path, config)?,
+                None => omnitwin::Engine::open_or_create(&path)?,
+            };
+            Ok(Engine::with(engine))
+        })
+    }
+
+    /// Adds touchpoints, off the event loop: an array of plain objects (the touchpoint fields,
+    /// other keys kept as custom attributes) or a file path (.csv, .parquet, .jsonl). Resolves
+    /// with the report: `accepted` and `rejected` rows with their reasons.
+    #[napi(
+        ts_args_type = "data: Array<Touchpoint> | string, options?: IngestOptions",
+        ts_return_type = "Promise<IngestReport>"
+    )]
+    pub fn ingest(&self, data: Unknown, options: Option<IngestOptions>) -> AsyncTask<Job<Json>> {
+        match guard(|| Ok((batch_of(data, true)?, on_error_of(options)?))) {
+            Ok((batch, on_error)) => self.write_job(move |engine| batch.into_engine(engine, on_error)),
+            Err(failure) => Job::failed(failure),
+        }
+    }
+
+    /// Ingests one touchpoint and resolves it at once (`timestamp` as a `Date`, epoch
+    /// milliseconds or text). Returns what happened: `profileId`, `changes` (profiles created,
+    /// merged into the older one, split) and `refused` links. The first call makes the engine
+    /// live: the matching model is fixed from then on and every ingest updates profiles in
+    /// place, recording the changes (see `changes`). Profiles end exactly as one batch of the
+    /// same touchpoints would give.
+    #[napi(ts_args_type = "touchpoint: Touchpoint", ts_return_type = "IngestOutcome")]
+    pub fn ingest_one(&self, env: Env, touchpoint: Object) -> napi::Result<Value> {
+        sync(&env, || {
+            let fields = touchpoint_fields(object_json(&touchpoint, "touchpoint")?);
+            writing(&self.inner, |engine| {
+                let touchpoint = engine.touchpoint_from_json(Value::Object(fields))?;
+                to_js_value(&engine.ingest_one(touchpoint)?)
+            })
+        })
+    }
+
+    /// The change feed after position `since` (0, the default, for all): `seq`, `change`
+    /// (`created`, `merged`, `split`, `forgotten`), `profileId` and, for merges and splits,
+    /// `into`. Empty until the engine is live.
+    #[napi(ts_return_type = "Array<Change>")]
+    pub fn changes(&self, env: Env, since: Option<i64>) -> napi::Result<Value> {
+        sync(&env, || {
+            let since = u64::try_from(since.unwrap_or(0)).map_err(|_| errors::config("since", "must be 0 or more"))?;
+            reading(&self.inner, |engine| to_js_value(&engine.changes(since)))
+        })
+    }
+
+    /// Makes the engine live without ingesting anything: resolves what it holds, fixes the
+    /// model and starts the change feed with every profile created.
+    #[napi(ts_return_type = "Promise<null>")]
+    pub fn go_live(&self) -> AsyncTask<Job<Json>> {
+        self.write_job(|engine| Ok(engine.go_live()?))
+    }
+
+    /// Forgets a person (right to erasure): `{ profileId }` or one identifier (`{ email }`,
+    /// `{ customerId, scope }`). Removes every touchpoint of that person's profile(s), resolves
+    /// the rest again (recording splits), takes their values out of the model's name counts
+    /// and, on a durable store, compacts the file so the erased values are nowhere in it. With
+    /// `{ suppress: true }` their identifiers are refused from then on. Resolves with
+    /// `profiles`, `touchpoints` and `changes`.
+    #[napi(ts_args_type = "target: ForgetTarget, options?: ForgetOptions", ts_return_type = "Promise<ForgetReport>")]
+    pub fn forget(&self, target: Object, options: Option<ForgetOptions>) -> AsyncTask<Job<Json>> {
+        let suppress = options.and_then(|o| o.suppress).unwrap_or(false);
+        let target = guard(|| {
+            let mut given = object_json(&target, "forget")?;
+            let profile = given.remove("profileId").or_else(|| given.remove("profile_id"));
+            match (profile, given.is_empty()) {
+                (Some(Value::String(id)), true) => Ok(ForgetTarget::Profile(id)),
+                (None, false) => Ok(ForgetTarget::Identifier(identifier_of("forget", given)?)),
+                _ => Err(Failure::Usage(
+                    "forget() takes { profileId } or exactly one identifier ({ email }, { customerId, scope }), not both"
+                        .into(),
+                )),
+            }
+        });
+        match target {
+            Ok(target) => self.write_job(move |engine| {
+                Ok(if suppress { engine.forget_and_suppress(target)? } else { engine.forget(target)? })
+            }),
+            Err(failure) => Job::failed(failure),
+        }
+    }
+
+    /// Resolves everything ingested (if not already resolved), off the event loop, and
+    /// resolves with the report.
+    #[napi(ts_return_type = "Promise<ResolveReport>")]
+    pub fn resolve(&self) -> AsyncTask<Job<Json>> {
+        self.read_job(|engine| Ok(engine.resolve().clone()))
+    }
+
+    /// Every touchpoint with its profile: `{ touchpointId, profileId }` in ingest order.
+    #[napi(ts_return_type = "Promise<Array<Assignment>>")]
+    pub fn assignments(&self) -> AsyncTask<Job<Json>> {
+        self.read_job(|engine| Ok(engine.assignments()))
+    }
+
+    /// Every profile, sorted by profile id.
+    #[napi(ts_return_type = "Promise<Array<Profile>>")]
+    pub fn profiles(&self) -> AsyncTask<Job<Json>> {
+        self.read_job(|engine| Ok(engine.profiles().into_iter().cloned().collect::<Vec<_>>()))
+    }
+
+    /// A profile by id (a merged-away id leads to the profile it joined), or `null`.
+    #[napi(ts_return_type = "Profile | null")]
+    pub fn profile(&self, env: Env, profile_id: String) -> napi::Result<Value> {
+        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.profile(&profile_id))))
+    }
+
+    /// The profile a touchpoint belongs to, or `null` for an unknown touchpoint.
+    #[napi(ts_return_type = "Profile | null")]
+    pub fn profile_of(&self, env: Env, touchpoint_id: String) -> napi::Result<Value> {
+        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.profile_of(&touchpoint_id))))
+    }
+
+    /// The profile one identifier belongs to, from a raw value normalized like any input:
+    /// `lookup({ email: 'An@Gmail.com' })`, `lookup({ phone: '0912 345 678' })`,
+    /// `lookup({ customerId: 'C-17', scope: 'eshop' })`. `null` when nobody has it (or it is
+    /// blocked or shared).
+    #[napi(ts_args_type = "identifier: IdentifierQuery", ts_return_type = "Profile | null")]
+    pub fn lookup(&self, env: Env, identifier: Object) -> napi::Result<Value> {
+        sync(&env, || {
+            let identifier = identifier_of("lookup", object_json(&identifier, "lookup")?)?;
+            reading(&self.inner, |engine| to_js_value(&engine.lookup(&identifier)))
+        })
+    }
+
+    /// Why two touchpoints are, or are not, in one profile: the chain of links (shared
+    /// identifiers, probabilistic matches, refusals) and the match score of the pair.
+    #[napi(ts_return_type = "Explanation")]
+    pub fn explain(&self, env: Env, touchpoint_a: String, touchpoint_b: String) -> napi::Result<Value> {
+        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.explain(&touchpoint_a, &touchpoint_b)?)))
+    }
+
+    /// A profile as an HTML card with its timeline: identifiers with how each took part in
+    /// linking, attributes with provenance, touchpoints.
+    #[napi(ts_args_type = "profile: Profile")]
+    pub fn profile_html(&self, env: Env, profile: Object) -> napi::Result<String> {
+        sync(&env, || {
+            let profile: omnitwin::Profile = from_js(Value::Object(object_json(&profile, "profile")?), "profile")?;
+            reading(&self.inner, |engine| Ok(engine.profile_html(&profile)))
+        })
+    }
+
+    /// A touchpoint by id, as ingested, or `null`.
+    #[napi(ts_return_type = "Touchpoint | null")]
+    pub fn touchpoint(&self, env: Env, touchpoint_id: String) -> napi::Result<Value> {
+        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.touchpoint(&touchpoint_id))))
+    }
+
+    /// The matching model of the last resolution (resolving first if needed), an object that
+    /// `setModel` takes back (and `JSON.stringify` saves); `null` when matching is off.
+    #[napi(ts_return_type = "Model | null")]
+    pub fn model(&self, env: Env) -> napi::Result<Value> {
+        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.model())))
+    }
+
+    /// Uses a saved matching model (as `model()` returns it) instead of training one on the
+    /// input; it must have the config's matching comparisons.
+    #[napi(ts_args_type = "model: Model")]
+    pub fn set_model(&self, env: Env, model: Object) -> napi::Result<()> {
+        sync(&env, || {
+            let model: Model = from_js(Value::Object(object_json(&model, "model")?), "model")?;
+            // Through the core's reader, which checks what serde cannot.
+            let json = serde_json::to_string(&model).map_err(|e| omnitwin::Error::Json(e.to_string()))?;
+            let model = Model::from_json(&json)?;
+            writing(&self.inner, |engine| Ok(engine.set_model(model)?))
+        })
+    }
+
+    /// The engine's config, with every default filled in.
+    #[napi(ts_return_type = "Config")]
+    pub fn config(&self, env: Env) -> napi::Result<Value> {
+        sync(&env, || reading(&self.inner, |engine| to_js_value(engine.config())))
+    }
+
+    /// The identifier kinds the engine links on, strongest first.
+    #[napi]
+    pub fn identifier_kinds(&self, env: Env) -> napi::Result<Vec<String>> {
+        sync(&env, || {
+            reading(&self.inner, |engine| Ok(engine.identifier_kinds().iter().map(|k| k.as_str().to_owned()).collect()))
+        })
+    }
+
+    /// Writes every profile to a file, off the event loop: `"parquet"` (the default; list
+    /// columns kept) or `"csv"` (lists joined by `|`).
+    #[napi(ts_args_type = "path: string, format?: 'parquet' | 'csv'", ts_return_type = "Promise<null>")]
+    pub fn write_profiles(&self, path: String, format: Option<String>) -> AsyncTask<Job<Json>> {
+        match from_js(Value::String(format.unwrap_or_else(|| "parquet".into())), "format") {
+            Ok(format) => self.read_job(move |engine| Ok(engine.write_profiles(std::path::Path::new(&path), format)?)),
+            Err(failure) => Job::failed(failure),
+        }
+    }
+
+    /// How many touchpoints the engine holds.
+    #[napi]
+    pub fn len(&self, env: Env) -> napi::Result<u32> {
+        sync(&env, || reading(&self.inner, |engine| Ok(engine.len() as u32)))
+    }
+
+    /// Whether the engine holds no touchpoint.
+    #[napi]
+    pub fn is_empty(&self, env: Env) -> napi::Result<bool> {
+        sync(&env, || reading(&self.inner, |engine| Ok(engine.is_empty())))
+    }
+}

@@ -1,0 +1,225 @@
+'use strict'
+// `Engine` from Node: the same verbs and results as Rust and Python, heavy calls off the event
+// loop, errors as classes with a code and the row and field.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const { ot, SAMPLE, tempDir, sampleRows } = require('./helpers')
+
+/** Profiles as sets of touchpoints, comparable across engines. */
+async function groups(engine) {
+  const byProfile = new Map()
+  for (const { touchpointId, profileId } of await engine.assignments()) {
+    byProfile.set(profileId, [...(byProfile.get(profileId) ?? []), touchpointId])
+  }
+  return [...byProfile.values()].map((g) => g.sort().join(' ')).sort()
+}
+
+test('rows, a file and the one-shot resolve give the same profiles', async () => {
+  const fromFile = new ot.Engine()
+  const report = await fromFile.ingest(SAMPLE)
+  assert.equal(report.accepted, 3226)
+  assert.deepEqual(report.rejected, [])
+
+  const fromRows = new ot.Engine()
+  await fromRows.ingest(sampleRows())
+  assert.deepEqual(await groups(fromRows), await groups(fromFile))
+
+  const once = await ot.resolve(SAMPLE)
+  assert.equal(once.length, 3226)
+  assert.deepEqual(Object.keys(once[0]).sort(), ['profileId', 'touchpointId'])
+  const ids = new Map(once.map((a) => [a.touchpointId, a.profileId]))
+  for (const a of await fromFile.assignments()) assert.equal(ids.get(a.touchpointId), a.profileId)
+
+  const resolved = await fromFile.resolve()
+  assert.equal(resolved.touchpoints, 3226)
+  assert.equal((await fromFile.profiles()).length, resolved.profiles)
+  assert.equal(fromFile.len(), 3226)
+  assert.equal(fromFile.isEmpty(), false)
+})
+
+test('heavy calls run off the event loop: a timer keeps ticking while they work', async () => {
+  const rows = sampleRows()
+  let ticks = 0
+  const timer = setInterval(() => ticks++, 1)
+  const started = Date.now()
+  const engines = [new ot.Engine(), new ot.Engine(), new ot.Engine()]
+  // Three engines ingesting and resolving at once, on libuv's worker threads.
+  await Promise.all(engines.map(async (e) => { await e.ingest(rows); await e.resolve() }))
+  clearInterval(timer)
+  const elapsed = Date.now() - started
+  // The work took many milliseconds; had it blocked the loop, the timer could not have run in
+  // between. A loaded machine may delay ticks, so ask only that it ran several times.
+  assert.ok(elapsed > 0)
+  assert.ok(ticks >= 3, `the timer ran ${ticks} times in ${elapsed} ms`)
+})
+
+test('a bad row is an InvalidInputError with the row and column; skip mode reports it instead', async () => {
+  const rows = [
+    { touchpointId: 't1', email: 'an@x.vn' },
+    { touchpointId: 't2', email: 'binh@x.vn' },
+    { touchpointId: 't3', email: 'chau@x.vn', timestamp: 'yesterday' },
+  ]
+  const engine = new ot.Engine()
+  await assert.rejects(engine.ingest(rows), (err) => {
+    assert.ok(err instanceof ot.InvalidInputError)
+    assert.ok(err instanceof ot.OmnitwinError)
+    assert.equal(err.code, 'OMNITWIN_INVALID_INPUT')
+    assert.equal(err.row, 3)
+    assert.equal(err.column, 'timestamp')
+    assert.match(err.message, /yesterday/)
+    return true
+  })
+  assert.equal(engine.len(), 0, 'all or nothing')
+  const report = await engine.ingest(rows, { onError: 'skip' })
+  assert.equal(report.accepted, 2)
+  assert.equal(report.rejected.length, 1)
+  assert.equal(report.rejected[0].row, 3)
+  assert.equal(report.rejected[0].touchpointId, 't3')
+})
+
+test('wrong arguments are TypeErrors; bad configs are ConfigErrors naming the field', async () => {
+  assert.throws(() => new ot.Engine({ timezone: 'ICT' }), (err) => {
+    assert.ok(err instanceof ot.ConfigError)
+    assert.equal(err.code, 'OMNITWIN_CONFIG')
+    assert.match(err.message, /timezone/)
+    return true
+  })
+  assert.throws(() => new ot.Engine({ noSuchField: 1 }), ot.ConfigError)
+  const engine = new ot.Engine()
+  assert.throws(() => engine.lookup({}), (err) => err instanceof TypeError && err.code === 'OMNITWIN_INVALID_ARGUMENT')
+  assert.throws(() => engine.lookup({ email: 'a@x.vn', phone: '0912345678' }), TypeError)
+  assert.equal(engine.lookup({ fax: '123' }), null, 'a kind nobody declared holds nobody')
+  await assert.rejects(async () => engine.ingest(42), TypeError)
+  await assert.rejects(async () => engine.ingest([1, 2]), TypeError)
+  await assert.rejects(engine.ingest('/no/such/file.csv'), ot.IoError)
+  await assert.rejects(engine.ingest('notes.txt.unknown'), ot.OmnitwinError)
+})
+
+test('a panic in the core is an InternalError, never a crashed process', async () => {
+  assert.throws(() => ot._panicForTests(), (err) => err instanceof ot.InternalError && err.code === 'OMNITWIN_INTERNAL')
+  await assert.rejects(ot._panicInJobForTests(), ot.InternalError)
+  // The process goes on working.
+  assert.equal(ot.normalizeGender('Nữ'), 'female')
+})
+
+test('ingestOne resolves at once, merges keep the older id, lookup normalizes like any input', () => {
+  const engine = new ot.Engine({ defaultRegion: 'VN', timezone: '+07:00', matching: { enabled: false } })
+  const first = engine.ingestOne({ touchpointId: 't1', channel: 'web', email: 'An@Gmail.com', timestamp: new Date('2024-01-01T00:00:00Z') })
+  assert.equal(first.changes[0].change, 'created')
+  const second = engine.ingestOne({ touchpointId: 't2', channel: 'store', phone: '0912 345 678', timestamp: '2024-01-02 08:00' })
+  const third = engine.ingestOne({ touchpointId: 't3', email: 'an@gmail.com', phone: '+84912345678', timestamp: 1704240000000, attributes: { tier: 'gold' } })
+  assert.equal(third.profileId, first.profileId)
+  assert.deepEqual(third.changes.map((c) => [c.change, c.profileId, c.into]), [['merged', second.profileId, first.profileId]])
+  // Timestamps as a Date, text in the config's timezone and epoch milliseconds.
+  assert.equal(engine.touchpoint('t1').timestamp, 1704067200000)
+  assert.equal(engine.touchpoint('t2').timestamp, Date.parse('2024-01-02T01:00:00Z'))
+  assert.equal(engine.profile(second.profileId).profileId, first.profileId, 'a merged-away id leads to the survivor')
+  const profile = engine.lookup({ phone: '0912.345.678' })
+  assert.equal(profile.touchpointCount, 3)
+  assert.equal(profile.attributes.tier.value, 'gold')
+  assert.equal(engine.lookup({ email: 'nobody@x.vn' }), null)
+  assert.equal(engine.profileOf('t2').profileId, first.profileId)
+  assert.equal(engine.profileOf('nope'), null)
+  assert.equal(engine.touchpoint('nope'), null)
+  assert.deepEqual(engine.changes().map((c) => c.seq), [1, 2, 3])
+  const why = engine.explain('t1', 't2')
+  assert.equal(why.sameProfile, true)
+  assert.equal(why.path.length, 2)
+  assert.throws(() => engine.explain('t1', 'nope'), ot.NotFoundError)
+  assert.match(engine.profileHtml(profile), /<[a-z]/)
+  assert.match(ot.profileHtml(profile), /0912/)
+  assert.match(ot.explanationHtml(why), /t1/)
+})
+
+test('ingestOne errors name the field and change nothing', () => {
+  const engine = new ot.Engine()
+  engine.ingestOne({ touchpointId: 't1', email: 'an@x.vn' })
+  assert.throws(() => engine.ingestOne({ touchpointId: 't2', amount: 'lots' }), (err) => {
+    assert.ok(err instanceof ot.InvalidInputError)
+    assert.equal(err.column, 'amount')
+    return true
+  })
+  assert.throws(() => engine.ingestOne({ touchpointId: 't1', email: 'again@x.vn' }), ot.InvalidInputError)
+  assert.throws(() => engine.ingestOne({ touchpointId: 't3', loyaltyTier: 'gold' }), /attributes|loyaltyTier/)
+  assert.equal(engine.len(), 1)
+  assert.equal(engine.changes().length, 1)
+})
+
+test('config and model round-trip; a saved model gives the same profiles', async () => {
+  const dir = tempDir()
+  const engine = new ot.Engine({ defaultRegion: 'VN' })
+  const config = engine.config()
+  assert.equal(config.defaultRegion, 'VN')
+  assert.ok(config.matching.blockingRules.length > 0)
+  assert.deepEqual(new ot.Engine(config).config(), config)
+  const file = path.join(dir, 'config.json')
+  fs.writeFileSync(file, JSON.stringify(config))
+  assert.deepEqual(ot.Engine.fromJson(file).config(), config)
+  assert.deepEqual(engine.identifierKinds().slice(0, 2), ['customer_id', 'loyalty_id'])
+
+  await engine.ingest(SAMPLE)
+  const model = engine.model()
+  assert.ok(model.prior > 0 && model.prior < 1)
+  const again = new ot.Engine({ defaultRegion: 'VN' })
+  again.setModel(JSON.parse(JSON.stringify(model)))
+  await again.ingest(SAMPLE)
+  assert.equal((await again.resolve()).matching.model, 'given')
+  assert.deepEqual(await groups(again), await groups(engine))
+  assert.throws(() => again.setModel({ ...model, prior: 2 }), ot.OmnitwinError)
+})
+
+test('writeProfiles writes Parquet and CSV files', async () => {
+  const dir = tempDir()
+  const engine = new ot.Engine()
+  await engine.ingest(SAMPLE)
+  await engine.writeProfiles(path.join(dir, 'profiles.parquet'))
+  await engine.writeProfiles(path.join(dir, 'profiles.csv'), 'csv')
+  assert.equal(fs.readFileSync(path.join(dir, 'profiles.parquet')).subarray(0, 4).toString(), 'PAR1')
+  const csv = fs.readFileSync(path.join(dir, 'profiles.csv'), 'utf8').split('\n')
+  assert.match(csv[0], /profile_id/)
+  assert.equal(csv.filter(Boolean).length - 1, (await engine.resolve()).profiles)
+  await assert.rejects(engine.writeProfiles(path.join(dir, 'x.xlsx'), 'xlsx'), ot.ConfigError)
+})
+
+test('a durable store reopens where it stopped', async () => {
+  const file = path.join(tempDir(), 'cdp.db')
+  const engine = await ot.Engine.open(file, { matching: { enabled: false } })
+  assert.ok(engine instanceof ot.Engine)
+  const a = engine.ingestOne({ touchpointId: 't1', email: 'an@x.vn' })
+  engine.ingestOne({ touchpointId: 't2', email: 'an@x.vn', phone: '0912345678' })
+  await engine.ingest([{ touchpointId: 't3', phone: '0912 345 678' }])
+  const feed = engine.changes()
+  const reopened = await ot.Engine.open(file)
+  assert.equal(reopened.len(), 3)
+  assert.equal(reopened.profileOf('t3').profileId, a.profileId)
+  assert.deepEqual(reopened.changes(), feed)
+  await assert.rejects(ot.Engine.open(file, { matching: { enabled: true } }), ot.OmnitwinError)
+  await assert.rejects(ot.Engine.open(path.join(tempDir(), 'no', 'such', 'dir', 'x.db')), ot.IoError)
+})
+
+test('forget a person by identifier or profile, with suppression', async () => {
+  const engine = new ot.Engine({ matching: { enabled: false } })
+  engine.ingestOne({ touchpointId: 't1', email: 'an@x.vn', phone: '0912345678' })
+  engine.ingestOne({ touchpointId: 't2', phone: '0912345678' })
+  const binh = engine.ingestOne({ touchpointId: 't3', email: 'binh@x.vn' })
+  const report = await engine.forget({ email: 'An@X.vn' }, { suppress: true })
+  assert.deepEqual(report.touchpoints.sort(), ['t1', 't2'])
+  assert.equal(report.changes[0].change, 'forgotten')
+  assert.equal(engine.lookup({ phone: '0912345678' }), null)
+  assert.throws(() => engine.ingestOne({ touchpointId: 't4', email: 'an@x.vn' }), ot.OmnitwinError)
+  const byProfile = await engine.forget({ profileId: binh.profileId })
+  assert.deepEqual(byProfile.touchpoints, ['t3'])
+  assert.equal(engine.len(), 0)
+  await assert.rejects(async () => engine.forget({ profileId: 'P1', email: 'x@y.vn' }), TypeError)
+})
+
+test('goLive starts the change feed with every profile created', async () => {
+  const engine = new ot.Engine({ matching: { enabled: false } })
+  await engine.ingest([{ touchpointId: 't1', email: 'an@x.vn' }, { touchpointId: 't2', email: 'binh@x.vn' }])
+  assert.deepEqual(engine.changes(), [])
+  await engine.goLive()
+  assert.deepEqual(engine.changes().map((c) => c.change), ['created', 'created'])
+})

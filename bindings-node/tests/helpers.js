@@ -1,0 +1,89 @@
+'use strict'
+// What the suites share: the package, the shared vectors and the bundled sample.
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+const ot = require('..')
+
+const ROOT = path.resolve(__dirname, '..', '..')
+const VECTORS = path.join(ROOT, 'tests', 'vectors')
+const SAMPLE = path.join(ROOT, 'examples', 'data', 'touchpoints.csv')
+
+/** A JSON file of the repository. */
+function load(file) {
+  return JSON.parse(fs.readFileSync(file, 'utf8'))
+}
+
+/** The `.json` files of a folder of vectors, sorted. */
+function vectorFiles(folder) {
+  const dir = path.join(VECTORS, folder)
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f))
+}
+
+/** `touchpoint_id` → `touchpointId`. */
+function camel(name) {
+  return name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())
+}
+
+/** A vector's expected output (the core's snake_case JSON) as JavaScript sees it: every key
+ * in camelCase. Only for outputs whose objects are all structs (no data-keyed maps). */
+function camelKeys(value) {
+  if (Array.isArray(value)) return value.map(camelKeys)
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), camelKeys(v)]))
+  }
+  return value
+}
+
+/** A touchpoint of a vector as a JavaScript user writes it: camelCase field names (the
+ * contents of `attributes` and `identifiers` are data and stay). */
+function touchpointInJs(tp) {
+  return Object.fromEntries(Object.entries(tp).map(([k, v]) => [camel(k), v]))
+}
+
+/** A fresh temporary folder, removed when the process exits. */
+function tempDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnitwin-node-'))
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Reads the bundled sample CSV into plain row objects (every value as text, as a CSV is). */
+function sampleRows() {
+  const [header, ...lines] = fs.readFileSync(SAMPLE, 'utf8').trim().split('\n')
+  const columns = parseCsvLine(header)
+  return lines.map((line) => {
+    const cells = parseCsvLine(line)
+    const row = {}
+    columns.forEach((c, i) => {
+      if (cells[i] !== undefined && cells[i] !== '') row[c] = cells[i]
+    })
+    return row
+  })
+}
+
+/** One CSV line (quotes as RFC 4180 writes them). */
+function parseCsvLine(line) {
+  const cells = []
+  let cell = ''
+  let quoted = false
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"'
+        i++
+      } else if (c === '"') quoted = false
+      else cell += c
+    } else if (c === '"') quoted = true
+    else if (c === ',') {
+      cells.push(cell)
+      cell = ''
+    } else cell += c
+  }
+  cells.push(cell)
+  return cells
+}
+
+module.exports = { ot, ROOT, VECTORS, SAMPLE, load, vectorFiles, camel, camelKeys, touchpointInJs, tempDir, sampleRows }

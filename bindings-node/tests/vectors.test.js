@@ -1,0 +1,89 @@
+'use strict'
+// The shared test vectors in tests/vectors/ (the same files the Rust and Python suites run):
+// every language must give exactly the same results.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+
+const { ot, VECTORS, load, vectorFiles, camelKeys, touchpointInJs } = require('./helpers')
+
+const NORMALIZE = load(path.join(VECTORS, 'normalize.json'))
+const RESOLVE = vectorFiles('resolve')
+const LIVE = vectorFiles('live')
+
+test('every vector file is run', () => {
+  assert.ok(RESOLVE.length >= 3)
+  assert.ok(LIVE.length >= 1)
+  const cases = Object.values(NORMALIZE).filter(Array.isArray).reduce((n, list) => n + list.length, 0)
+  assert.ok(cases >= 30)
+})
+
+test('normalizers', async (t) => {
+  const run = {
+    email: (c) => ot.normalizeEmail(c.input),
+    phone: (c) => ot.normalizePhone(c.input, c.region),
+    name: (c) => ot.normalizeName(c.input),
+    address: (c) => ot.normalizeAddress(c.input),
+    date_of_birth: (c) => ot.normalizeDateOfBirth(c.input),
+    gender: (c) => ot.normalizeGender(c.input),
+  }
+  for (const [kind, normalize] of Object.entries(run)) {
+    assert.ok(NORMALIZE[kind].length > 0, kind)
+    for (const c of NORMALIZE[kind]) {
+      await t.test(`${kind}: ${c.input}`, () => {
+        assert.deepEqual(normalize(c), camelKeys(c.expected))
+      })
+    }
+  }
+})
+
+for (const file of RESOLVE) {
+  test(`resolve vector ${path.basename(file, '.json')}`, async () => {
+    const vector = load(file)
+    const engine = new ot.Engine(vector.config)
+    if (vector.model != null) engine.setModel(vector.model)
+    // Touchpoints as a JavaScript user writes them: camelCase fields.
+    await engine.ingest(vector.touchpoints.map(touchpointInJs))
+    const expected = vector.expected
+
+    const groups = new Map()
+    for (const { touchpointId, profileId } of await engine.assignments()) {
+      groups.set(profileId, [...(groups.get(profileId) ?? []), touchpointId])
+    }
+    const sortGroups = (gs) => gs.map((g) => [...g].sort()).sort((a, b) => a.join().localeCompare(b.join()))
+    assert.deepEqual(sortGroups([...groups.values()]), sortGroups(expected.groups))
+
+    const report = await engine.resolve()
+    for (const [field, value] of Object.entries(camelKeys(expected.report))) {
+      assert.deepEqual(report[field], value, `report.${field}`)
+    }
+    for (const [field, value] of Object.entries(camelKeys(expected.links))) {
+      assert.deepEqual(report.links[field], value, `report.links.${field}`)
+    }
+    for (const [tp, attributes] of Object.entries(expected.attributes)) {
+      const profile = engine.profileOf(tp)
+      for (const [name, value] of Object.entries(attributes)) {
+        assert.equal(profile.attributes[name].value, value, `${tp}.${name}`)
+      }
+    }
+    for (const c of expected.explain) {
+      const why = engine.explain(c.a, c.b)
+      assert.equal(why.sameProfile, c.same_profile, JSON.stringify(c))
+      assert.equal(why.path.length, c.path_length, JSON.stringify(c))
+    }
+  })
+}
+
+for (const file of LIVE) {
+  test(`live vector ${path.basename(file, '.json')}`, () => {
+    const vector = load(file)
+    const engine = new ot.Engine(vector.config)
+    if (vector.model != null) engine.setModel(vector.model)
+    vector.steps.forEach((step, i) => {
+      assert.deepEqual(engine.ingestOne(touchpointInJs(step.touchpoint)), camelKeys(step.expected), `step ${i + 1}`)
+    })
+    const feed = camelKeys(vector.expected_feed)
+    assert.deepEqual(engine.changes(), feed)
+    assert.deepEqual(engine.changes(feed.length - 1), feed.slice(-1))
+  })
+}
