@@ -26,6 +26,14 @@ pub(crate) fn from_js<T: DeserializeOwned>(value: Value, what: &str) -> Result<T
     T::deserialize(Snake(value)).map_err(|e| errors::config(what, e))
 }
 
+/// A matching model from JavaScript (as `model()` gave it), read through the core's own
+/// reader, which checks what serde cannot (the prior, the name counts).
+pub(crate) fn model_of(model: &Object<'_>) -> Result<omnitwin::matching::Model, Failure> {
+    let model: omnitwin::matching::Model = from_js(Value::Object(object_json(model, "model")?), "model")?;
+    let json = serde_json::to_string(&model).map_err(|e| omnitwin::Error::Json(e.to_string()))?;
+    Ok(omnitwin::matching::Model::from_json(&json)?)
+}
+
 /// Runs core work, a panic caught and turned into `InternalError`.
 pub(crate) fn guard<T>(work: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
     catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| Err(errors::from_panic(panic)))

@@ -8,14 +8,13 @@ use std::sync::{Arc, RwLock};
 use napi::bindgen_prelude::{AsyncTask, Object, Unknown};
 use napi::{Env, JsValue, ValueType};
 use napi_derive::napi;
-use omnitwin::matching::Model;
 use omnitwin::progress::NoProgress;
 use omnitwin::{Config, ForgetTarget, IdKind, Identifier, OnError};
 use serde_json::{Map, Value};
 
 use crate::case::snake;
 use crate::convert::{
-    from_js, guard, object_json, reading, sync, to_js_value, touchpoint_fields, writing, Job, Json, Shared,
+    from_js, guard, model_of, object_json, reading, sync, to_js_value, touchpoint_fields, writing, Job, Json, Shared,
 };
 use crate::errors::{self, Failure};
 
@@ -382,10 +381,7 @@ impl Engine {
     #[napi(ts_args_type = "model: Model")]
     pub fn set_model(&self, env: Env, model: Object) -> napi::Result<()> {
         sync(&env, || {
-            let model: Model = from_js(Value::Object(object_json(&model, "model")?), "model")?;
-            // Through the core's reader, which checks what serde cannot.
-            let json = serde_json::to_string(&model).map_err(|e| omnitwin::Error::Json(e.to_string()))?;
-            let model = Model::from_json(&json)?;
+            let model = model_of(&model)?;
             writing(&self.inner, |engine| Ok(engine.set_model(model)?))
         })
     }

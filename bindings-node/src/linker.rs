@@ -7,10 +7,10 @@ use std::sync::{Arc, RwLock};
 use napi::bindgen_prelude::{Array, AsyncTask, Object, Unknown};
 use napi::Env;
 use napi_derive::napi;
-use omnitwin::matching::{Model, ScoredPair, Settings};
+use omnitwin::matching::{ScoredPair, Settings};
 use serde_json::Value;
 
-use crate::convert::{from_js, guard, object_json, reading, sync, to_js_value, writing, Job, Json, Shared};
+use crate::convert::{from_js, guard, model_of, object_json, reading, sync, to_js_value, writing, Job, Json, Shared};
 use crate::engine::batch_of;
 use crate::errors::Failure;
 
@@ -160,9 +160,7 @@ impl Linker {
     #[napi(ts_args_type = "model: Model")]
     pub fn set_model(&self, env: Env, model: Object) -> napi::Result<()> {
         sync(&env, || {
-            let model: Model = from_js(Value::Object(object_json(&model, "model")?), "model")?;
-            let json = serde_json::to_string(&model).map_err(|e| omnitwin::Error::Json(e.to_string()))?;
-            let model = Model::from_json(&json)?;
+            let model = model_of(&model)?;
             writing(&self.inner, |linker| Ok(linker.set_model(model)?))
         })
     }

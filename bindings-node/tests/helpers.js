@@ -5,6 +5,7 @@ const os = require('node:os')
 const path = require('node:path')
 
 const ot = require('..')
+const { readCsv } = require('../../examples/node/csv')
 
 const ROOT = path.resolve(__dirname, '..', '..')
 const VECTORS = path.join(ROOT, 'tests', 'vectors')
@@ -49,41 +50,9 @@ function tempDir() {
   return dir
 }
 
-/** Reads the bundled sample CSV into plain row objects (every value as text, as a CSV is). */
+/** The bundled sample CSV as plain row objects (every value as text, as a CSV is). */
 function sampleRows() {
-  const [header, ...lines] = fs.readFileSync(SAMPLE, 'utf8').trim().split('\n')
-  const columns = parseCsvLine(header)
-  return lines.map((line) => {
-    const cells = parseCsvLine(line)
-    const row = {}
-    columns.forEach((c, i) => {
-      if (cells[i] !== undefined && cells[i] !== '') row[c] = cells[i]
-    })
-    return row
-  })
-}
-
-/** One CSV line (quotes as RFC 4180 writes them). */
-function parseCsvLine(line) {
-  const cells = []
-  let cell = ''
-  let quoted = false
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cell += '"'
-        i++
-      } else if (c === '"') quoted = false
-      else cell += c
-    } else if (c === '"') quoted = true
-    else if (c === ',') {
-      cells.push(cell)
-      cell = ''
-    } else cell += c
-  }
-  cells.push(cell)
-  return cells
+  return readCsv(SAMPLE)
 }
 
 module.exports = { ot, ROOT, VECTORS, SAMPLE, load, vectorFiles, camel, camelKeys, touchpointInJs, tempDir, sampleRows }

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 
-/// A DataFrame from rows of JSON objects: one text column per key, in the order keys first
-/// appear; a row without a key has null there. Numbers and booleans become their text (as a
+/// A DataFrame from rows of JSON objects: one text column per key, in the order keys are first
+/// met (each row's keys in its map's order); a row without a key has null there. Numbers and booleans become their text (as a
 /// CSV reader would give them); an object or array value is an error naming the row (1-based)
 /// and the key.
 ///
@@ -20,7 +20,10 @@ use crate::error::{Error, Result};
 /// ]);
 /// let rows: Vec<_> = rows.as_array().unwrap().iter().map(|r| r.as_object().unwrap().clone()).collect();
 /// let df = frame_from_rows(&rows)?;
-/// assert_eq!(df.get_column_names_str(), ["touchpoint_id", "email", "amount", "phone"]);
+/// let mut names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+/// names.sort_unstable();
+/// assert_eq!(names, ["amount", "email", "phone", "touchpoint_id"]);
+/// assert_eq!(df.column("phone")?.str()?.get(0), None);
 /// assert_eq!(df.column("amount")?.str()?.get(0), Some("120000"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
