@@ -47,6 +47,8 @@ async function main() {
   let start = process.hrtime.bigint()
   await engine.goLive()
   console.log(`went live on ${held.length} touchpoints: ${seconds(start).toFixed(1)} s`)
+  // ingestOne takes typed values (a CSV gives text): amounts as numbers.
+  for (const row of later) if (row.amount !== undefined) row.amount = Number(row.amount)
   const times = new Float64Array(later.length)
   later.forEach((row, i) => {
     const t = process.hrtime.bigint()

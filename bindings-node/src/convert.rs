@@ -81,10 +81,24 @@ impl TypeName for Json {
 }
 
 impl ToNapiValue for Json {
-    // SAFETY: forwards the same arguments to `Value`'s conversion, whose contract this is.
+    // SAFETY: `env` is the environment napi called this conversion with (its contract); arrays
+    // are built through napi's safe `Array`, other values by `Value`'s own conversion with the
+    // same arguments.
     #[allow(unsafe_code)]
     unsafe fn to_napi_value(env: napi::sys::napi_env, value: Self) -> napi::Result<napi::sys::napi_value> {
-        unsafe { Value::to_napi_value(env, value.0) }
+        match value.0 {
+            // napi's `Value` conversion refuses more than a million values in one go; a list of
+            // a million assignments or profiles is converted element by element instead.
+            Value::Array(items) => {
+                let js = Env::from_raw(env);
+                let mut array = js.create_array(items.len() as u32)?;
+                for (i, item) in items.into_iter().enumerate() {
+                    array.set(i as u32, Json(item))?;
+                }
+                unsafe { napi::bindgen_prelude::Array::to_napi_value(env, array) }
+            }
+            other => unsafe { Value::to_napi_value(env, other) },
+        }
     }
 }
 

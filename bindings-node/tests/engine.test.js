@@ -226,3 +226,13 @@ test('goLive starts the change feed with every profile created', async () => {
   await engine.goLive()
   assert.deepEqual(engine.changes().map((c) => c.change), ['created', 'created'])
 })
+
+test('results larger than napi’s one-million-value JSON budget still convert', async () => {
+  // 350,000 assignments are 1,050,000 values: napi's own conversion refuses that many at once.
+  const rows = Array.from({ length: 350000 }, (_, i) => ({ touchpointId: `t${i}`, email: `u${i % 1000}@x.vn` }))
+  const engine = new ot.Engine({ matching: { enabled: false } })
+  await engine.ingest(rows)
+  const assignments = await engine.assignments()
+  assert.equal(assignments.length, 350000)
+  assert.equal(assignments[1000].profileId, assignments[0].profileId)
+})
