@@ -215,6 +215,9 @@ pub(crate) fn touchpoint_fields(fields: Map<String, Value>) -> Map<String, Value
     fields
         .into_iter()
         .map(|(key, value)| {
+            if !key.bytes().any(|b| b.is_ascii_uppercase()) {
+                return (key, value);
+            }
             let renamed = snake(&key);
             let standard = omnitwin::model::STANDARD_COLUMNS.contains(&renamed.as_str())
                 || renamed == "identifiers"

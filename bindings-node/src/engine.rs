@@ -58,8 +58,7 @@ impl Batch {
             Batch::Rows { json, touchpoints } => {
                 let rows = rows_of(&json, touchpoints)?;
                 drop(json);
-                let df = omnitwin::store::frame_from_rows(&rows)?;
-                drop(rows);
+                let df = omnitwin::store::frame_from_rows(rows)?;
                 engine.ingest_frame(df, on_error)?
             }
         })
@@ -69,7 +68,7 @@ impl Batch {
     pub(crate) fn into_frame(self) -> Result<omnitwin::DataFrame, Failure> {
         Ok(match self {
             Batch::File(path) => omnitwin::store::read_frame(&path, None, OnError::Fail)?.0,
-            Batch::Rows { json, touchpoints } => omnitwin::store::frame_from_rows(&rows_of(&json, touchpoints)?)?,
+            Batch::Rows { json, touchpoints } => omnitwin::store::frame_from_rows(rows_of(&json, touchpoints)?)?,
         })
     }
 }

@@ -3,12 +3,14 @@
 //! apply as to any table.
 
 use polars::prelude::*;
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 
-/// A DataFrame from rows of JSON objects: one text column per key, in the order keys are first
-/// met (each row's keys in its map's order); a row without a key has null there. Numbers and booleans become their text (as a
+/// A DataFrame from rows of JSON objects (taken: their strings move into the columns): one
+/// text column per key, in the order keys are first met (each row's keys in its map's order);
+/// a row without a key (or with null) has null there. Numbers and booleans become their text (as a
 /// CSV reader would give them); an object or array value is an error naming the row (1-based)
 /// and the key.
 ///
@@ -19,7 +21,7 @@ use crate::error::{Error, Result};
 ///     {"touchpoint_id": "t2", "phone": "0912 345 678"},
 /// ]);
 /// let rows: Vec<_> = rows.as_array().unwrap().iter().map(|r| r.as_object().unwrap().clone()).collect();
-/// let df = frame_from_rows(&rows)?;
+/// let df = frame_from_rows(rows)?;
 /// let mut names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
 /// names.sort_unstable();
 /// assert_eq!(names, ["amount", "email", "phone", "touchpoint_id"]);
@@ -27,37 +29,39 @@ use crate::error::{Error, Result};
 /// assert_eq!(df.column("amount")?.str()?.get(0), Some("120000"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn frame_from_rows(rows: &[Map<String, Value>]) -> Result<DataFrame> {
-    let mut names: Vec<&str> = Vec::new();
-    let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for row in rows {
-        for key in row.keys() {
-            position.entry(key.as_str()).or_insert_with(|| {
-                names.push(key.as_str());
-                names.len() - 1
-            });
-        }
-    }
-    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(rows.len()); names.len()];
-    for (i, row) in rows.iter().enumerate() {
-        for (name, column) in names.iter().zip(columns.iter_mut()) {
-            let text = match row.get(*name) {
-                None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                Some(Value::Bool(b)) => Some(b.to_string()),
-                Some(Value::Array(_) | Value::Object(_)) => {
+pub fn frame_from_rows(rows: Vec<Map<String, Value>>) -> Result<DataFrame> {
+    let height = rows.len();
+    let mut names: Vec<String> = Vec::new();
+    let mut position: FxHashMap<String, usize> = FxHashMap::default();
+    let mut columns: Vec<Vec<Option<String>>> = Vec::new();
+    for (i, row) in rows.into_iter().enumerate() {
+        for (name, value) in row {
+            let text = match value {
+                Value::Null => continue,
+                Value::String(s) => s,
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Array(_) | Value::Object(_) => {
                     return Err(Error::InvalidField {
                         row: i + 1,
-                        column: (*name).to_owned(),
+                        column: name,
                         message: "expected text, a number or a boolean, not a list or an object".into(),
                     })
                 }
             };
-            column.push(text);
+            let at = match position.get(&name) {
+                Some(&at) => at,
+                None => {
+                    position.insert(name.clone(), names.len());
+                    names.push(name);
+                    columns.push(vec![None; height]);
+                    names.len() - 1
+                }
+            };
+            columns[at][i] = Some(text);
         }
     }
     let columns: Vec<Column> =
         names.iter().zip(columns).map(|(name, values)| Column::new(PlSmallStr::from_str(name), values)).collect();
-    DataFrame::new(rows.len(), columns).map_err(|e| Error::DataFrame(e.to_string()))
+    DataFrame::new(height, columns).map_err(|e| Error::DataFrame(e.to_string()))
 }
