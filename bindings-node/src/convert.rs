@@ -1,7 +1,7 @@
 //! Every conversion between JavaScript and the core, in one place: values through serde (the
 //! core's own types, with camelCase field names on the JavaScript side, see [`crate::case`]),
-//! `Date`s, rows for batch ingest, the boundary that catches panics, and the async task that
-//! runs heavy calls off the event loop.
+//! objects in through `JSON.stringify`, the boundary that catches panics, and the async task
+//! that runs heavy calls off the event loop.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, RwLock};
@@ -30,8 +30,7 @@ pub(crate) fn from_js<T: DeserializeOwned>(value: Value, what: &str) -> Result<T
 /// reader, which checks what serde cannot (the prior, the name counts).
 pub(crate) fn model_of(model: &Object<'_>) -> Result<omnitwin::matching::Model, Failure> {
     let model: omnitwin::matching::Model = from_js(Value::Object(object_json(model, "model")?), "model")?;
-    let json = serde_json::to_string(&model).map_err(|e| omnitwin::Error::Json(e.to_string()))?;
-    Ok(omnitwin::matching::Model::from_json(&json)?)
+    Ok(model.checked()?)
 }
 
 /// Runs core work, a panic caught and turned into `InternalError`.
@@ -147,66 +146,26 @@ impl<T: ToNapiValue + TypeName + Send + 'static> Task for Job<T> {
     }
 }
 
-/// A plain object from JavaScript as JSON, its field names as given; a `Date` (which JSON has
-/// no form for) as epoch milliseconds for `timestamp` and as text elsewhere.
+/// A plain object from JavaScript as JSON, its field names as given, through
+/// `JSON.stringify` (as batches cross, see [`stringify`]): a `Date` becomes ISO 8601 text (which
+/// the core reads for `timestamp`), `undefined` is left out, whole numbers stay integers.
 pub(crate) fn object_json(object: &Object<'_>, what: &str) -> Result<Map<String, Value>, Failure> {
-    let value: Value = object_value(object).map_err(|e| Failure::Usage(format!("{what}: {}", e.reason)))?;
-    let Value::Object(mut fields) = whole_numbers(value) else {
-        return Err(Failure::Usage(format!("{what}: expected a plain object")));
-    };
-    dates(object, &mut fields).map_err(|e| Failure::Usage(format!("{what}: {}", e.reason)))?;
-    Ok(fields)
-}
-
-/// JavaScript has one number type: napi reads every number as a float. Whole numbers become
-/// integers again, so that fields the core holds as integers (`timestamp`, counts) read them.
-fn whole_numbers(value: Value) -> Value {
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: larger floats are not exact integers
-    match value {
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT => Value::from(f as i64),
-            _ => Value::Number(n),
-        },
-        Value::Array(items) => Value::Array(items.into_iter().map(whole_numbers).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, whole_numbers(v))).collect()),
-        other => other,
+    let json = stringify(object.to_unknown())?;
+    match serde_json::from_str(&json) {
+        Ok(Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err(Failure::Usage(format!("{what}: expected a plain object"))),
+        Err(e) => Err(Failure::Usage(format!("{what}: {e}"))),
     }
 }
 
-/// napi's own reading of a JavaScript value as JSON.
-fn object_value(object: &Object<'_>) -> napi::Result<Value> {
-    let unknown = object.to_unknown();
-    // SAFETY-free: `Value`'s `FromNapiValue` accepts any value and says what it cannot read.
-    napi::bindgen_prelude::FromNapiValue::from_unknown(unknown)
-}
-
-/// Replaces the empty objects JSON made of `Date`s by their time.
-fn dates(object: &Object<'_>, fields: &mut Map<String, Value>) -> napi::Result<()> {
-    for (key, value) in fields.iter_mut() {
-        if !matches!(value, Value::Object(inner) if inner.is_empty()) {
-            continue;
-        }
-        let given: Unknown = object.get_named_property(key)?;
-        if !given.is_date()? {
-            continue;
-        }
-        let millis = given.coerce_to_number()?.get_double()?;
-        if !millis.is_finite() {
-            return Err(napi::Error::from_reason(format!("`{key}` is an invalid Date")));
-        }
-        *value =
-            if snake(key) == "timestamp" { Value::from(millis as i64) } else { Value::from(date_text(millis as i64)) };
-    }
-    Ok(())
-}
-
-/// A time as text: `YYYY-MM-DD` at midnight UTC (a date of birth), RFC 3339 otherwise.
-fn date_text(millis: i64) -> String {
-    match chrono::DateTime::from_timestamp_millis(millis) {
-        Some(time) if time.timestamp() % 86_400 == 0 && millis % 1000 == 0 => time.format("%Y-%m-%d").to_string(),
-        Some(time) => time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        None => millis.to_string(),
-    }
+/// `JSON.stringify(value)`: one call, native in V8, instead of one napi call per field.
+pub(crate) fn stringify(value: Unknown<'_>) -> Result<String, Failure> {
+    let failed = |e: napi::Error| Failure::Usage(format!("cannot be read as JSON: {}", e.reason));
+    let env = Env::from_raw(value.value().env);
+    let json: Object = env.get_global().and_then(|g| g.get_named_property("JSON")).map_err(failed)?;
+    let stringify: napi::bindgen_prelude::Function<Unknown, String> =
+        json.get_named_property("stringify").map_err(failed)?;
+    stringify.call(value).map_err(failed)
 }
 
 /// A touchpoint's field names as the core reads them: camelCase names of standard columns

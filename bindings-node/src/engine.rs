@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use napi::bindgen_prelude::{AsyncTask, JsObjectValue, Object, Unknown};
+use napi::bindgen_prelude::{AsyncTask, Object, Unknown};
 use napi::{Env, JsValue, ValueType};
 use napi_derive::napi;
 use omnitwin::progress::NoProgress;
@@ -14,7 +14,8 @@ use serde_json::{Map, Value};
 
 use crate::case::snake;
 use crate::convert::{
-    from_js, guard, model_of, object_json, reading, sync, to_js_value, touchpoint_fields, writing, Job, Json, Shared,
+    from_js, guard, model_of, object_json, reading, stringify, sync, to_js_value, touchpoint_fields, writing, Job,
+    Json, Shared,
 };
 use crate::errors::{self, Failure};
 
@@ -178,16 +179,6 @@ pub(crate) fn batch_of(data: Unknown<'_>, touchpoints: bool) -> Result<Batch, Fa
             "expected an array of touchpoints (plain objects) or a file path (.csv, .parquet, .jsonl)".into(),
         )),
     }
-}
-
-/// `JSON.stringify(value)`.
-fn stringify(value: Unknown<'_>) -> Result<String, Failure> {
-    let failed = |e: napi::Error| Failure::Usage(format!("the rows cannot be read as JSON: {}", e.reason));
-    let env = Env::from_raw(value.value().env);
-    let json: Object = env.get_global().and_then(|g| g.get_named_property("JSON")).map_err(failed)?;
-    let stringify: napi::bindgen_prelude::Function<Unknown, String> =
-        json.get_named_property("stringify").map_err(failed)?;
-    stringify.call(value).map_err(failed)
 }
 
 /// The rows of a batch from their JSON text: each a plain object (a touchpoint's standard field

@@ -11,11 +11,11 @@ const { spawnSync } = require('node:child_process')
 const { ot, SAMPLE, VECTORS, load, sampleRows } = require('./helpers')
 
 /** Keeps arrays and maps short so the generated file stays small (types need one of each). */
-function trim(value, depth = 0) {
-  if (Array.isArray(value)) return value.slice(0, 3).map((v) => trim(v, depth + 1))
+function trim(value) {
+  if (Array.isArray(value)) return value.slice(0, 3).map(trim)
   if (value && typeof value === 'object') {
     const entries = Object.entries(value)
-    return Object.fromEntries(entries.slice(0, 40).map(([k, v]) => [k, trim(v, depth + 1)]))
+    return Object.fromEntries(entries.slice(0, 40).map(([k, v]) => [k, trim(v)]))
   }
   return value
 }

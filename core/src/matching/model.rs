@@ -69,9 +69,16 @@ pub struct Model {
 }
 
 impl Model {
-    /// Reads a model from JSON.
+    /// Reads a model from JSON (checked as [`Model::checked`] does).
     pub fn from_json(text: &str) -> Result<Model> {
-        let model: Model = serde_json::from_str(text)?;
+        serde_json::from_str::<Model>(text)?.checked()
+    }
+
+    /// The model, when what serde cannot check holds: a prior strictly between 0 and 1,
+    /// positive finite m and u, term frequency counts within a positive total. For models
+    /// read another way than [`Model::from_json`] (the Node package's objects).
+    pub fn checked(self) -> Result<Model> {
+        let model = self;
         if !(model.prior > 0.0 && model.prior < 1.0) {
             return Err(Error::Json(format!("model prior {} is not strictly between 0 and 1", model.prior)));
         }
