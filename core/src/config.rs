@@ -49,6 +49,12 @@ pub struct Config {
     pub max_field_bytes: usize,
     /// Probabilistic matching after deterministic linking (on by default).
     pub matching: crate::matching::TouchpointMatching,
+    /// How computed traits (RFM, journey, carts, user-defined aggregates) read touchpoints.
+    pub traits: crate::twin::TraitSettings,
+    /// Which touchpoints grant or withdraw consent.
+    pub consent: crate::twin::ConsentSettings,
+    /// Named segments, evaluated on every profile.
+    pub segments: BTreeMap<String, crate::twin::SegmentSettings>,
 }
 
 impl Default for Config {
@@ -65,6 +71,9 @@ impl Default for Config {
             survivorship: SurvivorshipConfig::default(),
             max_field_bytes: 64 * 1024,
             matching: crate::matching::TouchpointMatching::default(),
+            traits: crate::twin::TraitSettings::default(),
+            consent: crate::twin::ConsentSettings::default(),
+            segments: BTreeMap::new(),
         }
     }
 }
@@ -212,6 +221,8 @@ pub(crate) struct Rules {
     /// Input column name for each standard field.
     pub columns: BTreeMap<String, String>,
     pub blocked: crate::graph::Blocklist,
+    /// Traits, consent and segments, compiled.
+    pub twin: crate::twin::TwinRules,
     pub config: Config,
 }
 
@@ -310,7 +321,8 @@ impl Config {
                 ));
             }
         }
-        Ok(Rules { region, offset, kinds, columns: mapped, blocked, config: self.clone() })
+        let twin = crate::twin::compile_settings(&self.traits, &self.consent, &self.segments, offset)?;
+        Ok(Rules { region, offset, kinds, columns: mapped, blocked, twin, config: self.clone() })
     }
 
     fn compile_kinds(&self, mapped: &BTreeMap<String, String>) -> Result<Vec<KindRule>> {

@@ -110,6 +110,16 @@ pub enum Error {
     /// JSON could not be read or written.
     #[error("json: {0}")]
     Json(String),
+    /// A segment expression could not be read.
+    #[error("expression at position {position}: {message}\n  {expression}\n  {caret}", caret = caret(*.position))]
+    InvalidExpression {
+        /// The expression as given.
+        expression: String,
+        /// 1-based character position of the fault.
+        position: usize,
+        /// What was expected there.
+        message: String,
+    },
     /// The caller stopped the operation (see [`Progress::cancelled`](crate::progress::Progress::cancelled));
     /// nothing was changed.
     #[error("cancelled by the caller; nothing was changed")]
@@ -139,9 +149,10 @@ impl Error {
     /// The category of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidField { .. } | Error::MissingTouchpointId { .. } | Error::DuplicateTouchpointId { .. } => {
-                ErrorKind::InvalidInput
-            }
+            Error::InvalidField { .. }
+            | Error::MissingTouchpointId { .. }
+            | Error::DuplicateTouchpointId { .. }
+            | Error::InvalidExpression { .. } => ErrorKind::InvalidInput,
             Error::Schema(_) | Error::EmptyInput(_) | Error::InvalidUtf8 { .. } | Error::Json(_) => ErrorKind::Schema,
             Error::Format { .. } | Error::DataFrame(_) => ErrorKind::Schema,
             Error::Config { .. } => ErrorKind::Config,
@@ -169,6 +180,14 @@ impl Error {
         }
     }
 
+    /// The 1-based character position in an expression this error is about.
+    pub fn position(&self) -> Option<usize> {
+        match self {
+            Error::InvalidExpression { position, .. } => Some(*position),
+            _ => None,
+        }
+    }
+
     pub(crate) fn config(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Config { field: field.into(), message: message.into() }
     }
@@ -176,6 +195,11 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }
+}
+
+/// A `^` under the 1-based character `position`.
+fn caret(position: usize) -> String {
+    format!("{}^", " ".repeat(position.saturating_sub(1)))
 }
 
 impl From<polars::error::PolarsError> for Error {

@@ -48,6 +48,10 @@ pub use error::{Error, ErrorKind, Result};
 pub use graph::{LinkStats, SharedFinding};
 pub use model::{Channel, IdKind, Identifier, Profile, ProfileStatus, Touchpoint};
 pub use polars::prelude::DataFrame;
+pub use twin::{
+    Aggregate, CartFields, ConsentSettings, CustomTrait, EventClasses, RfmScale, Segment, SegmentSettings,
+    TraitSettings,
+};
 
 /// The README's Rust example, compiled and run as a doc test so it cannot drift.
 #[cfg(doctest)]

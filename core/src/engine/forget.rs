@@ -148,6 +148,7 @@ impl Engine {
         }
         self.index = kept.iter().enumerate().map(|(i, tp)| (tp.touchpoint_id.clone(), i as u32)).collect();
         self.touchpoints = kept;
+        self.latest = self.touchpoints.iter().filter_map(|tp| tp.timestamp).max();
         self.model = model;
         self.resolution = std::sync::OnceLock::new();
         let mut live = self.live.take().expect("the engine is live");

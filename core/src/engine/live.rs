@@ -660,6 +660,11 @@ impl Live {
         self.built.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(profile_id).cloned()
     }
 
+    /// Drops every built profile (their traits were computed with another RFM scale).
+    pub(crate) fn forget_built(&self) {
+        self.built.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    }
+
     /// Keeps a built profile until its component changes.
     pub(crate) fn keep_built(&self, profile: Arc<crate::model::Profile>) {
         let mut built = self.built.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -57,6 +57,8 @@ struct Resolution {
     profiles: OnceLock<Vec<Profile>>,
     /// What probabilistic matching found, when it ran.
     matches: Option<matching::Matches>,
+    /// The time and RFM scale traits are computed with, on first need.
+    twin: OnceLock<crate::twin::TwinContext>,
 }
 
 /// The omnitwin engine: holds touchpoints and resolves them into profiles.
@@ -95,6 +97,11 @@ pub struct Engine {
     store: Option<crate::store::Durable>,
     /// Identifiers of forgotten people whose touchpoints are refused.
     suppression: suppression::Suppression,
+    /// The RFM scale given by the user or fixed when the engine went live; computed from the
+    /// profiles when `None`.
+    rfm_scale: Option<std::sync::Arc<crate::twin::RfmScale>>,
+    /// The latest touchpoint timestamp held: traits' `as_of` unless the config fixes one.
+    latest: Option<i64>,
 }
 
 impl Engine {
@@ -109,6 +116,8 @@ impl Engine {
             live: None,
             store: None,
             suppression: suppression::Suppression::new(),
+            rfm_scale: None,
+            latest: None,
         })
     }
 
@@ -193,6 +202,10 @@ impl Engine {
         if let Some(model) = &stored.model {
             engine.set_model(crate::matching::Model::from_json(model).map_err(damaged)?).map_err(damaged)?;
         }
+        if let Some(scale) = &stored.rfm_scale {
+            let scale: crate::twin::RfmScale = serde_json::from_str(scale).map_err(|e| damaged(e.into()))?;
+            engine.rfm_scale = Some(std::sync::Arc::new(scale));
+        }
         engine.check_new(&stored.touchpoints).map_err(damaged)?;
         engine.append_raw(stored.touchpoints);
         engine.go_live()?;
@@ -202,6 +215,11 @@ impl Engine {
         if stored.model.is_none() {
             if let Some(model) = &engine.model {
                 durable.set_meta("model", &model.to_json())?;
+            }
+        }
+        if stored.rfm_scale.is_none() {
+            if let Some(scale) = &engine.rfm_scale {
+                durable.set_meta("rfm_scale", &serde_json::to_string(scale.as_ref())?)?;
             }
         }
         engine.store = Some(durable);
@@ -374,6 +392,9 @@ impl Engine {
         if let (Some(store), Some(model)) = (&self.store, &self.model) {
             store.set_meta("model", &model.to_json())?;
         }
+        if let (Some(store), Some(scale)) = (&self.store, &self.rfm_scale) {
+            store.set_meta("rfm_scale", &serde_json::to_string(scale.as_ref())?)?;
+        }
         Ok(())
     }
 
@@ -387,6 +408,10 @@ impl Engine {
         };
         let r = self.resolution.get().expect("resolved above");
         let live = live::Live::new(&self.touchpoints, &self.rules, r, model.as_ref())?;
+        // Scores stay put under arrivals: the scale is fixed with the model.
+        if self.rfm_scale.is_none() {
+            self.rfm_scale = Some(self.twin_context(r).scale.clone());
+        }
         // Same counts as the model scored with: the resolution stays valid.
         self.model = model;
         Ok(live)
@@ -428,6 +453,7 @@ impl Engine {
         }
         for tp in batch {
             self.index.insert(tp.touchpoint_id.clone(), self.touchpoints.len() as u32);
+            self.latest = self.latest.max(tp.timestamp);
             self.touchpoints.push(tp);
         }
         if let Some(stale) = self.resolution.take() {
@@ -636,6 +662,7 @@ impl Engine {
         }
         self.touchpoints.truncate(len);
         self.resolution = OnceLock::new();
+        self.latest = self.touchpoints.iter().filter_map(|tp| tp.timestamp).max();
     }
 
     /// Makes room for `additional` more touchpoints. Ingesting a large input batch by batch
@@ -672,6 +699,7 @@ impl Engine {
         let start = self.touchpoints.len();
         for (i, tp) in batch.iter().enumerate() {
             self.index.insert(tp.touchpoint_id.clone(), (start + i) as u32);
+            self.latest = self.latest.max(tp.timestamp);
         }
         if self.touchpoints.capacity() == 0 {
             // Take the batch's buffer as it is: copying a million touchpoints would hold two
@@ -704,8 +732,56 @@ impl Engine {
     fn built_profiles(&self, progress: &dyn Progress) -> &[Profile] {
         let r = self.resolved(progress);
         r.profiles.get_or_init(|| {
-            crate::twin::build_profiles(&self.touchpoints, &r.graph, &self.rules, &r.profile_ids, progress)
+            let ctx = self.twin_context(r);
+            crate::twin::build_profiles(&self.touchpoints, &r.graph, &self.rules, &r.profile_ids, ctx, progress)
         })
+    }
+
+    /// The `as_of` time of traits: the config's, else the latest touchpoint timestamp held.
+    fn as_of(&self) -> Option<i64> {
+        self.rules.twin.as_of.or(self.latest)
+    }
+
+    /// What a resolution's traits are computed with: `as_of` and the RFM scale (the one set or
+    /// fixed, else computed over the resolution's buyers).
+    fn twin_context<'r>(&self, r: &'r Resolution) -> &'r crate::twin::TwinContext {
+        r.twin.get_or_init(|| crate::twin::TwinContext {
+            as_of: self.as_of(),
+            scale: self.rfm_scale.clone().unwrap_or_else(|| {
+                std::sync::Arc::new(crate::twin::rfm_scale(&self.touchpoints, &r.graph, &self.rules))
+            }),
+        })
+    }
+
+    /// The context of a live engine's traits: `as_of` now and the fixed scale.
+    fn live_context(&self) -> crate::twin::TwinContext {
+        crate::twin::TwinContext { as_of: self.as_of(), scale: self.rfm_scale.clone().unwrap_or_default() }
+    }
+
+    /// The RFM scale scores are given against: the one set or fixed when the engine went live,
+    /// else the one computed over the current profiles' buyers.
+    pub fn rfm_scale(&self) -> crate::twin::RfmScale {
+        match &self.rfm_scale {
+            Some(scale) => scale.as_ref().clone(),
+            None => self.twin_context(self.resolved(&NoProgress)).scale.as_ref().clone(),
+        }
+    }
+
+    /// Fixes the RFM scale scores are given against (say, last quarter's, so this quarter's
+    /// scores compare), instead of computing it from the profiles held.
+    pub fn set_rfm_scale(&mut self, scale: crate::twin::RfmScale) -> Result<()> {
+        if let Some(store) = &self.store {
+            store.set_meta("rfm_scale", &serde_json::to_string(&scale)?)?;
+        }
+        self.rfm_scale = Some(std::sync::Arc::new(scale));
+        if let Some(r) = self.resolution.get_mut() {
+            r.twin = OnceLock::new();
+            r.profiles = OnceLock::new();
+        }
+        if let Some(live) = &self.live {
+            live.forget_built();
+        }
+        Ok(())
     }
 
     /// Builds the profiles now (they are otherwise built on first need), reporting progress.
@@ -818,8 +894,9 @@ impl Engine {
             return f(frame::profiles_frame(&[], &self.rules, style, &custom)?);
         }
         for chunk in order.chunks(CHUNK) {
+            let ctx = self.twin_context(r);
             let profiles =
-                crate::twin::build_some_profiles(&self.touchpoints, &r.graph, &self.rules, &r.profile_ids, chunk);
+                crate::twin::build_some_profiles(&self.touchpoints, &r.graph, &self.rules, &r.profile_ids, chunk, ctx);
             let refs: Vec<&Profile> = profiles.iter().collect();
             f(frame::profiles_frame(&refs, &self.rules, style, &custom)?)?;
         }
@@ -922,15 +999,23 @@ impl Engine {
     /// depends on its touchpoints in other profiles too.
     fn live_profile(&self, live: &live::Live, tps: Vec<u32>) -> Option<Cow<'_, Profile>> {
         let first = *tps.first()?;
+        let ctx = self.live_context();
         if let Some(profile) = live.built_profile(&live.profile_of[first as usize]) {
-            return Some(Cow::Owned(Profile::clone(&profile)));
+            let mut profile = Profile::clone(&profile);
+            if profile.traits.as_of != ctx.as_of {
+                // Built before the latest arrival moved `as_of`: time-dependent traits again.
+                let members: Vec<&Touchpoint> = tps.iter().map(|&tp| &self.touchpoints[tp as usize]).collect();
+                crate::twin::enrich(&mut profile, &members, &self.rules.twin, &ctx);
+            }
+            return Some(Cow::Owned(profile));
         }
         let part =
             on_pool(|| live.resolve_part(live.component(&tps), &self.touchpoints, &self.rules, self.model.as_ref()));
         let r = &part.resolution;
         let c = r.graph.cluster_of[part.local(first) as usize];
         let profile =
-            crate::twin::build_some_profiles(&part.touchpoints, &r.graph, &self.rules, &r.profile_ids, &[c]).pop()?;
+            crate::twin::build_some_profiles(&part.touchpoints, &r.graph, &self.rules, &r.profile_ids, &[c], &ctx)
+                .pop()?;
         live.keep_built(std::sync::Arc::new(profile.clone()));
         Some(Cow::Owned(profile))
     }
@@ -961,6 +1046,78 @@ impl Engine {
         let touchpoints: Vec<&Touchpoint> =
             profile.touchpoint_ids.iter().filter_map(|id| self.touchpoint(id)).collect();
         crate::html::profile(profile, &touchpoints)
+    }
+
+    /// The ids of the profiles in a segment, sorted, evaluated on every profile in parallel.
+    /// A `traits.<name>` the config does not define is an error naming its position.
+    ///
+    /// ```
+    /// use omnitwin::{Config, Engine, Segment, Touchpoint};
+    /// let mut engine = Engine::new(Config::default())?;
+    /// engine.ingest([
+    ///     Touchpoint { email: Some("an@x.vn".into()), event_type: Some("purchase".into()), amount: Some(500_000.0),
+    ///                  channel: Some("store".parse().unwrap()), timestamp: Some(1_700_000_000_000), ..Touchpoint::new("t1") },
+    ///     Touchpoint { email: Some("binh@x.vn".into()), event_type: Some("page_view".into()), ..Touchpoint::new("t2") },
+    /// ])?;
+    /// let buyers = engine.segment(&Segment::parse(r#"orders >= 1 and channels contains "store""#)?)?;
+    /// assert_eq!(buyers, vec![engine.profile_of("t1").unwrap().profile_id.clone()]);
+    /// // A campaign by email reaches only those who agreed to it.
+    /// let email = Segment::parse("orders >= 1")?.requiring_consent("marketing", "email");
+    /// assert!(engine.segment(&email)?.is_empty());
+    /// # Ok::<(), omnitwin::Error>(())
+    /// ```
+    pub fn segment(&self, segment: &crate::Segment) -> Result<Vec<String>> {
+        self.check_traits(segment)?;
+        use rayon::prelude::*;
+        let mut ids: Vec<String> = self
+            .built_profiles(&NoProgress)
+            .par_iter()
+            .filter(|p| segment.matches(p))
+            .map(|p| p.profile_id.clone())
+            .collect();
+        ids.par_sort_unstable();
+        Ok(ids)
+    }
+
+    /// The ids of the profiles in a segment named in the config, sorted (with the consent it
+    /// requires).
+    pub fn segment_members(&self, name: &str) -> Result<Vec<String>> {
+        let Some(found) = self.rules.twin.segments.iter().find(|s| s.name == name) else {
+            let names: Vec<&str> = self.rules.twin.segments.iter().map(|s| s.name.as_str()).collect();
+            return Err(Error::config(
+                "segments",
+                format!(
+                    "no segment named `{name}`; the config defines: {}",
+                    if names.is_empty() { "none".into() } else { names.join(", ") }
+                ),
+            ));
+        };
+        self.segment(&found.expression)
+    }
+
+    /// Refuses an expression that reads a user-defined trait the config does not define.
+    fn check_traits(&self, segment: &crate::Segment) -> Result<()> {
+        let defined = &self.rules.config.traits.custom;
+        match segment.trait_names().into_iter().find(|name| !defined.contains_key(*name)) {
+            None => Ok(()),
+            Some(name) => {
+                let text = segment.to_string();
+                let needle = format!("traits.{name}");
+                let position = text.find(&needle).map_or(1, |at| text[..at].chars().count() + 1);
+                Err(Error::InvalidExpression {
+                    expression: text,
+                    position,
+                    message: format!(
+                        "`{needle}` is not defined; the config's traits.custom has: {}",
+                        if defined.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            defined.keys().cloned().collect::<Vec<_>>().join(", ")
+                        }
+                    ),
+                })
+            }
+        }
     }
 
     /// The identifier kinds the engine links on, strongest first.
@@ -999,7 +1156,15 @@ fn compute(
     let profile_ids = crate::twin::profile_ids(touchpoints, &graph);
     let mut report = report_for(touchpoints.len(), rules, &graph, &profile_ids);
     report.matching = matching_report;
-    Resolution { graph, profile_ids, by_id: OnceLock::new(), report, profiles: OnceLock::new(), matches }
+    Resolution {
+        graph,
+        profile_ids,
+        by_id: OnceLock::new(),
+        report,
+        profiles: OnceLock::new(),
+        matches,
+        twin: OnceLock::new(),
+    }
 }
 
 /// The report of a resolution.

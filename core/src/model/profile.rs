@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{IdKind, Text};
+use super::{Consent, IdKind, Text, Traits};
 
 /// Whether a profile can be acted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -117,6 +117,15 @@ pub struct Profile {
     /// Attributes by name (`full_name`, `date_of_birth`, `gender`, `address`, `city`, and custom
     /// columns).
     pub attributes: BTreeMap<String, Attribute>,
+    /// Computed traits: RFM, channel mix, devices, journey stage, carts, user-defined traits.
+    #[serde(default)]
+    pub traits: Traits,
+    /// Consent per purpose and contact channel: the latest event for each, with provenance.
+    #[serde(default)]
+    pub consent: Vec<Consent>,
+    /// The configured segments the profile is a member of, sorted.
+    #[serde(default)]
+    pub segments: Vec<String>,
 }
 
 impl Profile {
@@ -129,5 +138,11 @@ impl Profile {
     /// The surviving value of an attribute.
     pub fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes.get(name).map(|a| a.value.as_str())
+    }
+
+    /// Whether the profile consented to `purpose` on a contact `channel`: the latest event for
+    /// that pair (or for `all`) decides; `None` when no event says.
+    pub fn consents_to(&self, purpose: &str, channel: &str) -> Option<bool> {
+        crate::twin::consent_for(&self.consent, purpose, channel)
     }
 }

@@ -38,6 +38,8 @@ pub(crate) struct Stored {
     pub config: Option<String>,
     /// The matching model (JSON), once one was fixed.
     pub model: Option<String>,
+    /// The RFM scale (JSON), once one was fixed.
+    pub rfm_scale: Option<String>,
     /// Every touchpoint, in the order acknowledged.
     pub touchpoints: Vec<Touchpoint>,
     /// The change feed.
@@ -92,8 +94,13 @@ impl Durable {
                 ),
             });
         }
-        let mut stored =
-            Stored { config: meta("config")?, model: meta("model")?, salt: meta("salt")?, ..Stored::default() };
+        let mut stored = Stored {
+            config: meta("config")?,
+            model: meta("model")?,
+            rfm_scale: meta("rfm_scale")?,
+            salt: meta("salt")?,
+            ..Stored::default()
+        };
         stored.touchpoints = read_rows(&conn, path, "touchpoints", "touchpoint")?;
         stored.changes = read_rows(&conn, path, "changes", "change")?;
         {

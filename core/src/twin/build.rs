@@ -7,6 +7,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::attributes::observations;
 use super::survivorship::{survive, Sighting};
+use super::{buyer_values, RfmScale, TwinContext};
 use super::{format_profile_id, profile_hash};
 use crate::config::Rules;
 use crate::graph::Graph;
@@ -20,12 +21,13 @@ pub(crate) fn build_profiles(
     graph: &Graph,
     rules: &Rules,
     ids: &[Text],
+    ctx: &TwinContext,
     progress: &dyn Progress,
 ) -> Vec<Profile> {
     progress.stage("profiles", Some(graph.clusters.len() as u64));
     let profiles: Vec<Profile> = (0..graph.clusters.len())
         .into_par_iter()
-        .map(|c| build_one(touchpoints, graph, rules, c as u32, &ids[c]))
+        .map(|c| build_one(touchpoints, graph, rules, c as u32, &ids[c], ctx))
         .collect();
     progress.advance(profiles.len() as u64);
     profiles
@@ -38,8 +40,21 @@ pub(crate) fn build_some_profiles(
     rules: &Rules,
     ids: &[Text],
     clusters: &[u32],
+    ctx: &TwinContext,
 ) -> Vec<Profile> {
-    clusters.par_iter().map(|&c| build_one(touchpoints, graph, rules, c, &ids[c as usize])).collect()
+    clusters.par_iter().map(|&c| build_one(touchpoints, graph, rules, c, &ids[c as usize], ctx)).collect()
+}
+
+/// The RFM scale over every cluster's buyer.
+pub(crate) fn rfm_scale(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules) -> RfmScale {
+    let buyers: Vec<(i64, u32, f64)> = (0..graph.clusters.len())
+        .into_par_iter()
+        .filter_map(|c| {
+            let members = graph.clusters.get(c);
+            buyer_values(members.iter().map(|&i| &touchpoints[i as usize]), &rules.twin)
+        })
+        .collect();
+    RfmScale::from_buyers(&buyers)
 }
 
 /// The anchor of a cluster: its earliest touchpoint (missing timestamps count as latest), ties
@@ -87,7 +102,14 @@ pub(crate) fn profile_ids(touchpoints: &[Touchpoint], graph: &Graph) -> Vec<Text
     ids
 }
 
-fn build_one(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules, cluster: u32, id: &str) -> Profile {
+fn build_one(
+    touchpoints: &[Touchpoint],
+    graph: &Graph,
+    rules: &Rules,
+    cluster: u32,
+    id: &str,
+    ctx: &TwinContext,
+) -> Profile {
     let members = graph.clusters.get(cluster as usize);
     let tps: Vec<&Touchpoint> = members.iter().map(|&i| &touchpoints[i as usize]).collect();
     let mut touchpoint_ids: Vec<Text> = tps.iter().map(|t| t.touchpoint_id.clone()).collect();
@@ -100,7 +122,7 @@ fn build_one(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules, cluster: 
     sources.sort_unstable();
     sources.dedup();
     let quarantine_reasons = graph.quarantined.get(&cluster).cloned().unwrap_or_default();
-    Profile {
+    let mut profile = Profile {
         profile_id: id.to_owned(),
         status: if quarantine_reasons.is_empty() { ProfileStatus::Active } else { ProfileStatus::Quarantined },
         quarantine_reasons,
@@ -112,7 +134,12 @@ fn build_one(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules, cluster: 
         sources,
         identifiers: identifiers(&tps, members, graph, rules),
         attributes: attributes(&tps, rules),
-    }
+        traits: Default::default(),
+        consent: Vec::new(),
+        segments: Vec::new(),
+    };
+    super::enrich(&mut profile, &tps, &rules.twin, ctx);
+    profile
 }
 
 /// The profile's identifiers with their raw spellings and how each took part in linking.
