@@ -44,31 +44,63 @@ fn touchpoint_strategy(index: usize) -> impl Strategy<Value = Touchpoint> {
         (proptest::option::of(0..6u8), proptest::option::of(0..5u8), proptest::option::of(0..3u8)),
         (proptest::option::of(0..4u8), proptest::option::of(0..5u8), proptest::option::of(0..3u8)),
         (proptest::option::of(0..3u8), proptest::option::of(0..1000i64), 0..2u8),
+        (proptest::option::of(0..8u8), 0..4u8, 0..3u8),
     )
-        .prop_map(move |((email, phone, customer), (name, dob, address), (city, ts, source))| {
-            let names = ["Nguyễn An", "An Nguyen", "Trần Bình", "Lê Cường"];
-            let addresses = ["12 Lý Thường Kiệt, Hoàn Kiếm", "12 Ly Thuong Kiet Hoan Kiem", "5 Lê Lợi"];
-            Touchpoint {
-                email: email.map(|e| format!("user{e}@x.vn").into()),
-                phone: phone.map(|p| format!("091234560{p}").into()),
-                customer_id: customer.map(|c| format!("C{c}").into()),
-                source: Some(["shopee", "pos"][source as usize].into()),
-                full_name: name.map(|n| names[n as usize].into()),
-                date_of_birth: dob.map(|d| format!("199{d}-0{}-1{d}", d + 1).into()),
-                address: address.map(|a| addresses[a as usize].into()),
-                city: city.map(|c| ["Hà Nội", "HCM", "Đà Nẵng"][c as usize].into()),
-                timestamp: ts,
-                ..Touchpoint::new(format!("t{index:03}"))
-            }
-        })
+        .prop_map(
+            move |((email, phone, customer), (name, dob, address), (city, ts, source), (event, channel, sku))| {
+                let names = ["Nguyễn An", "An Nguyen", "Trần Bình", "Lê Cường"];
+                let addresses = ["12 Lý Thường Kiệt, Hoàn Kiếm", "12 Ly Thuong Kiet Hoan Kiem", "5 Lê Lợi"];
+                // Events that move traits: purchases, carts, consent; hours apart, so carts are
+                // abandoned and buyers lapse within the range.
+                let events = [
+                    "purchase",
+                    "add_to_cart",
+                    "remove_from_cart",
+                    "page_view",
+                    "opt_in",
+                    "opt_out",
+                    "email_open",
+                    "purchase",
+                ];
+                let mut attributes = std::collections::BTreeMap::new();
+                attributes.insert("sku".into(), format!("S{sku}").into());
+                attributes.insert("consent_channel".into(), ["email", "sms", "all"][sku as usize].into());
+                Touchpoint {
+                    event_type: event.map(|e| events[e as usize].into()),
+                    amount: event.filter(|e| *e == 0 || *e == 7).map(|e| f64::from(e) * 1000.0 + f64::from(sku)),
+                    channel: Some(["store", "web", "app", "email"][channel as usize].parse().unwrap()),
+                    attributes,
+                    email: email.map(|e| format!("user{e}@x.vn").into()),
+                    phone: phone.map(|p| format!("091234560{p}").into()),
+                    customer_id: customer.map(|c| format!("C{c}").into()),
+                    source: Some(["shopee", "pos"][source as usize].into()),
+                    full_name: name.map(|n| names[n as usize].into()),
+                    date_of_birth: dob.map(|d| format!("199{d}-0{}-1{d}", d + 1).into()),
+                    address: address.map(|a| addresses[a as usize].into()),
+                    city: city.map(|c| ["Hà Nội", "HCM", "Đà Nẵng"][c as usize].into()),
+                    timestamp: ts.map(|h| 1_700_000_000_000 + h * 3_600_000),
+                    ..Touchpoint::new(format!("t{index:03}"))
+                }
+            },
+        )
 }
 
 fn touchpoints() -> impl Strategy<Value = Vec<Touchpoint>> {
     (1..36usize).prop_flat_map(|n| (0..n).map(touchpoint_strategy).collect::<Vec<_>>())
 }
 
+/// A config whose profiles carry a user-defined trait and segments (one needing consent).
+fn config() -> Config {
+    Config::from_json_str(
+        r#"{"traits": {"lapsed_after_days": 20, "custom": {"spend_week": {"aggregate": "sum", "field": "amount", "events": ["purchase"], "within_days": 7}}},
+            "segments": {"buyers": {"where": "orders >= 1 and rfm.recency_score >= 3"},
+                         "carts_email": {"where": "abandoned_cart or traits.spend_week > 0", "channel": "email"}}}"#,
+    )
+    .unwrap()
+}
+
 fn engine() -> Engine {
-    let mut engine = Engine::new(Config::default()).unwrap();
+    let mut engine = Engine::new(config()).unwrap();
     engine.set_model(model()).unwrap();
     engine
 }
@@ -123,6 +155,7 @@ proptest! {
         let mut batch = engine();
         batch.ingest(tps.clone()).unwrap();
         let expected = sorted_assignments(&batch);
+        let scale = batch.rfm_scale();
 
         let mut shuffled = tps.clone();
         let mut state = seed;
@@ -148,6 +181,8 @@ proptest! {
             rest = &rest[size..];
         }
         live.go_live().unwrap(); // when everything came in the first batch
+        // Scores against one scale (a live engine fixes its own when it goes live).
+        live.set_rfm_scale(scale).unwrap();
         // Assignments and profiles read from the live state, before any batch resolution.
         let got = sorted_assignments(&live);
         prop_assert_eq!(&got, &expected);
@@ -301,8 +336,9 @@ proptest! {
         prop_assert!(live.profile(&profile.profile_id).is_none());
         // The same as a batch of the others, with the model as it is now (the forgotten
         // values taken out of its name counts).
-        let mut batch = Engine::new(Config::default()).unwrap();
+        let mut batch = Engine::new(config()).unwrap();
         batch.set_model(live.model().unwrap().clone()).unwrap();
+        batch.set_rfm_scale(live.rfm_scale()).unwrap();
         batch.ingest(tps.iter().filter(|t| !report.touchpoints.contains(&t.touchpoint_id.to_string())).cloned()).unwrap();
         prop_assert_eq!(sorted_assignments(&live), sorted_assignments(&batch));
         let final_ids: BTreeSet<String> = sorted_assignments(&live).into_iter().map(|(_, p)| p).collect();

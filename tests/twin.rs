@@ -404,3 +404,28 @@ fn live_profiles_carry_traits_as_the_batch_does() {
         assert_eq!(a.as_ref(), b.as_ref(), "{id}");
     }
 }
+
+#[test]
+fn the_profiles_frame_has_flat_twin_columns() {
+    let engine = three_people(config(
+        r#"{"traits": {"custom": {"web_spend": {"aggregate": "sum", "field": "amount", "channels": ["web"]},
+                                  "first_channel": {"aggregate": "first", "field": "channel"}}},
+            "segments": {"buyers": {"where": "orders >= 1"}}}"#,
+    ));
+    let df = engine.profiles_frame().unwrap();
+    let vip = engine.profile_of("v1").unwrap().profile_id.clone();
+    let ids: Vec<Option<&str>> = df.column("profile_id").unwrap().str().unwrap().iter().collect();
+    let row = ids.iter().position(|id| *id == Some(vip.as_str())).unwrap();
+    let cell = |name: &str| df.column(name).unwrap().get(row).unwrap().to_string();
+    assert_eq!(cell("orders"), "2");
+    assert_eq!(cell("revenue"), "3e6");
+    assert_eq!(cell("journey_stage"), "\"repeat\"");
+    assert_eq!(cell("omnichannel_buyer"), "true");
+    assert_eq!(cell("trait_web_spend"), "1e6");
+    assert_eq!(cell("trait_first_channel"), "\"store\"");
+    assert!(cell("segments").contains("buyers"), "{}", cell("segments"));
+    assert!(cell("consent_granted").contains("marketing:email"), "{}", cell("consent_granted"));
+    // CSV has no lists: the flat frame joins them.
+    let flat = engine.profiles_frame_flat().unwrap();
+    assert_eq!(flat.column("segments").unwrap().get(row).unwrap().to_string(), "\"buyers\"");
+}

@@ -358,7 +358,7 @@ pub(crate) enum ListStyle {
     Joined,
 }
 
-fn list_column<'a>(name: &str, style: ListStyle, rows: impl Iterator<Item = Vec<&'a str>>) -> Column {
+pub(crate) fn list_column<'a>(name: &str, style: ListStyle, rows: impl Iterator<Item = Vec<&'a str>>) -> Column {
     match style {
         ListStyle::List => {
             let rows: Vec<Vec<&str>> = rows.collect();
@@ -372,11 +372,11 @@ fn list_column<'a>(name: &str, style: ListStyle, rows: impl Iterator<Item = Vec<
     }
 }
 
-fn datetime_column(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
+pub(crate) fn datetime_column(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
     Int64Chunked::from_iter_options(name.into(), values).into_datetime(TimeUnit::Milliseconds, None).into_column()
 }
 
-fn text_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
+pub(crate) fn text_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
     StringChunked::from_iter_options(name.into(), values).into_column()
 }
 
@@ -444,6 +444,11 @@ pub(crate) fn profiles_frame(
             &format!("{column}_touchpoint_id"),
             profiles.iter().map(|p| attribute(p).map(|a| a.touchpoint_id.as_str())),
         ));
+    }
+    for column in super::trait_columns::trait_columns(profiles, rules, style) {
+        let taken = columns.iter().any(|c| c.name() == column.name());
+        let renamed = format!("trait_{}", column.name());
+        columns.push(if taken { column.with_name(renamed.into()) } else { column });
     }
     Ok(DataFrame::new(profiles.len(), columns)?)
 }

@@ -5,6 +5,7 @@ mod files;
 pub(crate) mod frame;
 mod rows;
 mod sqlite;
+mod trait_columns;
 
 pub use files::{read_frame, write_frame, CsvBatches, FrameWriter, InputFormat, OutputFormat};
 pub use polars::prelude::DataType;
