@@ -22,6 +22,8 @@ export declare class OmnitwinError extends Error {
   readonly row: number | null
   /** The field or column the error is about, when it is about one. */
   readonly column: string | null
+  /** The 1-based character position in a segment expression the error is about. */
+  readonly position: number | null
 }
 /** A row or field of the input is invalid; `row` and `column` say where. */
 export declare class InvalidInputError extends OmnitwinError {}

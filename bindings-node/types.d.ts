@@ -188,6 +188,96 @@ export interface Profile {
   sources: Array<string>
   identifiers: Array<ProfileIdentifier>
   attributes: Record<string, Attribute>
+  /** Computed traits: orders, RFM, channel mix, devices, journey, carts, user-defined traits. */
+  traits: Traits
+  /** The latest consent event per purpose and contact channel. */
+  consent: Array<Consent>
+  /** The configured segments the profile is a member of, sorted. */
+  segments: Array<string>
+}
+
+export type JourneyStage = 'exposure' | 'exploration' | 'evaluation' | 'purchase' | 'repeat' | 'loyal' | 'lapsed'
+
+/** Recency, frequency, monetary value, with scores 1–5 by quintile over all buyers. */
+export interface Rfm {
+  recencyDays: number
+  frequency: number
+  monetary: number
+  recencyScore: number
+  frequencyScore: number
+  monetaryScore: number
+}
+
+/** When a profile reached a stage, and the touchpoint that took it there. */
+export interface StageTransition {
+  stage: JourneyStage
+  at?: Millis
+  touchpointId: string
+}
+
+export interface Journey {
+  stage: JourneyStage
+  transitions: Array<StageTransition>
+}
+
+/** An item in a cart, across devices and channels. */
+export interface CartItem {
+  sku: string
+  quantity: number
+  addedAt?: Millis
+  channel?: string
+  touchpointId: string
+}
+
+/** The latest `add_to_cart` no purchase followed within the window. */
+export interface AbandonedCart {
+  touchpointId: string
+  at: Millis
+  channel?: string
+  items: Array<CartItem>
+}
+
+export interface Traits {
+  asOf?: Millis
+  orders: number
+  revenue: number
+  averageOrderValue?: number
+  firstPurchase?: Millis
+  lastPurchase?: Millis
+  rfm?: Rfm
+  /** Keyed by channel name. */
+  purchasesByChannel: Record<string, number>
+  /** Keyed by channel name. */
+  interactionsByChannel: Record<string, number>
+  preferredChannel?: string
+  preferredPurchaseChannel?: string
+  lastChannel?: string
+  devices: Array<string>
+  omnichannelBuyer: boolean
+  journey: Journey
+  abandonedCart?: AbandonedCart
+  cart: Array<CartItem>
+  /** User-defined traits by name: a number, a text, or null when no event matched. */
+  custom: Record<string, number | string | null>
+}
+
+/** The latest consent event for one purpose on one contact channel (`all` applies to every one). */
+export interface Consent {
+  purpose: string
+  channel: string
+  granted: boolean
+  eventType: string
+  touchpointId: string
+  source?: string
+  timestamp?: Millis
+}
+
+/** Quintile breakpoints of RFM over buyers (`Engine.rfmScale()`, `setRfmScale`). */
+export interface RfmScale {
+  buyers: number
+  recency: Array<number>
+  frequency: Array<number>
+  monetary: Array<number>
 }
 
 export type StepStatus =
@@ -338,6 +428,54 @@ export interface Config {
   survivorship?: SurvivorshipConfig
   matching?: MatchingConfig
   maxFieldBytes?: number
+  traits?: TraitSettings
+  consent?: ConsentSettings
+  segments?: Record<string, SegmentSettings>
+}
+
+/** A user-defined trait: `aggregate` of `field` over the events that pass the filter. */
+export interface CustomTrait {
+  aggregate: 'count' | 'sum' | 'min' | 'max' | 'first' | 'last' | 'distinct'
+  field?: string
+  events?: Array<string>
+  channels?: Array<string>
+  withinDays?: number
+}
+
+/** How computed traits read touchpoints. */
+export interface TraitSettings {
+  /** `latest` (the latest touchpoint held) or a timestamp. */
+  asOf?: string
+  lapsedAfterDays?: number
+  abandonedCartHours?: number
+  loyalAfterOrders?: number
+  offlineChannels?: Array<string>
+  events?: {
+    purchase?: Array<string>
+    addToCart?: Array<string>
+    removeFromCart?: Array<string>
+    evaluation?: Array<string>
+    exploration?: Array<string>
+  }
+  cart?: { sku?: string; quantity?: string }
+  custom?: Record<string, CustomTrait>
+}
+
+/** Which touchpoints grant or withdraw consent. */
+export interface ConsentSettings {
+  grantEvents?: Array<string>
+  withdrawEvents?: Array<string>
+  purposeAttribute?: string
+  channelAttribute?: string
+  defaultPurpose?: string
+}
+
+/** A named segment: `where` is an expression of the segment language. */
+export interface SegmentSettings {
+  where: string
+  channel?: string
+  purpose?: string
+  requireConsent?: boolean
 }
 
 /** Settings of a `Linker` (Splink-style), camelCase or snake_case. */

@@ -1,6 +1,8 @@
 //! The digital twin on hand-built timelines: every trait, journey stage, cart, consent rule and
 //! the segment language, checked on profiles the engine builds.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 use omnitwin::model::{JourneyStage, TraitValue};
 use omnitwin::{Config, Engine, ErrorKind, Profile, Segment, Touchpoint};
 
@@ -110,7 +112,7 @@ fn rfm_scores_are_quintiles_over_buyers() {
 
     // A fixed scale scores against it instead.
     let mut scale = engine.rfm_scale();
-    scale.frequency = vec![100, 200, 300, 400];
+    scale.frequency = vec![100.0, 200.0, 300.0, 400.0];
     engine.set_rfm_scale(scale).unwrap();
     assert_eq!(engine.profile_of("b10-0").unwrap().traits.rfm.as_ref().unwrap().frequency_score, 1);
 }

@@ -156,3 +156,58 @@ fn live_vectors_match() {
         check_live_vector(&path);
     }
 }
+
+/// A twin vector: rows ingested as a binding gives them (custom attributes as columns), then
+/// each listed profile's traits, consent and segments, segment queries (by the touchpoints of
+/// their members), configured segments' members, and expressions that must fail at a position.
+fn check_twin_vector(path: &Path) {
+    let vector = load(path);
+    let name = path.file_name().unwrap().to_string_lossy();
+    let config: Config = serde_json::from_value(vector["config"].clone()).unwrap();
+    let mut engine = Engine::new(config).unwrap();
+    let rows: Vec<serde_json::Map<String, Value>> = serde_json::from_value(vector["touchpoints"].clone()).unwrap();
+    engine.ingest_frame(omnitwin::store::frame_from_rows(rows).unwrap(), omnitwin::OnError::Fail).unwrap();
+    let expected = &vector["expected"];
+    let printing = std::env::var_os("OMNITWIN_PRINT_VECTORS").is_some();
+    let profile_id = |tp: &str| engine.profile_of(tp).unwrap().profile_id.clone();
+    let profile_ids = |tps: &Value| {
+        let mut ids: Vec<String> = tps.as_array().unwrap().iter().map(|tp| profile_id(tp.as_str().unwrap())).collect();
+        ids.sort();
+        ids
+    };
+    for (tp, want) in expected["profiles"].as_object().unwrap() {
+        let profile = serde_json::to_value(engine.profile_of(tp).unwrap().as_ref()).unwrap();
+        let got = json!({"traits": profile["traits"], "consent": profile["consent"], "segments": profile["segments"]});
+        if printing {
+            println!("\"{tp}\": {got},");
+            continue;
+        }
+        assert_eq!(&got, want, "{name}: profile of {tp}");
+    }
+    for case in expected["segments"].as_array().unwrap() {
+        let mut segment = omnitwin::Segment::parse(case["expression"].as_str().unwrap()).unwrap();
+        if let Some(channel) = case["channel"].as_str() {
+            segment = segment.requiring_consent(case["purpose"].as_str().unwrap_or("marketing"), channel);
+        }
+        assert_eq!(engine.segment(&segment).unwrap(), profile_ids(&case["members_of"]), "{name}: {case}");
+    }
+    for (segment, members_of) in expected["members"].as_object().unwrap() {
+        assert_eq!(engine.segment_members(segment).unwrap(), profile_ids(members_of), "{name}: members of {segment}");
+    }
+    for case in expected["errors"].as_array().unwrap() {
+        let err = omnitwin::Segment::parse(case["expression"].as_str().unwrap())
+            .and_then(|segment| engine.segment(&segment))
+            .unwrap_err();
+        assert_eq!(json!(err.position()), case["position"], "{name}: {case}: {err}");
+    }
+}
+
+#[test]
+fn twin_vectors_match() {
+    let mut paths: Vec<_> = std::fs::read_dir(vectors_dir().join("twin")).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    assert!(!paths.is_empty());
+    for path in paths {
+        check_twin_vector(&path);
+    }
+}

@@ -36,6 +36,16 @@ pub struct ForgetOptions {
     pub suppress: Option<bool>,
 }
 
+/// Options of [`Engine::segment`].
+#[napi(object)]
+pub struct SegmentOptions {
+    /// A contact channel (`"email"`, `"sms"`, `"zalo"`, `"phone"`): only profiles that
+    /// consented to `purpose` on it.
+    pub channel: Option<String>,
+    /// The purpose consent is checked for (`"marketing"` by default).
+    pub purpose: Option<String>,
+}
+
 /// Touchpoints for a batch: rows read already, or a file to read.
 pub(crate) enum Batch {
     /// An array of row objects as JSON text (`JSON.stringify`'s, made on the JavaScript
@@ -392,6 +402,48 @@ impl Engine {
         sync(&env, || {
             let model = model_of(&model)?;
             writing(&self.inner, |engine| Ok(engine.set_model(model)?))
+        })
+    }
+
+    /// The ids of the profiles in a segment given by an expression (the segment language:
+    /// `'rfm.recency_score >= 4 and channels contains "store"'`), sorted, evaluated off the
+    /// event loop. A bad expression rejects with an `InvalidInputError` whose `position` points
+    /// at the fault.
+    #[napi(ts_return_type = "Promise<Array<string>>")]
+    pub fn segment(&self, expression: String, options: Option<SegmentOptions>) -> AsyncTask<Job<Json>> {
+        self.read_job(move |engine| {
+            let segment = omnitwin::Segment::parse(&expression)?;
+            let segment = match options {
+                Some(SegmentOptions { channel: Some(channel), purpose }) => {
+                    segment.requiring_consent(purpose.as_deref().unwrap_or("marketing"), &channel)
+                }
+                _ => segment,
+            };
+            Ok(engine.segment(&segment)?)
+        })
+    }
+
+    /// The ids of the profiles in a segment the config names, sorted (with the consent it
+    /// requires), evaluated off the event loop.
+    #[napi(ts_return_type = "Promise<Array<string>>")]
+    pub fn segment_members(&self, name: String) -> AsyncTask<Job<Json>> {
+        self.read_job(move |engine| Ok(engine.segment_members(&name)?))
+    }
+
+    /// The RFM scale scores are given against (quintile breakpoints over buyers), an object
+    /// that `setRfmScale` takes back.
+    #[napi(ts_return_type = "RfmScale")]
+    pub fn rfm_scale(&self, env: Env) -> napi::Result<Value> {
+        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.rfm_scale())))
+    }
+
+    /// Fixes the RFM scale (as `rfmScale()` returns it) instead of computing it from the
+    /// profiles held.
+    #[napi(ts_args_type = "scale: RfmScale")]
+    pub fn set_rfm_scale(&self, env: Env, scale: Object) -> napi::Result<()> {
+        sync(&env, || {
+            let scale: omnitwin::RfmScale = from_js(Value::Object(object_json(&scale, "rfmScale")?), "rfmScale")?;
+            writing(&self.inner, |engine| Ok(engine.set_rfm_scale(scale)?))
         })
     }
 

@@ -1,5 +1,5 @@
 //! The JavaScript errors: one base class, `OmnitwinError`, and a subclass per core
-//! [`omnitwin::ErrorKind`] (defined in `index.js`), each with `code`, `kind`, `row` and `column`.
+//! [`omnitwin::ErrorKind`] (defined in `index.js`), each with `code`, `kind`, `row`, `column` and `position`.
 //! A wrong argument from JavaScript is a `TypeError`; a panic in the core is caught at the
 //! boundary and thrown as `InternalError`, never a crashed process.
 
@@ -58,11 +58,18 @@ fn describe(failure: &Failure) -> (&'static str, &'static str, &'static str) {
 /// The JavaScript error for a failure, thrown (or the promise rejected) by returning it.
 pub(crate) fn to_js(env: &Env, failure: Failure) -> napi::Error {
     let (class, code, kind) = describe(&failure);
-    let (message, row, column) = match &failure {
-        Failure::Core(err) => (err.to_string(), err.row().map(|r| r as u32), err.column().map(str::to_owned)),
-        Failure::Usage(message) | Failure::Internal(message) => (message.clone(), None, None),
+    let (message, place) = match &failure {
+        Failure::Core(err) => (
+            err.to_string(),
+            Place {
+                row: err.row().map(|r| r as u32),
+                column: err.column().map(str::to_owned),
+                position: err.position().map(|p| p as u32),
+            },
+        ),
+        Failure::Usage(message) | Failure::Internal(message) => (message.clone(), Place::default()),
     };
-    match build(env, class, code, kind, &message, row, column) {
+    match build(env, class, code, kind, &message, place) {
         Ok(error) => napi::Error::from(error),
         // Building the object failed (the environment is shutting down): a plain error still
         // carries the message and code.
@@ -70,7 +77,15 @@ pub(crate) fn to_js(env: &Env, failure: Failure) -> napi::Error {
     }
 }
 
-/// `new Class(message)` with `code`, `kind`, `row`, `column` set: the class from the registry
+/// Where an error is: the input's row and column, or the position in an expression.
+#[derive(Default)]
+struct Place {
+    row: Option<u32>,
+    column: Option<String>,
+    position: Option<u32>,
+}
+
+/// `new Class(message)` with `code`, `kind`, `row`, `column`, `position` set: the class from the registry
 /// `index.js` puts on `globalThis[Symbol.for("omnitwin.errors")]` (`TypeError` from the global
 /// object; a plain `Error` when the addon is loaded without `index.js`).
 fn build<'env>(
@@ -79,8 +94,7 @@ fn build<'env>(
     code: &str,
     kind: &str,
     message: &str,
-    row: Option<u32>,
-    column: Option<String>,
+    place: Place,
 ) -> napi::Result<Unknown<'env>> {
     let global = env.get_global()?;
     let registry: Option<Object> = global.get_property(env.symbol_for("omnitwin.errors")?)?;
@@ -96,7 +110,8 @@ fn build<'env>(
     let mut object: Object = napi::bindgen_prelude::FromNapiValue::from_unknown(error)?;
     object.set_named_property("code", code)?;
     object.set_named_property("kind", kind)?;
-    object.set_named_property("row", row)?;
-    object.set_named_property("column", column)?;
+    object.set_named_property("row", place.row)?;
+    object.set_named_property("column", place.column)?;
+    object.set_named_property("position", place.position)?;
     Ok(object.to_unknown())
 }

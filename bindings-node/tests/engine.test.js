@@ -236,3 +236,28 @@ test('results larger than napi’s one-million-value JSON budget still convert',
   assert.equal(assignments.length, 350000)
   assert.equal(assignments[1000].profileId, assignments[0].profileId)
 })
+
+test('traits, segments and the RFM scale from JavaScript', async () => {
+  const engine = new ot.Engine({ segments: { buyers: { where: 'orders >= 1' } } })
+  await engine.ingest([
+    { touchpointId: 'a1', email: 'a@x.vn', eventType: 'purchase', amount: 300, channel: 'store', timestamp: '2024-01-01T00:00:00Z' },
+    { touchpointId: 'a2', email: 'a@x.vn', eventType: 'purchase', amount: 200, channel: 'web', timestamp: new Date('2024-01-05T00:00:00Z') },
+    { touchpointId: 'b1', email: 'b@x.vn', eventType: 'purchase', amount: 50, channel: 'web', timestamp: '2024-01-02T00:00:00Z' },
+  ])
+  const a = engine.profileOf('a1')
+  assert.equal(a.traits.orders, 2)
+  assert.equal(a.traits.omnichannelBuyer, true)
+  assert.equal(a.traits.rfm.monetaryScore, 5)
+  assert.deepEqual(a.segments, ['buyers'])
+  const scale = engine.rfmScale()
+  assert.equal(scale.buyers, 2)
+  engine.setRfmScale({ ...scale, monetary: [1000, 2000, 3000, 4000] })
+  assert.equal(engine.profileOf('a1').traits.rfm.monetaryScore, 1)
+  assert.throws(() => engine.setRfmScale({ buyers: 'many' }), ot.ConfigError)
+  const both = [a.profileId, engine.profileOf('b1').profileId].sort()
+  assert.deepEqual(await engine.segment('orders >= 1'), both)
+  assert.deepEqual(await engine.segment('orders >= 1', { channel: 'email' }), [])
+  assert.deepEqual(await engine.segmentMembers('buyers'), both)
+  await assert.rejects(engine.segmentMembers('vip'), ot.ConfigError)
+  await assert.rejects(engine.segment('orders >= 1 and (city = "x"'), (err) => err.position === 28)
+})

@@ -37,10 +37,33 @@ function camelKeys(value) {
   return value
 }
 
-/** A touchpoint of a vector as a JavaScript user writes it: camelCase field names (the
- * contents of `attributes` and `identifiers` are data and stay). */
+/** `camelKeys` for a profile's twin parts (traits, consent): the maps keyed by data (channel
+ * names, trait names) keep their keys. */
+function camelTwin(value, dataKeyed = false) {
+  if (Array.isArray(value)) return value.map((v) => camelTwin(v))
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        dataKeyed ? k : camel(k),
+        dataKeyed ? v : camelTwin(v, ['purchases_by_channel', 'interactions_by_channel', 'custom'].includes(k)),
+      ]),
+    )
+  }
+  return value
+}
+
+/** The touchpoint fields of the standard schema (a row's other keys are custom attributes). */
+const STANDARD = new Set([
+  'touchpoint_id', 'channel', 'source', 'timestamp', 'event_type', 'email', 'phone', 'cookie_id', 'device_id',
+  'social_id', 'loyalty_id', 'customer_id', 'full_name', 'date_of_birth', 'gender', 'address', 'city', 'amount',
+  'currency', 'identifiers', 'attributes',
+])
+
+/** A touchpoint of a vector as a JavaScript user writes it: the standard fields in camelCase;
+ * custom attributes (`sku`, `consent_channel`) and the contents of `attributes` and
+ * `identifiers` are data and keep their names. */
 function touchpointInJs(tp) {
-  return Object.fromEntries(Object.entries(tp).map(([k, v]) => [camel(k), v]))
+  return Object.fromEntries(Object.entries(tp).map(([k, v]) => [STANDARD.has(k) ? camel(k) : k, v]))
 }
 
 /** A fresh temporary folder, removed when the process exits. */
@@ -55,4 +78,17 @@ function sampleRows() {
   return readCsv(SAMPLE)
 }
 
-module.exports = { ot, ROOT, VECTORS, SAMPLE, load, vectorFiles, camel, camelKeys, touchpointInJs, tempDir, sampleRows }
+module.exports = {
+  ot,
+  ROOT,
+  VECTORS,
+  SAMPLE,
+  load,
+  vectorFiles,
+  camel,
+  camelKeys,
+  camelTwin,
+  touchpointInJs,
+  tempDir,
+  sampleRows,
+}

@@ -39,6 +39,9 @@ async function outputs() {
     { comparisons: [{ column: 'name', levels: ['exact', { jaro_winkler: 0.8 }] }], blockingRules: [['city']], training: { uSamplePairs: 100 } },
     [[1, 2, 3, 4, 5, 6].map((i) => ({ unique_id: String(i), name: i % 2 ? 'an' : 'anh', city: 'hn' }))],
   )
+  const twin = load(path.join(VECTORS, 'twin', 'omnichannel_customers.json'))
+  const twinEngine = new ot.Engine(twin.config)
+  await twinEngine.ingest(twin.touchpoints)
   const training = await linker.train()
   const pairs = await linker.predict()
   return {
@@ -48,11 +51,12 @@ async function outputs() {
     ForgetReport: [forgotten],
     ResolveReport: [resolved],
     'Array<Assignment>': [(await full.assignments()).slice(0, 3)],
-    Profile: [big, full.lookup({ customerId: 'S1282', scope: 'shopee' })].filter(Boolean),
+    Profile: [big, full.lookup({ customerId: 'S1282', scope: 'shopee' }), twinEngine.profileOf('an-1'), twinEngine.profileOf('chi-1')].filter(Boolean),
+    RfmScale: [twinEngine.rfmScale()],
     Explanation: [explanation, refusedStep],
     StoredTouchpoint: [full.touchpoint(ids[0])],
     Model: [full.model()],
-    Config: [full.config()],
+    Config: [full.config(), twinEngine.config()],
     TrainingReport: [training],
     'Array<ScoredPair>': [pairs],
     'Array<ClusterAssignment>': [await linker.cluster()],

@@ -5,15 +5,17 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 
-const { ot, VECTORS, load, vectorFiles, camelKeys, touchpointInJs } = require('./helpers')
+const { ot, VECTORS, load, vectorFiles, camelKeys, camelTwin, touchpointInJs } = require('./helpers')
 
 const NORMALIZE = load(path.join(VECTORS, 'normalize.json'))
 const RESOLVE = vectorFiles('resolve')
 const LIVE = vectorFiles('live')
+const TWIN = vectorFiles('twin')
 
 test('every vector file is run', () => {
   assert.ok(RESOLVE.length >= 3)
   assert.ok(LIVE.length >= 1)
+  assert.ok(TWIN.length >= 1)
   const cases = Object.values(NORMALIZE).filter(Array.isArray).reduce((n, list) => n + list.length, 0)
   assert.ok(cases >= 30)
 })
@@ -85,5 +87,35 @@ for (const file of LIVE) {
     const feed = camelKeys(vector.expected_feed)
     assert.deepEqual(engine.changes(), feed)
     assert.deepEqual(engine.changes(feed.length - 1), feed.slice(-1))
+  })
+}
+
+for (const file of TWIN) {
+  test(`twin vector ${path.basename(file, '.json')}`, async () => {
+    const vector = load(file)
+    const engine = new ot.Engine(vector.config)
+    // Rows as a backend writes them: camelCase fields, custom attributes (sku, consent_channel) beside them.
+    await engine.ingest(vector.touchpoints.map(touchpointInJs))
+    const expected = vector.expected
+    for (const [tp, want] of Object.entries(expected.profiles)) {
+      const { traits, consent, segments } = engine.profileOf(tp)
+      assert.deepEqual({ traits, consent, segments }, camelTwin(want), tp)
+    }
+    const members = (tps) => tps.map((tp) => engine.profileOf(tp).profileId).sort()
+    for (const c of expected.segments) {
+      const got = await engine.segment(c.expression, c.channel ? { channel: c.channel, purpose: c.purpose } : undefined)
+      assert.deepEqual(got, members(c.members_of), JSON.stringify(c))
+    }
+    for (const [name, membersOf] of Object.entries(expected.members)) {
+      assert.deepEqual(await engine.segmentMembers(name), members(membersOf), name)
+    }
+    for (const c of expected.errors) {
+      await assert.rejects(engine.segment(c.expression), (err) => {
+        assert.ok(err instanceof ot.InvalidInputError, String(err))
+        assert.equal(err.code, 'OMNITWIN_INVALID_INPUT')
+        assert.equal(err.position, c.position, err.message)
+        return true
+      })
+    }
   })
 }

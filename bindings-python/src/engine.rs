@@ -379,6 +379,48 @@ impl Engine {
         self.writing(py, move |engine, _| engine.set_model(Model::from_json(&json)?))
     }
 
+    /// The ids of the profiles in a segment given by an expression (the segment language:
+    /// `'rfm.recency_score >= 4 and channels contains "store"'`), sorted. With a contact
+    /// `channel` (`"email"`, `"sms"`, `"zalo"`), only profiles that consented to `purpose` on it.
+    #[pyo3(signature = (expression, channel=None, purpose="marketing"))]
+    fn segment(
+        &self,
+        py: Python<'_>,
+        expression: String,
+        channel: Option<String>,
+        purpose: &str,
+    ) -> PyResult<Vec<String>> {
+        let purpose = purpose.to_owned();
+        self.reading(py, move |engine, _| {
+            let segment = omnitwin::Segment::parse(&expression)?;
+            let segment = match &channel {
+                Some(channel) => segment.requiring_consent(&purpose, channel),
+                None => segment,
+            };
+            engine.segment(&segment)
+        })
+    }
+
+    /// The ids of the profiles in a segment the config names, sorted (with the consent it
+    /// requires).
+    fn segment_members(&self, py: Python<'_>, name: String) -> PyResult<Vec<String>> {
+        self.reading(py, move |engine, _| engine.segment_members(&name))
+    }
+
+    /// The RFM scale scores are given against (quintile breakpoints over buyers), as a dict
+    /// that `set_rfm_scale` takes back.
+    fn rfm_scale<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let scale = self.reading(py, move |engine, _| Ok(engine.rfm_scale()))?;
+        to_python(py, &scale)
+    }
+
+    /// Fixes the RFM scale (a dict, as `rfm_scale()` returns) instead of computing it from the
+    /// profiles held.
+    fn set_rfm_scale(&self, py: Python<'_>, scale: &Bound<'_, PyAny>) -> PyResult<()> {
+        let scale: omnitwin::RfmScale = from_python(scale, "rfm_scale")?;
+        self.writing(py, move |engine, _| engine.set_rfm_scale(scale))
+    }
+
     /// The engine's config, with every default filled in, as a dict.
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let config = self.reading(py, move |engine, _| Ok(engine.config().clone()))?;

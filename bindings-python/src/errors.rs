@@ -1,5 +1,6 @@
 //! The Python exceptions: one base, `OmnitwinError`, and a subclass per core
-//! [`omnitwin::ErrorKind`]; each carries `kind`, `row` and `column` when the core error has them.
+//! [`omnitwin::ErrorKind`]; each carries `kind`, `row`, `column` and `position` (in a segment
+//! expression) when the core error has them.
 //! A panic in the core is caught at the boundary and raised as `InternalError`.
 
 use pyo3::create_exception;
@@ -53,6 +54,7 @@ pub(crate) fn to_py(err: omnitwin::Error) -> PyErr {
         let _ = value.setattr("kind", kind);
         let _ = value.setattr("row", err.row());
         let _ = value.setattr("column", err.column());
+        let _ = value.setattr("position", err.position());
     });
     exception
 }

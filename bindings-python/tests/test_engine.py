@@ -397,3 +397,39 @@ def test_forget_with_suppression_refuses_the_person_later():
     assert raised.value.column == "email" and "suppression list" in str(raised.value)
     report = engine.ingest([{"touchpoint_id": "x", "email": "binh@yahoo.com"}], on_error="skip")
     assert report["accepted"] == 0 and report["rejected"][0]["touchpoint_id"] == "x"
+
+
+def test_traits_segments_and_the_rfm_scale_from_python():
+    engine = ot.Engine({"segments": {"buyers": {"where": "orders >= 1"}}})
+    engine.ingest(
+        [
+            {"touchpoint_id": "a1", "email": "a@x.vn", "event_type": "purchase", "amount": 300, "channel": "store", "timestamp": "2024-01-01T00:00:00Z"},
+            {"touchpoint_id": "a2", "email": "a@x.vn", "event_type": "purchase", "amount": 200, "channel": "web", "timestamp": "2024-01-05T00:00:00Z"},
+            {"touchpoint_id": "b1", "email": "b@x.vn", "event_type": "purchase", "amount": 50, "channel": "web", "timestamp": "2024-01-02T00:00:00Z"},
+            {"touchpoint_id": "c1", "email": "c@x.vn", "event_type": "add_to_cart", "sku": "S1", "channel": "app", "timestamp": "2024-01-03T00:00:00Z"},
+        ]
+    )
+    a = engine.profile_of("a1")
+    assert a["traits"]["orders"] == 2 and a["traits"]["omnichannel_buyer"] is True
+    assert a["traits"]["rfm"]["monetary_score"] == 5 and a["segments"] == ["buyers"]
+    df = engine.profiles()
+    row = df.filter(pl.col("profile_id") == a["profile_id"]).row(0, named=True)
+    assert (row["orders"], row["journey_stage"], row["segments"]) == (2, "repeat", ["buyers"])
+    assert df.filter(pl.col("cart_items") == 1)["cart_skus"].to_list() == [["S1"]]
+
+    # The scale round-trips; a fixed one changes the scores.
+    scale = engine.rfm_scale()
+    assert scale["buyers"] == 2
+    engine.set_rfm_scale({**scale, "monetary": [1000.0, 2000.0, 3000.0, 4000.0]})
+    assert engine.profile_of("a1")["traits"]["rfm"]["monetary_score"] == 1
+    with pytest.raises(ot.ConfigError):
+        engine.set_rfm_scale({"buyers": "many"})
+
+    assert engine.segment("orders >= 1") == sorted([a["profile_id"], engine.profile_of("b1")["profile_id"]])
+    assert engine.segment("orders >= 1", channel="email") == []
+    assert engine.segment_members("buyers") == engine.segment("orders >= 1")
+    with pytest.raises(ot.InvalidInputError) as caught:
+        engine.segment("orders >= 1 and (city = 'x'")
+    assert caught.value.position == 28
+    with pytest.raises(ot.ConfigError, match="buyers"):
+        engine.segment_members("vip")

@@ -11,6 +11,7 @@ import omnitwin as ot
 VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 RESOLVE = sorted((VECTORS / "resolve").glob("*.json"))
 LIVE = sorted((VECTORS / "live").glob("*.json"))
+TWIN = sorted((VECTORS / "twin").glob("*.json"))
 
 
 def load(path):
@@ -53,6 +54,7 @@ def test_gender(case):
 def test_every_vector_file_is_run():
     assert len(RESOLVE) >= 3
     assert len(LIVE) >= 1
+    assert len(TWIN) >= 1
     assert sum(len(NORMALIZE[k]) for k in NORMALIZE if isinstance(NORMALIZE[k], list)) >= 30
 
 
@@ -97,3 +99,29 @@ def test_live_vector(path):
         assert engine.ingest_one(step["touchpoint"]) == step["expected"], f"step {i}"
     assert engine.changes() == vector["expected_feed"]
     assert engine.changes(len(vector["expected_feed"]) - 1) == vector["expected_feed"][-1:]
+
+
+@pytest.mark.parametrize("path", TWIN, ids=lambda p: p.stem)
+def test_twin_vector(path):
+    vector = load(path)
+    engine = ot.Engine(vector["config"])
+    # Rows as a notebook gives them: custom attributes (sku, consent_channel) as columns.
+    engine.ingest(vector["touchpoints"])
+    expected = vector["expected"]
+    for tp, want in expected["profiles"].items():
+        profile = engine.profile_of(tp)
+        got = {"traits": profile["traits"], "consent": profile["consent"], "segments": profile["segments"]}
+        assert got == want, tp
+
+    def members(tps):
+        return sorted(engine.profile_of(tp)["profile_id"] for tp in tps)
+
+    for case in expected["segments"]:
+        got = engine.segment(case["expression"], channel=case.get("channel"), purpose=case.get("purpose", "marketing"))
+        assert got == members(case["members_of"]), case
+    for name, members_of in expected["members"].items():
+        assert engine.segment_members(name) == members(members_of), name
+    for case in expected["errors"]:
+        with pytest.raises(ot.InvalidInputError) as caught:
+            engine.segment(case["expression"])
+        assert caught.value.position == case["position"], case

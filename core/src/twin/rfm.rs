@@ -3,8 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 /// Quintile breakpoints of recency (the last purchase's time), frequency (purchases) and
-/// monetary value (revenue) over every buyer with a timed purchase. A buyer's score on each is
-/// 1 plus the number of breakpoints below their value, so 5 is the top fifth.
+/// monetary value (revenue) over every buyer with a timed purchase (quantiles interpolated
+/// between neighbours, as `numpy.quantile` does). A buyer's score on each is 1 plus the number
+/// of breakpoints below their value, so 5 is the top fifth (of two buyers, one scores 1 and the
+/// other 5).
 ///
 /// A batch engine computes the scale from everything it holds; a live engine fixes it when it
 /// goes live (like the matching model), so scores do not shift under other profiles with each
@@ -23,24 +25,31 @@ pub struct RfmScale {
     /// How many buyers the breakpoints were computed over.
     pub buyers: u64,
     /// Breakpoints of the last purchase's time (epoch ms), ascending.
-    pub recency: Vec<i64>,
+    pub recency: Vec<f64>,
     /// Breakpoints of the number of purchases, ascending.
-    pub frequency: Vec<u32>,
+    pub frequency: Vec<f64>,
     /// Breakpoints of revenue, ascending.
     pub monetary: Vec<f64>,
 }
 
-/// The nearest-rank value at quantiles 0.2, 0.4, 0.6 and 0.8 of sorted values.
-fn breakpoints<T: Copy>(sorted: &[T]) -> Vec<T> {
+/// The quantiles 0.2, 0.4, 0.6 and 0.8 of sorted values, interpolated linearly between the
+/// neighbouring values.
+fn breakpoints(sorted: &[f64]) -> Vec<f64> {
     if sorted.is_empty() {
         return Vec::new();
     }
-    let n = sorted.len();
-    (1..=4).map(|q| sorted[((q * n).div_ceil(5)).saturating_sub(1).min(n - 1)]).collect()
+    let last = (sorted.len() - 1) as f64;
+    (1..=4)
+        .map(|q| {
+            let at = last * f64::from(q) / 5.0;
+            let (low, high) = (at.floor() as usize, at.ceil() as usize);
+            sorted[low] + (sorted[high] - sorted[low]) * (at - at.floor())
+        })
+        .collect()
 }
 
 /// 1 plus the number of breakpoints below `value`; 3 (the middle) on a scale with no buyers.
-fn score<T: PartialOrd>(breaks: &[T], value: T) -> u8 {
+fn score(breaks: &[f64], value: f64) -> u8 {
     if breaks.is_empty() {
         return 3;
     }
@@ -50,12 +59,14 @@ fn score<T: PartialOrd>(breaks: &[T], value: T) -> u8 {
 impl RfmScale {
     /// The scale of buyers given as (last purchase time, purchases, revenue).
     pub fn from_buyers(buyers: &[(i64, u32, f64)]) -> RfmScale {
-        let mut recency: Vec<i64> = buyers.iter().map(|b| b.0).collect();
-        let mut frequency: Vec<u32> = buyers.iter().map(|b| b.1).collect();
-        let mut monetary: Vec<f64> = buyers.iter().map(|b| b.2).filter(|m| m.is_finite()).collect();
-        recency.sort_unstable();
-        frequency.sort_unstable();
-        monetary.sort_unstable_by(f64::total_cmp);
+        let sorted = |values: Vec<f64>| {
+            let mut values: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+            values.sort_unstable_by(f64::total_cmp);
+            values
+        };
+        let recency = sorted(buyers.iter().map(|b| b.0 as f64).collect());
+        let frequency = sorted(buyers.iter().map(|b| f64::from(b.1)).collect());
+        let monetary = sorted(buyers.iter().map(|b| b.2).collect());
         RfmScale {
             buyers: buyers.len() as u64,
             recency: breakpoints(&recency),
@@ -66,7 +77,11 @@ impl RfmScale {
 
     /// The recency, frequency and monetary scores (1–5) of a buyer.
     pub fn scores(&self, last_purchase: i64, frequency: u32, monetary: f64) -> (u8, u8, u8) {
-        (score(&self.recency, last_purchase), score(&self.frequency, frequency), score(&self.monetary, monetary))
+        (
+            score(&self.recency, last_purchase as f64),
+            score(&self.frequency, f64::from(frequency)),
+            score(&self.monetary, monetary),
+        )
     }
 }
 
@@ -78,7 +93,7 @@ mod tests {
     fn quintiles_split_buyers_into_fifths() {
         let buyers: Vec<(i64, u32, f64)> = (1..=100).map(|i| (i, i as u32, i as f64)).collect();
         let scale = RfmScale::from_buyers(&buyers);
-        assert_eq!(scale.recency, vec![20, 40, 60, 80]);
+        assert_eq!(scale.recency, vec![20.8, 40.6, 60.4, 80.2]);
         let mut counts = [0; 5];
         for b in &buyers {
             counts[scale.scores(b.0, b.1, b.2).0 as usize - 1] += 1;
@@ -94,5 +109,8 @@ mod tests {
         assert_eq!(scale.scores(0, 1, 1.0).1, 1);
         assert_eq!(scale.scores(0, 2, 1.0).1, 5);
         assert_eq!(RfmScale::default().scores(0, 1, 1.0), (3, 3, 3));
+        // Two buyers: the bottom and the top score.
+        let scale = RfmScale::from_buyers(&[(10, 1, 5.0), (12, 2, 9.0)]);
+        assert_eq!((scale.scores(10, 1, 5.0), scale.scores(12, 2, 9.0)), ((1, 1, 1), (5, 5, 5)));
     }
 }

@@ -329,7 +329,9 @@ fn custom(events: &[&Touchpoint], t: &CustomTrait, as_of: Option<i64>) -> Option
         Aggregate::Count => {
             Some(TraitValue::Number(selected.filter(|tp| field_text(tp, field).is_some()).count() as f64))
         }
-        Aggregate::Sum => Some(TraitValue::Number(selected.filter_map(|tp| field_number(tp, field)).sum())),
+        Aggregate::Sum => {
+            Some(TraitValue::Number(selected.filter_map(|tp| field_number(tp, field)).fold(0.0, |a, b| a + b)))
+        }
         Aggregate::Min => {
             selected.filter_map(|tp| field_number(tp, field)).min_by(f64::total_cmp).map(TraitValue::Number)
         }
