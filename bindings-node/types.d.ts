@@ -64,10 +64,12 @@ export interface IngestReport {
 /** One entry of the change feed. */
 export interface Change {
   seq: number
-  change: 'created' | 'merged' | 'split' | 'forgotten'
+  change: 'created' | 'merged' | 'split' | 'forgotten' | 'segment_entered' | 'segment_exited'
   profileId: string
   /** The surviving profile (merged), or the profiles the touchpoints are in now (split). */
   into?: string | Array<string>
+  /** The segment entered or left. */
+  segment?: string
 }
 
 /** What `ingestOne` did. */

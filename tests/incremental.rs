@@ -113,7 +113,14 @@ fn sorted_assignments(engine: &Engine) -> Vec<(String, String)> {
 
 /// The profiles the feed says exist at its end.
 fn replay(engine: &Engine) -> BTreeSet<String> {
+    replay_with_segments(engine).0
+}
+
+/// The profiles the feed says exist at its end, and the (profile, segment) memberships it says
+/// they have.
+fn replay_with_segments(engine: &Engine) -> (BTreeSet<String>, BTreeSet<(String, String)>) {
     let mut live = BTreeSet::new();
+    let mut members = BTreeSet::new();
     for (i, change) in engine.changes(0).iter().enumerate() {
         assert_eq!(change.seq, i as u64 + 1, "the feed is numbered from 1 without gaps");
         match &change.event {
@@ -125,7 +132,18 @@ fn replay(engine: &Engine) -> BTreeSet<String> {
                 assert!(live.contains(into), "{profile_id} merged into {into}, not live");
             }
             ChangeEvent::Forgotten { profile_id } => {
-                assert!(live.remove(profile_id), "{profile_id} forgotten but not live")
+                assert!(live.remove(profile_id), "{profile_id} forgotten but not live");
+                members.retain(|(p, _)| p != profile_id);
+            }
+            ChangeEvent::SegmentEntered { profile_id, segment } => {
+                assert!(live.contains(profile_id), "{profile_id} entered {segment}, not live");
+                assert!(members.insert((profile_id.clone(), segment.clone())), "{profile_id} entered {segment} twice");
+            }
+            ChangeEvent::SegmentExited { profile_id, segment } => {
+                assert!(
+                    members.remove(&(profile_id.clone(), segment.clone())),
+                    "{profile_id} left {segment}, not in it"
+                );
             }
             ChangeEvent::Split { profile_id, into } => {
                 assert!(live.contains(profile_id), "{profile_id} split but not live");
@@ -139,7 +157,8 @@ fn replay(engine: &Engine) -> BTreeSet<String> {
             other => panic!("a change the test does not know: {other:?}"),
         }
     }
-    live
+    members.iter().for_each(|(p, s)| assert!(live.contains(p), "{p} is gone but still in {s}"));
+    (live, members)
 }
 
 proptest! {
@@ -193,6 +212,15 @@ proptest! {
         }
         let final_ids: BTreeSet<String> = expected.iter().map(|(_, p)| p.clone()).collect();
         prop_assert_eq!(replay(&live), final_ids);
+        // After a refresh (time-dependent traits move for everyone as `as_of` moves), the
+        // feed's memberships are the batch profiles' segments.
+        live.refresh_segments().unwrap();
+        let want: BTreeSet<(String, String)> = batch
+            .profiles()
+            .iter()
+            .flat_map(|p| p.segments.iter().map(|s| (p.profile_id.clone(), s.clone())))
+            .collect();
+        prop_assert_eq!(replay_with_segments(&live).1, want);
         // The explanation from the live state equals the batch one.
         if tps.len() >= 2 {
             let (a, b) = (&tps[0].touchpoint_id, &tps[tps.len() - 1].touchpoint_id);
@@ -229,7 +257,7 @@ fn merges_keep_the_older_id_and_old_ids_lead_to_the_survivor() {
     assert_eq!(found.profile_id, a.profile_id);
     let log = engine.changes_frame(0).unwrap();
     let names: Vec<String> = log.get_column_names().iter().map(|c| c.to_string()).collect();
-    assert_eq!(names, ["seq", "change", "profile_id", "into"]);
+    assert_eq!(names, ["seq", "change", "profile_id", "into", "segment"]);
     assert_eq!(log.height(), 3);
     // Reading the feed on from where a consumer stopped.
     assert_eq!(engine.changes(2).len(), 1);

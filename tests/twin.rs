@@ -431,3 +431,43 @@ fn the_profiles_frame_has_flat_twin_columns() {
     let flat = engine.profiles_frame_flat().unwrap();
     assert_eq!(flat.column("segments").unwrap().get(row).unwrap().to_string(), "\"buyers\"");
 }
+
+#[test]
+fn the_feed_records_segment_entries_and_exits() {
+    use omnitwin::ChangeEvent::{Merged, SegmentEntered, SegmentExited};
+    let mut engine = Engine::new(config(
+        r#"{"traits": {"lapsed_after_days": 30},
+            "segments": {"buyers": {"where": "orders >= 1"}, "lapsed": {"where": "stage = 'lapsed'"}}}"#,
+    ))
+    .unwrap();
+    let entered = |p: &str, s: &str| SegmentEntered { profile_id: p.into(), segment: s.into() };
+    let events =
+        |outcome: &omnitwin::IngestOutcome| outcome.changes.iter().map(|c| c.event.clone()).collect::<Vec<_>>();
+
+    let a = engine.ingest_one(Touchpoint { phone: Some("0912345678".into()), ..buy("a", "store", 0.0, 10.0) }).unwrap();
+    assert_eq!(events(&a)[1..], [entered(&a.profile_id, "buyers")]);
+    // A purchase under another id: a second buyer; then a touchpoint joins them (the older
+    // profile survives; the other leaves its segments as it merges away).
+    let b = engine.ingest_one(Touchpoint { email: Some("b@x.vn".into()), ..buy("b", "web", 1.0, 10.0) }).unwrap();
+    let join = engine
+        .ingest_one(Touchpoint {
+            email: Some("b@x.vn".into()),
+            phone: Some("0912 345 678".into()),
+            ..tp("j", "web", 2.0, "page_view")
+        })
+        .unwrap();
+    assert!(events(&join).contains(&Merged { profile_id: b.profile_id.clone(), into: a.profile_id.clone() }));
+    assert!(events(&join).contains(&SegmentExited { profile_id: b.profile_id.clone(), segment: "buyers".into() }));
+    // Time passes (a later touchpoint of someone else moves as_of): only a refresh re-evaluates
+    // profiles nothing touched.
+    let later =
+        engine.ingest_one(Touchpoint { email: Some("c@x.vn".into()), ..tp("c", "web", 90.0, "page_view") }).unwrap();
+    assert!(!events(&later).iter().any(|e| matches!(e, SegmentEntered { segment, .. } if segment == "lapsed")));
+    let feed = engine.changes(0).len() as u64;
+    assert_eq!(engine.refresh_segments().unwrap(), 1);
+    assert_eq!(engine.changes(feed)[0].event, entered(&a.profile_id, "lapsed"));
+    assert_eq!(engine.refresh_segments().unwrap(), 0, "nothing moved since");
+    let json = serde_json::to_value(&engine.changes(feed)[0]).unwrap();
+    assert_eq!(json["change"], "segment_entered");
+    assert_eq!(json["segment"], "lapsed");
+}

@@ -287,10 +287,19 @@ impl Engine {
     }
 
     /// Makes the engine live without ingesting anything: resolves what it holds, fixes the
-    /// model and starts the change feed with every profile created.
+    /// model and starts the change feed with every profile created (and every segment
+    /// membership, when the config has segments).
     #[napi(ts_return_type = "Promise<null>")]
     pub fn go_live(&self) -> AsyncTask<Job<Json>> {
         self.write_job(|engine| Ok(engine.go_live()?))
+    }
+
+    /// Evaluates every profile's segments again, off the event loop (time-dependent traits
+    /// move as `asOf` moves), records the entries and exits in the change feed, and resolves
+    /// with how many.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn refresh_segments(&self) -> AsyncTask<Job<Json>> {
+        self.write_job(|engine| Ok(engine.refresh_segments()?))
     }
 
     /// Forgets a person (right to erasure): `{ profileId }` or one identifier (`{ email }`,

@@ -260,4 +260,12 @@ test('traits, segments and the RFM scale from JavaScript', async () => {
   assert.deepEqual(await engine.segmentMembers('buyers'), both)
   await assert.rejects(engine.segmentMembers('vip'), ot.ConfigError)
   await assert.rejects(engine.segment('orders >= 1 and (city = "x"'), (err) => err.position === 28)
+
+  // Live: the feed carries segment entries; a refresh re-evaluates everyone.
+  await engine.goLive()
+  const entered = engine.changes().filter((c) => c.change === 'segment_entered')
+  assert.deepEqual(entered.map((c) => c.profileId).sort(), both)
+  const outcome = engine.ingestOne({ touchpointId: 'c1', email: 'c@x.vn', eventType: 'purchase', timestamp: '2024-01-06T00:00:00Z' })
+  assert.deepEqual(outcome.changes.slice(-1), [{ seq: outcome.changes.at(-1).seq, change: 'segment_entered', profileId: outcome.profileId, segment: 'buyers' }])
+  assert.equal(await engine.refreshSegments(), 0)
 })

@@ -295,9 +295,16 @@ impl Engine {
     }
 
     /// Makes the engine live without ingesting anything: resolves what it holds, fixes the
-    /// model and starts the change feed with every profile created.
+    /// model and starts the change feed with every profile created (and every segment
+    /// membership, when the config has segments).
     fn go_live(&self, py: Python<'_>) -> PyResult<()> {
         self.writing(py, move |engine, _| engine.go_live())
+    }
+
+    /// Evaluates every profile's segments again (time-dependent traits move as `as_of` moves)
+    /// and records the entries and exits in the change feed; returns how many.
+    fn refresh_segments(&self, py: Python<'_>) -> PyResult<usize> {
+        self.writing(py, move |engine, _| engine.refresh_segments())
     }
 
     /// Resolves everything ingested (if not already resolved) and returns the report.

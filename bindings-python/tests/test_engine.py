@@ -334,7 +334,7 @@ def test_live_ingest_one_changes_and_merged_ids():
     assert engine.lookup(phone="0912345678")["touchpoint_count"] == 3
     assert [c["seq"] for c in engine.changes(1)] == [2, 3]
     log = engine.changes_frame()
-    assert log.columns == ["seq", "change", "profile_id", "into"] and log["change"].to_list() == ["created"] * 2 + ["merged"]
+    assert log.columns == ["seq", "change", "profile_id", "into", "segment"] and log["change"].to_list() == ["created"] * 2 + ["merged"]
     assert log["into"][2] == first["profile_id"]
     # A batch into a live engine is recorded in the feed too.
     engine.ingest([{"touchpoint_id": "d", "email": "binh@x.vn"}])
@@ -433,3 +433,12 @@ def test_traits_segments_and_the_rfm_scale_from_python():
     assert caught.value.position == 28
     with pytest.raises(ot.ConfigError, match="buyers"):
         engine.segment_members("vip")
+
+    # Live: the feed carries segment entries; a refresh re-evaluates everyone.
+    engine.go_live()
+    entered = [c for c in engine.changes() if c["change"] == "segment_entered"]
+    assert sorted(c["profile_id"] for c in entered) == engine.segment_members("buyers")
+    assert entered[0]["segment"] == "buyers"
+    outcome = engine.ingest_one({"touchpoint_id": "c2", "email": "c@x.vn", "event_type": "purchase", "timestamp": "2024-01-06T00:00:00Z"})
+    assert {"seq": outcome["changes"][-1]["seq"], "change": "segment_entered", "profile_id": outcome["profile_id"], "segment": "buyers"} in outcome["changes"]
+    assert engine.refresh_segments() == 0

@@ -156,6 +156,7 @@ impl Engine {
         let next = self.build_live()?;
         live.rebase(next);
         self.live = Some(live);
+        self.record_segment_changes(self.touchpoints.len(), feed);
 
         let changes = self.live.as_ref().map_or(Vec::new(), |l| l.changes(feed as u64).to_vec());
         let suppressed = if suppress { self.suppression.add(&removed, &self.rules) } else { Vec::new() };

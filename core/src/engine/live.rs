@@ -56,6 +56,22 @@ pub enum ChangeEvent {
         /// The profile forgotten.
         profile_id: String,
     },
+    /// A profile became a member of a segment named in the config (its traits changed, it
+    /// was created or merged, or [`crate::Engine::refresh_segments`] found it).
+    SegmentEntered {
+        /// The profile.
+        profile_id: String,
+        /// The segment's name.
+        segment: String,
+    },
+    /// A profile left a segment (a profile merged away leaves all of its segments; a
+    /// forgotten one leaves with the `forgotten` change).
+    SegmentExited {
+        /// The profile.
+        profile_id: String,
+        /// The segment's name.
+        segment: String,
+    },
 }
 
 impl ChangeEvent {
@@ -65,7 +81,9 @@ impl ChangeEvent {
             ChangeEvent::Created { profile_id }
             | ChangeEvent::Merged { profile_id, .. }
             | ChangeEvent::Split { profile_id, .. }
-            | ChangeEvent::Forgotten { profile_id } => profile_id,
+            | ChangeEvent::Forgotten { profile_id }
+            | ChangeEvent::SegmentEntered { profile_id, .. }
+            | ChangeEvent::SegmentExited { profile_id, .. } => profile_id,
         }
     }
 }
@@ -86,8 +104,8 @@ impl Serialize for Change {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let fields = match &self.event {
-            ChangeEvent::Merged { .. } | ChangeEvent::Split { .. } => 4,
-            _ => 3,
+            ChangeEvent::Created { .. } | ChangeEvent::Forgotten { .. } => 3,
+            _ => 4,
         };
         let mut out = serializer.serialize_struct("Change", fields)?;
         out.serialize_field("seq", &self.seq)?;
@@ -96,12 +114,17 @@ impl Serialize for Change {
             ChangeEvent::Merged { .. } => "merged",
             ChangeEvent::Split { .. } => "split",
             ChangeEvent::Forgotten { .. } => "forgotten",
+            ChangeEvent::SegmentEntered { .. } => "segment_entered",
+            ChangeEvent::SegmentExited { .. } => "segment_exited",
         };
         out.serialize_field("change", change)?;
         out.serialize_field("profile_id", self.event.profile_id())?;
         match &self.event {
             ChangeEvent::Merged { into, .. } => out.serialize_field("into", into)?,
             ChangeEvent::Split { into, .. } => out.serialize_field("into", into)?,
+            ChangeEvent::SegmentEntered { segment, .. } | ChangeEvent::SegmentExited { segment, .. } => {
+                out.serialize_field("segment", segment)?
+            }
             _ => {}
         }
         out.end()
@@ -156,6 +179,8 @@ pub(crate) struct Live {
     /// Profiles merged away, and the profile each went into.
     merged_into: FxHashMap<Text, Text>,
     changes: Vec<Change>,
+    /// The configured segments each profile is in, as the feed last said.
+    pub(crate) segments: FxHashMap<Text, Vec<String>>,
     /// Profiles built since their component last changed, by id.
     built: std::sync::Mutex<FxHashMap<Text, Arc<crate::model::Profile>>>,
 }
@@ -228,6 +253,7 @@ impl Live {
             profiles: FxHashMap::default(),
             merged_into: FxHashMap::default(),
             changes: Vec::new(),
+            segments: FxHashMap::default(),
             built: std::sync::Mutex::default(),
         };
         // Room to grow before the first arrivals have to move millions of entries.
@@ -619,9 +645,26 @@ impl Live {
         }
     }
 
-    /// Appends events to the feed.
-    fn record(&mut self, events: Vec<ChangeEvent>) {
+    /// Appends events to the feed (a forgotten profile's memberships go with it).
+    pub(crate) fn record(&mut self, events: Vec<ChangeEvent>) {
         for event in events {
+            match &event {
+                ChangeEvent::Forgotten { profile_id } => {
+                    self.segments.remove(profile_id.as_str());
+                }
+                ChangeEvent::SegmentEntered { profile_id, segment } => {
+                    self.segments.entry(profile_id.as_str().into()).or_default().push(segment.clone());
+                }
+                ChangeEvent::SegmentExited { profile_id, segment } => {
+                    if let Some(held) = self.segments.get_mut(profile_id.as_str()) {
+                        held.retain(|s| s != segment);
+                        if held.is_empty() {
+                            self.segments.remove(profile_id.as_str());
+                        }
+                    }
+                }
+                _ => {}
+            }
             let seq = self.changes.len() as u64 + 1;
             self.changes.push(Change { seq, event });
         }
@@ -642,11 +685,15 @@ impl Live {
                 ChangeEvent::Created { profile_id } => {
                     self.merged_into.remove(profile_id.as_str());
                 }
-                ChangeEvent::Split { .. } => {}
+                ChangeEvent::Split { .. } | ChangeEvent::SegmentEntered { .. } | ChangeEvent::SegmentExited { .. } => {}
             }
         }
         let profiles = &self.profiles;
         self.merged_into.retain(|id, _| !profiles.contains_key(id));
+        // Memberships as the stored feed leaves them.
+        self.changes = Vec::new();
+        self.segments.clear();
+        self.record(changes.iter().map(|c| c.event.clone()).collect());
         self.changes = changes;
     }
 
@@ -746,6 +793,7 @@ impl Live {
     pub(crate) fn rebase(&mut self, mut next: Live) {
         next.changes = std::mem::take(&mut self.changes);
         next.merged_into = std::mem::take(&mut self.merged_into);
+        next.segments = std::mem::take(&mut self.segments);
         let events = diff(next.profile_of.iter().enumerate().map(|(tp, new)| (self.profile_of.get(tp), new)));
         next.note_merges(&events);
         let live_ids: Vec<Text> = next.profiles.keys().cloned().collect();

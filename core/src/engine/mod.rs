@@ -6,6 +6,7 @@ mod forget;
 mod live;
 mod matching;
 mod report;
+mod segments;
 mod suppression;
 
 use std::borrow::Cow;
@@ -324,7 +325,12 @@ impl Engine {
         let [touchpoint] = batch;
         self.go_live()?;
         let (tps, feed) = self.marks();
-        let outcome = self.add_live(touchpoint)?;
+        let mut outcome = self.add_live(touchpoint)?;
+        self.record_segment_changes(tps, feed);
+        if let Some(live) = &self.live {
+            // The outcome lists every change the arrival caused, segment ones too.
+            outcome.changes = live.changes(feed as u64).to_vec();
+        }
         self.commit(tps, feed)?;
         Ok(outcome)
     }
@@ -389,6 +395,8 @@ impl Engine {
         self.reserve(self.touchpoints.len() / 8);
         let live = self.build_live()?;
         self.live = Some(Box::new(live));
+        // The feed starts with every profile created and every segment membership.
+        self.record_segment_changes(0, 0);
         if let (Some(store), Some(model)) = (&self.store, &self.model) {
             store.set_meta("model", &model.to_json())?;
         }
@@ -421,11 +429,13 @@ impl Engine {
     /// batch), recording what changed in the feed.
     fn rebase(&mut self) {
         self.resolution = OnceLock::new();
+        let feed = self.marks().1;
         match self.build_live() {
             Ok(next) => {
                 if let Some(live) = self.live.as_mut() {
                     live.rebase(next);
                 }
+                self.record_segment_changes(0, feed);
             }
             // Deriving the matching state failed: the engine stays a batch engine.
             Err(_) => self.live = None,
@@ -683,6 +693,7 @@ impl Engine {
             let (tps, feed) = self.marks();
             if batch.len() <= LIVE_BATCH.max(self.touchpoints.len() / 8) {
                 self.add_live_batch(batch)?;
+                self.record_segment_changes(tps, feed);
             } else {
                 self.append_raw(batch);
                 self.rebase();

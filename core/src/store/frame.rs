@@ -326,17 +326,20 @@ pub(crate) fn assignments_frame_of(touchpoints: &[Touchpoint], profile_of: &[Tex
 pub(crate) fn changes_frame(changes: &[crate::engine::Change]) -> Result<DataFrame> {
     use crate::engine::ChangeEvent;
     let seq = UInt64Chunked::from_iter_values("seq".into(), changes.iter().map(|c| c.seq));
-    let (mut kinds, mut ids, mut into) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut kinds, mut ids, mut into, mut segments) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for change in changes {
-        let (kind, target) = match &change.event {
-            ChangeEvent::Created { .. } => ("created", String::new()),
-            ChangeEvent::Merged { into, .. } => ("merged", into.clone()),
-            ChangeEvent::Split { into, .. } => ("split", into.join("|")),
-            ChangeEvent::Forgotten { .. } => ("forgotten", String::new()),
+        let (kind, target, segment) = match &change.event {
+            ChangeEvent::Created { .. } => ("created", String::new(), None),
+            ChangeEvent::Merged { into, .. } => ("merged", into.clone(), None),
+            ChangeEvent::Split { into, .. } => ("split", into.join("|"), None),
+            ChangeEvent::Forgotten { .. } => ("forgotten", String::new(), None),
+            ChangeEvent::SegmentEntered { segment, .. } => ("segment_entered", String::new(), Some(segment.as_str())),
+            ChangeEvent::SegmentExited { segment, .. } => ("segment_exited", String::new(), Some(segment.as_str())),
         };
         kinds.push(kind);
         ids.push(change.event.profile_id().to_owned());
         into.push(target);
+        segments.push(segment);
     }
     Ok(DataFrame::new(
         changes.len(),
@@ -345,6 +348,7 @@ pub(crate) fn changes_frame(changes: &[crate::engine::Change]) -> Result<DataFra
             StringChunked::from_iter_values("change".into(), kinds.into_iter()).into_column(),
             StringChunked::from_iter_values("profile_id".into(), ids.iter().map(String::as_str)).into_column(),
             StringChunked::from_iter_values("into".into(), into.iter().map(String::as_str)).into_column(),
+            StringChunked::from_iter_options("segment".into(), segments.into_iter()).into_column(),
         ],
     )?)
 }
