@@ -274,6 +274,26 @@ export interface Consent {
   timestamp?: Millis
 }
 
+/** Revenue credited to a channel. */
+export interface RevenueRow {
+  channel: string
+  revenue: number
+  orders: number
+}
+
+/** The omnichannel report's tables (`Engine.report()`; `reportHtml` draws them). */
+export interface OmnichannelReport {
+  asOf?: Millis
+  profiles: number
+  customersByChannelCount: Array<{ channels: number; profiles: number }>
+  channelTransitions: Array<{ from: string; to: string; count: number }>
+  funnel: Array<{ stage: JourneyStage; reached: number; current: number }>
+  revenueByChannel: Array<RevenueRow>
+  revenueByFirstTouch: Array<RevenueRow>
+  revenueByLastTouch: Array<RevenueRow>
+  identity: ResolveReport
+}
+
 /** Quintile breakpoints of RFM over buyers (`Engine.rfmScale()`, `setRfmScale`). */
 export interface RfmScale {
   buyers: number

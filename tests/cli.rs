@@ -194,3 +194,38 @@ fn link_dedupes_a_table_and_reuses_its_model() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("config `settings`"));
 }
+
+#[test]
+fn report_writes_one_self_contained_page_and_its_tables() {
+    let dir = temp_dir("report");
+    let (page, tables) = (dir.join("out/report.html"), dir.join("report.json"));
+    let output = omnitwin()
+        .args(["report", "--quiet", "--input"])
+        .arg(sample())
+        .arg("--out")
+        .arg(&page)
+        .arg("--json")
+        .arg(&tables)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    for part in [
+        "<!DOCTYPE html>",
+        "Customers by number of channels",
+        "Journey funnel",
+        "Channel to channel",
+        "Revenue by first touch",
+        "Identity health",
+        "<svg",
+    ] {
+        assert!(html.contains(part), "{part}");
+    }
+    assert!(!html.contains("src=") && !html.contains("http"), "the page fetches nothing");
+    let tables: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&tables).unwrap()).unwrap();
+    let profiles = tables["profiles"].as_u64().unwrap();
+    let by_count: u64 =
+        tables["customers_by_channel_count"].as_array().unwrap().iter().map(|r| r["profiles"].as_u64().unwrap()).sum();
+    assert_eq!(by_count, profiles, "every customer is counted once");
+    assert_eq!(tables["identity"]["profiles"].as_u64(), Some(profiles));
+}

@@ -471,3 +471,32 @@ fn the_feed_records_segment_entries_and_exits() {
     assert_eq!(json["change"], "segment_entered");
     assert_eq!(json["segment"], "lapsed");
 }
+
+#[test]
+fn the_omnichannel_report_adds_up() {
+    let engine = three_people(Config::default());
+    let r = engine.report();
+    assert_eq!(r.profiles, 3);
+    let by_count: Vec<(usize, u64)> = r.customers_by_channel_count.iter().map(|c| (c.channels, c.profiles)).collect();
+    assert_eq!(by_count, vec![(1, 2), (2, 1)], "the VIP used the store and the web");
+    // The VIP's timeline: store → web → web.
+    let transitions: Vec<(&str, &str, u64)> =
+        r.channel_transitions.iter().map(|t| (t.from.as_str(), t.to.as_str(), t.count)).collect();
+    assert_eq!(transitions, vec![("store", "web", 1), ("web", "web", 1)]);
+    let funnel =
+        |stage: JourneyStage| r.funnel.iter().find(|f| f.stage == stage).map(|f| (f.reached, f.current)).unwrap();
+    assert_eq!(funnel(JourneyStage::Purchase), (2, 1));
+    assert_eq!(funnel(JourneyStage::Repeat), (1, 1));
+    assert_eq!(funnel(JourneyStage::Evaluation), (1, 1));
+    let revenue = |rows: &[omnitwin::RevenueRow]| {
+        rows.iter().map(|r| (r.channel.clone(), r.revenue, r.orders)).collect::<Vec<_>>()
+    };
+    assert_eq!(revenue(&r.revenue_by_channel), vec![("store".into(), 2e6, 1), ("web".into(), 1.1e6, 2)]);
+    // First touch: the VIP came in at the store, so both their purchases credit it.
+    assert_eq!(revenue(&r.revenue_by_first_touch), vec![("store".into(), 3e6, 2), ("web".into(), 1e5, 1)]);
+    // Last touch: the web purchase followed a store visit; the first ones had nothing before.
+    assert_eq!(revenue(&r.revenue_by_last_touch), vec![("store".into(), 3e6, 2), ("web".into(), 1e5, 1)]);
+    assert_eq!((r.identity.touchpoints, r.identity.profiles), (5, 3));
+    let page = omnitwin::html::report(&r);
+    assert!(page.contains("3,000,000 (2 orders)"), "first-touch revenue is drawn");
+}

@@ -456,6 +456,14 @@ impl Engine {
         })
     }
 
+    /// The omnichannel report, off the event loop: customers by number of channels,
+    /// channel-to-channel journeys, the journey funnel, revenue by channel and by first/last
+    /// touch, identity health (`reportHtml(report)` draws it as a page).
+    #[napi(ts_return_type = "Promise<OmnichannelReport>")]
+    pub fn report(&self) -> AsyncTask<Job<Json>> {
+        self.read_job(|engine| Ok(engine.report()))
+    }
+
     /// The engine's config, with every default filled in.
     #[napi(ts_return_type = "Config")]
     pub fn config(&self, env: Env) -> napi::Result<Value> {

@@ -100,6 +100,16 @@ pub fn explanation_html(env: Env, explanation: Object) -> napi::Result<String> {
     })
 }
 
+/// The omnichannel report (as `Engine.report` gives it) as one self-contained HTML page with
+/// charts, which opens offline.
+#[napi(ts_args_type = "report: OmnichannelReport")]
+pub fn report_html(env: Env, report: Object) -> napi::Result<String> {
+    sync(&env, || {
+        let report: omnitwin::OmnichannelReport = from_js(Value::Object(object_json(&report, "report")?), "report")?;
+        Ok(omnitwin::html::report(&report))
+    })
+}
+
 /// A linker's pair explanation (as `Linker.explain` returns it) as the match-weight waterfall,
 /// an inline SVG chart.
 #[napi(ts_args_type = "explanation: PairExplanation")]

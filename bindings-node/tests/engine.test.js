@@ -269,3 +269,15 @@ test('traits, segments and the RFM scale from JavaScript', async () => {
   assert.deepEqual(outcome.changes.slice(-1), [{ seq: outcome.changes.at(-1).seq, change: 'segment_entered', profileId: outcome.profileId, segment: 'buyers' }])
   assert.equal(await engine.refreshSegments(), 0)
 })
+
+test('the omnichannel report and its page', async () => {
+  const engine = new ot.Engine()
+  await engine.ingest(SAMPLE)
+  const report = await engine.report()
+  assert.equal(report.customersByChannelCount.reduce((n, r) => n + r.profiles, 0), report.profiles)
+  assert.equal(report.identity.profiles, report.profiles)
+  assert.ok(report.funnel.some((f) => f.stage === 'lapsed'))
+  const page = ot.reportHtml(report)
+  assert.ok(page.startsWith('<!DOCTYPE html>') && page.includes('Identity health') && page.includes('<svg'))
+  assert.throws(() => ot.reportHtml({ profiles: 'many' }), ot.ConfigError)
+})

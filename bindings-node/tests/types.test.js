@@ -53,6 +53,7 @@ async function outputs() {
     'Array<Assignment>': [(await full.assignments()).slice(0, 3)],
     Profile: [big, full.lookup({ customerId: 'S1282', scope: 'shopee' }), twinEngine.profileOf('an-1'), twinEngine.profileOf('chi-1')].filter(Boolean),
     RfmScale: [twinEngine.rfmScale()],
+    OmnichannelReport: [await twinEngine.report(), await full.report()],
     Explanation: [explanation, refusedStep],
     StoredTouchpoint: [full.touchpoint(ids[0])],
     Model: [full.model()],

@@ -428,6 +428,15 @@ impl Engine {
         self.writing(py, move |engine, _| engine.set_rfm_scale(scale))
     }
 
+    /// The omnichannel report: customers by number of channels, channel-to-channel journeys,
+    /// the journey funnel, revenue by channel and by first/last touch, identity health. A
+    /// `Report` (a dict of tables, each a list of rows; `frames()` gives them as polars
+    /// DataFrames) that a notebook shows as charts.
+    fn report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let report = self.reading(py, move |engine, _| Ok(engine.report()))?;
+        to_python_as(py, &report, "Report")
+    }
+
     /// The engine's config, with every default filled in, as a dict.
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let config = self.reading(py, move |engine, _| Ok(engine.config().clone()))?;

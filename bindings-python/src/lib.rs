@@ -85,6 +85,14 @@ fn explanation_html(py: Python<'_>, explanation: &Bound<'_, PyAny>) -> PyResult<
     run(py, || Ok(omnitwin::html::explanation(&explanation)))
 }
 
+/// The omnichannel report (as `Engine.report` returns it) as one self-contained HTML page
+/// with charts, which opens offline.
+#[pyfunction]
+fn report_html(py: Python<'_>, report: &Bound<'_, PyAny>) -> PyResult<String> {
+    let report: omnitwin::OmnichannelReport = from_python(report, "report")?;
+    run(py, || Ok(omnitwin::html::report(&report)))
+}
+
 /// A linker's pair explanation (as `Linker.explain` returns it) as the match-weight waterfall,
 /// an inline SVG chart.
 #[pyfunction]
@@ -117,6 +125,7 @@ fn _omnitwin(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(profile_html, m)?)?;
     m.add_function(wrap_pyfunction!(explanation_html, m)?)?;
     m.add_function(wrap_pyfunction!(pair_explanation_html, m)?)?;
+    m.add_function(wrap_pyfunction!(report_html, m)?)?;
     #[cfg(debug_assertions)]
     m.setattr("_panic_for_tests", wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -442,3 +442,16 @@ def test_traits_segments_and_the_rfm_scale_from_python():
     outcome = engine.ingest_one({"touchpoint_id": "c2", "email": "c@x.vn", "event_type": "purchase", "timestamp": "2024-01-06T00:00:00Z"})
     assert {"seq": outcome["changes"][-1]["seq"], "change": "segment_entered", "profile_id": outcome["profile_id"], "segment": "buyers"} in outcome["changes"]
     assert engine.refresh_segments() == 0
+
+
+def test_the_omnichannel_report_in_a_notebook(sample):
+    engine = ot.Engine()
+    engine.ingest(sample)
+    report = engine.report()
+    assert isinstance(report, ot.Report)
+    frames = report.frames()
+    assert frames["customers_by_channel_count"]["profiles"].sum() == report["profiles"] == report["identity"]["profiles"]
+    assert set(frames["funnel"]["stage"]) >= {"exposure", "purchase", "lapsed"}
+    assert frames["revenue_by_channel"]["revenue"].sum() == pytest.approx(frames["revenue_by_first_touch"]["revenue"].sum())
+    page = report._repr_html_()
+    assert page == ot.report_html(report) and "Journey funnel" in page and "<svg" in page

@@ -49,8 +49,8 @@ pub use graph::{LinkStats, SharedFinding};
 pub use model::{Channel, IdKind, Identifier, Profile, ProfileStatus, Touchpoint};
 pub use polars::prelude::DataFrame;
 pub use twin::{
-    Aggregate, CartFields, ConsentSettings, CustomTrait, EventClasses, RfmScale, Segment, SegmentSettings,
-    TraitSettings,
+    Aggregate, CartFields, ChannelCountRow, ChannelTransition, ConsentSettings, CustomTrait, EventClasses, FunnelRow,
+    OmnichannelReport, RevenueRow, RfmScale, Segment, SegmentSettings, TraitSettings,
 };
 
 /// The README's Rust example, compiled and run as a doc test so it cannot drift.

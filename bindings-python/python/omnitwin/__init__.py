@@ -39,9 +39,10 @@ from ._omnitwin import (
     normalize_phone,
     pair_explanation_html,
     profile_html,
+    report_html,
     resolve,
 )
-from ._display import Explanation, PairExplanation, Profile
+from ._display import Explanation, PairExplanation, Profile, Report
 
 __all__ = [
     "ArrowStream",
@@ -66,5 +67,7 @@ __all__ = [
     "normalize_phone",
     "pair_explanation_html",
     "profile_html",
+    "Report",
+    "report_html",
     "resolve",
 ]

@@ -58,6 +58,19 @@ enum Command {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// Write the omnichannel report: one self-contained HTML page with charts (customers by
+    /// number of channels, channel-to-channel journeys, the journey funnel, revenue by channel
+    /// and by first/last touch, identity health) that opens offline.
+    Report {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The HTML file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the report's tables as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Explain why two touchpoints are, or are not, in one profile.
     Explain {
         #[command(flatten)]
@@ -273,6 +286,34 @@ fn resolve(input: &InputArgs, out: &Path, format: ProfilesFormat, on_error: OnEr
     Ok(())
 }
 
+fn report(input: &InputArgs, out: &Path, json: Option<&Path>) -> omnitwin::Result<()> {
+    let started = Instant::now();
+    let bar = Bar::new(input.quiet);
+    let (engine, _) = load(input, OnError::Fail, &bar)?;
+    engine.resolve_with_progress(&bar);
+    engine.build_profiles_with_progress(&bar);
+    bar.0.finish_and_clear();
+    let report = engine.report();
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| omnitwin::Error::Io { path: parent.into(), source: e })?;
+    }
+    std::fs::write(out, omnitwin::html::report(&report))
+        .map_err(|e| omnitwin::Error::Io { path: out.into(), source: e })?;
+    if let Some(json) = json {
+        write_json(json, &report)?;
+    }
+    if !input.quiet {
+        eprintln!(
+            "{} customers, {} touchpoints: report written to {} in {:.1} s",
+            report.profiles,
+            report.identity.touchpoints,
+            out.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
 fn explain(input: &InputArgs, a: &str, b: &str, json: bool) -> omnitwin::Result<()> {
     let bar = Bar::new(input.quiet);
     let (engine, _) = load(input, OnError::Fail, &bar)?;
@@ -364,6 +405,7 @@ fn main() -> ExitCode {
             resolve(input, out, *format, on_error)
         }
         Command::Explain { input, a, b, json } => explain(input, a, b, *json),
+        Command::Report { input, out, json } => report(input, out, json.as_deref()),
         Command::Link { settings, input, out, model } => link(settings, input, out, model.as_deref()),
     };
     match result {

@@ -1131,6 +1131,22 @@ impl Engine {
         }
     }
 
+    /// The omnichannel report over every profile: customers by number of channels, the
+    /// channel-to-channel transitions of journeys, the journey funnel, revenue by channel and
+    /// by first and last touch, and identity health; [`crate::html::report`] draws it.
+    pub fn report(&self) -> crate::twin::OmnichannelReport {
+        use rayon::prelude::*;
+        let r = self.resolved(&NoProgress);
+        let built = self.built_profiles(&NoProgress);
+        let as_of = self.twin_context(r).as_of;
+        let profiles = built.par_iter().enumerate().map(|(c, profile)| {
+            let tps: Vec<&Touchpoint> =
+                r.graph.clusters.get(c).iter().map(|&i| &self.touchpoints[i as usize]).collect();
+            (profile, tps)
+        });
+        crate::twin::build_report(profiles, &self.rules.twin, r.report.clone(), as_of)
+    }
+
     /// The identifier kinds the engine links on, strongest first.
     pub fn identifier_kinds(&self) -> Vec<IdKind> {
         self.rules.kinds.iter().map(|k| k.kind.clone()).collect()

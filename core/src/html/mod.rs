@@ -17,14 +17,18 @@
 //! # Ok::<(), omnitwin::Error>(())
 //! ```
 
+mod report;
+
 use std::fmt::Write;
+
+pub use report::report;
 
 use crate::engine::Explanation;
 use crate::matching::PairExplanation;
 use crate::model::{IdentifierStatus, Profile, ProfileStatus, Touchpoint};
 
 /// Text made safe to place in HTML.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -40,7 +44,7 @@ fn escape(text: &str) -> String {
 }
 
 /// A UTC timestamp in epoch milliseconds as `YYYY-MM-DD HH:MM`.
-fn when(millis: Option<i64>) -> String {
+pub(crate) fn when(millis: Option<i64>) -> String {
     millis
         .and_then(chrono::DateTime::from_timestamp_millis)
         .map_or_else(|| "—".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
