@@ -104,7 +104,7 @@ pub struct CartItem {
     pub added_at: Option<i64>,
     /// The channel it was last added on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
+    pub channel: Option<Text>,
     /// The touchpoint that last added it.
     pub touchpoint_id: Text,
 }
@@ -118,7 +118,7 @@ pub struct AbandonedCart {
     pub at: i64,
     /// Its channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
+    pub channel: Option<Text>,
     /// What was in the cart then (from the cart events up to it).
     pub items: Vec<CartItem>,
 }
@@ -158,18 +158,18 @@ pub struct Traits {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rfm: Option<Rfm>,
     /// Purchases per channel.
-    pub purchases_by_channel: BTreeMap<String, u32>,
+    pub purchases_by_channel: BTreeMap<Text, u32>,
     /// Touchpoints per channel.
-    pub interactions_by_channel: BTreeMap<String, u32>,
+    pub interactions_by_channel: BTreeMap<Text, u32>,
     /// The channel with most touchpoints (ties: the most recent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_channel: Option<String>,
+    pub preferred_channel: Option<Text>,
     /// The channel with most purchases (ties: the most recent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_purchase_channel: Option<String>,
+    pub preferred_purchase_channel: Option<Text>,
     /// The channel of the latest touchpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_channel: Option<String>,
+    pub last_channel: Option<Text>,
     /// Devices seen: device ids, and web cookies as `cookie:<id>`, sorted.
     pub devices: Vec<Text>,
     /// Bought both offline (a store) and online.
@@ -189,13 +189,13 @@ pub struct Traits {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Consent {
     /// The purpose (`marketing`, `analytics`, `personalization`, or `all`).
-    pub purpose: String,
+    pub purpose: Text,
     /// The contact channel (`email`, `sms`, `zalo`, `phone`, or `all`).
-    pub channel: String,
+    pub channel: Text,
     /// Whether it is granted (else withdrawn).
     pub granted: bool,
     /// The event that decided it.
-    pub event_type: String,
+    pub event_type: Text,
     /// Its touchpoint.
     pub touchpoint_id: Text,
     /// Its source.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::settings::TwinRules;
-use crate::model::{Channel, Consent, Touchpoint};
+use crate::model::{Channel, Consent, Text, Touchpoint};
 
 /// The order consent events are decided in: timed events after untimed ones, then by time;
 /// at the same time a withdrawal wins, then the larger touchpoint id.
@@ -13,25 +13,25 @@ fn rank(c: &Consent) -> (bool, Option<i64>, bool, &str) {
 }
 
 /// A custom attribute, trimmed and lowercased, when present and not empty.
-fn attribute(tp: &Touchpoint, name: &str) -> Option<String> {
-    tp.attributes.get(name).map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty())
+fn attribute(tp: &Touchpoint, name: &str) -> Option<Text> {
+    tp.attributes.get(name).map(|v| Text::from(v.trim().to_lowercase())).filter(|v| !v.is_empty())
 }
 
 /// The latest consent event for each (purpose, channel) the touchpoints speak of, sorted.
 pub(crate) fn compute(tps: &[&Touchpoint], twin: &TwinRules) -> Vec<Consent> {
     let settings = &twin.consent;
-    let mut latest: BTreeMap<(String, String), Consent> = BTreeMap::new();
+    let mut latest: BTreeMap<(Text, Text), Consent> = BTreeMap::new();
     for tp in tps {
         let Some(granted) = twin.consent_verdict(tp.event_type.as_deref()) else { continue };
         let purpose = attribute(tp, &settings.purpose_attribute)
-            .unwrap_or_else(|| settings.default_purpose.trim().to_lowercase());
+            .unwrap_or_else(|| settings.default_purpose.trim().to_lowercase().into());
         let channel = attribute(tp, &settings.channel_attribute)
-            .unwrap_or_else(|| if tp.channel == Some(Channel::Email) { "email" } else { "all" }.to_owned());
+            .unwrap_or_else(|| Text::from(if tp.channel == Some(Channel::Email) { "email" } else { "all" }));
         let event = Consent {
             purpose: purpose.clone(),
             channel: channel.clone(),
             granted,
-            event_type: tp.event_type.as_deref().unwrap_or_default().trim().to_lowercase(),
+            event_type: tp.event_type.as_deref().unwrap_or_default().trim().to_lowercase().into(),
             touchpoint_id: tp.touchpoint_id.clone(),
             source: tp.source.clone(),
             timestamp: tp.timestamp,

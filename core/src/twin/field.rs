@@ -185,10 +185,10 @@ impl Field {
                 attribute => text(p.attribute(attribute)),
             },
             Field::Purchases(channel) => {
-                Value::Number(f64::from(t.purchases_by_channel.get(channel).copied().unwrap_or(0)))
+                Value::Number(f64::from(t.purchases_by_channel.get(channel.as_str()).copied().unwrap_or(0)))
             }
             Field::Interactions(channel) => {
-                Value::Number(f64::from(t.interactions_by_channel.get(channel).copied().unwrap_or(0)))
+                Value::Number(f64::from(t.interactions_by_channel.get(channel.as_str()).copied().unwrap_or(0)))
             }
             Field::Custom(name) => match t.custom.get(name) {
                 Some(Some(TraitValue::Number(n))) => Value::Number(*n),

@@ -52,12 +52,10 @@ fn channel_name(tp: &Touchpoint) -> Option<&str> {
     tp.channel.as_ref().map(|c| c.as_str())
 }
 
-/// The channel with the highest count; ties go to the one seen most recently.
-fn preferred(counts: &BTreeMap<String, u32>, last_seen: &FxHashMap<&str, usize>) -> Option<String> {
-    counts
-        .iter()
-        .max_by_key(|(name, &count)| (count, last_seen.get(name.as_str()).copied()))
-        .map(|(name, _)| name.clone())
+/// The channel with the highest count; ties go to the one seen most recently (the later
+/// position in time order).
+fn preferred(counts: &FxHashMap<&str, (u32, usize)>) -> Option<Text> {
+    counts.iter().max_by_key(|(_, &(count, last))| (count, last)).map(|(name, _)| Text::from(*name))
 }
 
 /// A cart event's quantity attribute as a whole number (`None` when absent or not a number).
@@ -90,7 +88,7 @@ impl Cart {
         });
         item.quantity += added;
         item.added_at = tp.timestamp;
-        item.channel = channel_name(tp).map(str::to_owned);
+        item.channel = channel_name(tp).map(Text::from);
         item.touchpoint_id = tp.touchpoint_id.clone();
         if item.quantity <= 0 {
             self.items.remove(&sku);
@@ -132,16 +130,17 @@ pub(crate) fn compute(tps: &[&Touchpoint], twin: &TwinRules, ctx: &TwinContext) 
     let classes: Vec<EventClass> = events.iter().map(|tp| twin.class(tp.event_type.as_deref())).collect();
     let mut traits = Traits { as_of: ctx.as_of, ..Traits::default() };
 
-    // Orders, channels, devices.
-    let mut channel_seen: FxHashMap<&str, usize> = FxHashMap::default();
-    let mut purchase_seen: FxHashMap<&str, usize> = FxHashMap::default();
+    // Orders, channels, devices (counted under borrowed names; owned once at the end).
+    let mut interactions: FxHashMap<&str, (u32, usize)> = FxHashMap::default();
+    let mut purchases: FxHashMap<&str, (u32, usize)> = FxHashMap::default();
+    let mut last_channel: Option<&str> = None;
     let (mut offline_buy, mut online_buy) = (false, false);
     for (i, (tp, class)) in events.iter().zip(&classes).enumerate() {
         let channel = channel_name(tp);
         if let Some(channel) = channel {
-            *traits.interactions_by_channel.entry(channel.to_owned()).or_default() += 1;
-            channel_seen.insert(channel, i);
-            traits.last_channel = Some(channel.to_owned());
+            let seen = interactions.entry(channel).or_default();
+            *seen = (seen.0 + 1, i);
+            last_channel = Some(channel);
         }
         if *class == EventClass::Purchase {
             traits.orders += 1;
@@ -151,8 +150,8 @@ pub(crate) fn compute(tps: &[&Touchpoint], twin: &TwinRules, ctx: &TwinContext) 
                 traits.last_purchase = tp.timestamp;
             }
             if let Some(channel) = channel {
-                *traits.purchases_by_channel.entry(channel.to_owned()).or_default() += 1;
-                purchase_seen.insert(channel, i);
+                let seen = purchases.entry(channel).or_default();
+                *seen = (seen.0 + 1, i);
                 if twin.offline.contains(channel) {
                     offline_buy = true;
                 } else {
@@ -161,17 +160,25 @@ pub(crate) fn compute(tps: &[&Touchpoint], twin: &TwinRules, ctx: &TwinContext) 
             }
         }
         if let Some(device) = tp.device_id.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-            traits.devices.push(device.into());
+            if !traits.devices.iter().any(|d| d == device) {
+                traits.devices.push(device.into());
+            }
         }
         if let Some(cookie) = tp.cookie_id.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            traits.devices.push(format!("cookie:{cookie}").into());
+            let known = traits.devices.iter().any(|d| d.strip_prefix("cookie:") == Some(cookie));
+            if !known {
+                traits.devices.push(format!("cookie:{cookie}").into());
+            }
         }
     }
+    traits.last_channel = last_channel.map(Text::from);
+    traits.preferred_channel = preferred(&interactions);
+    traits.preferred_purchase_channel = preferred(&purchases);
+    traits.interactions_by_channel = interactions.iter().map(|(k, v)| (Text::from(*k), v.0)).collect();
+    traits.purchases_by_channel = purchases.iter().map(|(k, v)| (Text::from(*k), v.0)).collect();
     traits.devices.sort_unstable();
     traits.devices.dedup();
     traits.omnichannel_buyer = offline_buy && online_buy;
-    traits.preferred_channel = preferred(&traits.interactions_by_channel, &channel_seen);
-    traits.preferred_purchase_channel = preferred(&traits.purchases_by_channel, &purchase_seen);
     if traits.orders > 0 {
         traits.average_order_value = Some(traits.revenue / f64::from(traits.orders));
     }
@@ -279,7 +286,7 @@ fn carts(
         (!bought && elapsed).then(|| AbandonedCart {
             touchpoint_id: tp.touchpoint_id.clone(),
             at,
-            channel: channel_name(tp).map(str::to_owned),
+            channel: channel_name(tp).map(Text::from),
             items,
         })
     });
