@@ -379,6 +379,10 @@ fn segments_select_profiles_and_respect_consent() {
     // Memberships are on each profile.
     assert_eq!(engine.profile(&vip).unwrap().segments, vec!["buyers_email", "buyers_service", "vip_email"]);
     assert_eq!(engine.profile(&browser).unwrap().segments, vec!["carts"]);
+    // The card a notebook shows says it in a line.
+    let card = engine.profile_html(&engine.profile(&vip).unwrap());
+    assert!(card.contains("journey: <b>repeat</b>") && card.contains("consents to marketing on email"), "{card}");
+    assert!(card.contains("segments: buyers_email, buyers_service, vip_email"), "{card}");
 
     let err = engine.segment_members("nope").unwrap_err();
     assert!(err.to_string().contains("vip_email"), "{err}");

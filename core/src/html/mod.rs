@@ -53,6 +53,44 @@ pub(crate) fn when(millis: Option<i64>) -> String {
 const TABLE: &str = "border-collapse:collapse;font-size:13px;margin:4px 0 10px 0";
 const CELL: &str = "border-bottom:1px solid #ddd;padding:3px 10px 3px 0;text-align:left;vertical-align:top";
 
+/// The twin in one line: orders and revenue, RFM, journey stage, preferred channel, cart,
+/// consent and segments.
+fn traits_line(p: &Profile) -> String {
+    let t = &p.traits;
+    let mut parts = vec![format!("journey: <b>{}</b>", t.journey.stage.as_str())];
+    if t.orders > 0 {
+        parts.push(format!("{} orders, revenue {:.0}", t.orders, t.revenue));
+    }
+    if let Some(rfm) = &t.rfm {
+        parts.push(format!("RFM {}{}{}", rfm.recency_score, rfm.frequency_score, rfm.monetary_score));
+    }
+    if let Some(channel) = &t.preferred_channel {
+        parts.push(format!("prefers {}", escape(channel)));
+    }
+    if t.devices.len() > 1 {
+        parts.push(format!("{} devices", t.devices.len()));
+    }
+    if !t.cart.is_empty() {
+        let items: Vec<String> = t.cart.iter().map(|i| format!("{} ×{}", escape(&i.sku), i.quantity)).collect();
+        parts.push(format!("cart: {}", items.join(", ")));
+    }
+    if let Some(cart) = &t.abandoned_cart {
+        parts.push(format!("abandoned a cart {}", when(Some(cart.at))));
+    }
+    for c in &p.consent {
+        parts.push(format!(
+            "{} {} on {}",
+            if c.granted { "consents to" } else { "withdrew" },
+            escape(&c.purpose),
+            escape(&c.channel)
+        ));
+    }
+    if !p.segments.is_empty() {
+        parts.push(format!("segments: {}", escape(&p.segments.join(", "))));
+    }
+    format!("<br>{}", parts.join("; "))
+}
+
 /// A profile as an HTML card: status, counts and dates, channels, identifiers (with how each
 /// took part in linking and the spellings seen), attributes with provenance (value, rule,
 /// source, touchpoint, time), and its timeline: `touchpoints` (the profile's own, as
@@ -74,6 +112,7 @@ pub fn profile(p: &Profile, touchpoints: &[&Touchpoint]) -> String {
         escape(&p.channels.join(", ")),
         escape(&p.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")),
     );
+    out.push_str(&traits_line(p));
     let _ = write!(
         out,
         "<table style=\"{TABLE}\"><tr><th style=\"{CELL}\">identifier</th><th style=\"{CELL}\">value</th><th style=\"{CELL}\">seen as</th><th style=\"{CELL}\">touchpoints</th><th style=\"{CELL}\">linking</th></tr>"
