@@ -16,3 +16,6 @@ def test_the_example_notebook_runs():
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "3226 touchpoints -> 1904 profiles" in printed
     assert "probability" in printed
+    assert "lapsed big spenders who bought in a store" in printed
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs if o.output_type == "execute_result")
+    assert "Journey funnel" in html, "the report is drawn in the notebook"
