@@ -46,10 +46,10 @@ pub(crate) fn compute(tps: &[&Touchpoint], twin: &TwinRules) -> Vec<Consent> {
     latest.into_values().collect()
 }
 
-/// Whether consent for `purpose` on `channel` is granted: the latest event for the pair, for
-/// the purpose on `all` channels, or for `all` purposes, decides. `None` when none says.
+/// Whether consent for `purpose` on `channel` (both lowercase) is granted: the latest event
+/// for the pair, for the purpose on `all` channels, or for `all` purposes, decides. `None`
+/// when none says.
 pub(crate) fn consent_for(consent: &[Consent], purpose: &str, channel: &str) -> Option<bool> {
-    let (purpose, channel) = (purpose.trim().to_lowercase(), channel.trim().to_lowercase());
     consent
         .iter()
         .filter(|c| (c.purpose == purpose || c.purpose == "all") && (c.channel == channel || c.channel == "all"))

@@ -195,7 +195,9 @@ impl Field {
                 Some(Some(TraitValue::Text(s))) => Value::Text(Cow::Borrowed(s)),
                 _ => Value::Null,
             },
-            Field::Consent(purpose, channel) => p.consents_to(purpose, channel).map_or(Value::Null, Value::Bool),
+            Field::Consent(purpose, channel) => {
+                super::consent_for(&p.consent, purpose, channel).map_or(Value::Null, Value::Bool)
+            }
             Field::Attribute(name) => text(p.attribute(name)),
             Field::Identifiers(kind) => {
                 list(p.identifiers.iter().filter(|id| id.kind.as_str() == kind).map(|id| id.value.as_str()).collect())
