@@ -111,6 +111,25 @@ fn matrix(report: &OmnichannelReport) -> String {
     html
 }
 
+/// The first ten examples of a list (name, touchpoints, why) under a heading; nothing when
+/// the list is empty.
+fn listing<'a>(title: &str, rows: impl Iterator<Item = (&'a str, usize, String)>) -> String {
+    let mut html = String::new();
+    for (name, touchpoints, why) in rows.take(10) {
+        let _ = write!(
+            html,
+            "<tr><td style=\"{CELL}\">{}</td><td style=\"{NUMBER}\">{}</td><td style=\"{CELL}\">{}</td></tr>",
+            escape(name),
+            count(touchpoints as u64),
+            escape(&why)
+        );
+    }
+    if html.is_empty() {
+        return html;
+    }
+    format!("<h3 style=\"font-size:14px\">{}</h3><table style=\"{TABLE}\">{html}</table>", escape(title))
+}
+
 fn section(title: &str, note: &str, body: &str) -> String {
     format!(
         "<section style=\"{CARD}\"><h2 style=\"font-size:17px;margin:2px 0 4px 0\">{}</h2><p style=\"color:#666;font-size:13px;margin:0 0 8px 0\">{}</p>{body}</section>",
@@ -219,38 +238,14 @@ pub fn report(r: &OmnichannelReport) -> String {
         let _ = write!(table, "<tr><td style=\"{CELL}\">{name}</td><td style=\"{NUMBER}\">{value}</td></tr>");
     }
     table.push_str("</table>");
-    if !id.shared_identifiers.is_empty() {
-        let _ = write!(
-            table,
-            "<h3 style=\"font-size:14px\">Shared identifiers (most touchpoints first)</h3><table style=\"{TABLE}\">"
-        );
-        for s in id.shared_identifiers.iter().take(10) {
-            let _ = write!(
-                table,
-                "<tr><td style=\"{CELL}\">{}</td><td style=\"{NUMBER}\">{}</td><td style=\"{CELL}\">{}</td></tr>",
-                escape(&s.identifier),
-                count(s.touchpoints as u64),
-                escape(&s.reason)
-            );
-        }
-        table.push_str("</table>");
-    }
-    if !id.quarantined.is_empty() {
-        let _ = write!(
-            table,
-            "<h3 style=\"font-size:14px\">Quarantined profiles (largest first)</h3><table style=\"{TABLE}\">"
-        );
-        for q in id.quarantined.iter().take(10) {
-            let _ = write!(
-                table,
-                "<tr><td style=\"{CELL}\">{}</td><td style=\"{NUMBER}\">{}</td><td style=\"{CELL}\">{}</td></tr>",
-                escape(&q.profile_id),
-                count(q.touchpoints as u64),
-                escape(&q.reasons.join("; "))
-            );
-        }
-        table.push_str("</table>");
-    }
+    table.push_str(&listing(
+        "Shared identifiers (most touchpoints first)",
+        id.shared_identifiers.iter().map(|s| (s.identifier.as_str(), s.touchpoints, s.reason.clone())),
+    ));
+    table.push_str(&listing(
+        "Quarantined profiles (largest first)",
+        id.quarantined.iter().map(|q| (q.profile_id.as_str(), q.touchpoints, q.reasons.join("; "))),
+    ));
     body.push_str(&section(
         "Identity health",
         "What linking did, what merge protection refused and why, and what needs review.",
