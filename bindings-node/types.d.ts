@@ -274,6 +274,15 @@ export interface Consent {
   timestamp?: Millis
 }
 
+/** What a config change would do (`Engine.simulate`). */
+export interface SimulationReport {
+  profilesBefore: number
+  profilesAfter: number
+  touchpointsMoved: number
+  /** The changes as the feed would record them (without `seq`). */
+  changes: Array<Omit<Change, 'seq'>>
+}
+
 /** Revenue credited to a channel. */
 export interface RevenueRow {
   channel: string

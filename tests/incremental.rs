@@ -398,3 +398,66 @@ fn forgetting_takes_the_values_out_of_the_frozen_name_counts() {
     let err = engine.forget(omnitwin::ForgetTarget::Profile("P0000000000000000".into())).unwrap_err();
     assert_eq!(err.kind(), omnitwin::ErrorKind::NotFound);
 }
+
+#[test]
+fn simulate_reports_a_rule_change_and_apply_records_it() {
+    let dir = std::env::temp_dir().join(format!("omnitwin-simulate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cdp.db");
+    let _ = std::fs::remove_file(&path);
+    let config = Config::from_json_str(r#"{"matching": {"enabled": false}}"#).unwrap();
+    let mut engine = Engine::open(&path, config).unwrap();
+    for tp in [
+        Touchpoint { phone: Some("0912 345 678".into()), timestamp: Some(1), ..Touchpoint::new("a") },
+        Touchpoint {
+            phone: Some("+84912345678".into()),
+            email: Some("an@x.vn".into()),
+            timestamp: Some(2),
+            ..Touchpoint::new("b")
+        },
+        Touchpoint { email: Some("an@x.vn".into()), timestamp: Some(3), ..Touchpoint::new("c") },
+        Touchpoint { email: Some("binh@x.vn".into()), timestamp: Some(4), ..Touchpoint::new("d") },
+    ] {
+        engine.ingest_one(tp).unwrap();
+    }
+    let before = sorted_assignments(&engine);
+    let feed = engine.changes(0).len();
+    let stricter =
+        Config::from_json_str(r#"{"matching": {"enabled": false}, "identifiers": {"phone": {"enabled": false}}}"#)
+            .unwrap();
+    let what_if = engine.simulate(stricter.clone()).unwrap();
+    assert_eq!((what_if.profiles_before, what_if.profiles_after, what_if.touchpoints_moved), (2, 3, 2));
+    let old = engine.profile_of("a").unwrap().profile_id.clone();
+    // The profile splits: `a` (the earliest, anchoring the id) keeps it; `b` and `c`, held
+    // together by the email, become a new profile.
+    let new = match &what_if.changes[..] {
+        [ChangeEvent::Created { profile_id: new }, ChangeEvent::Split { profile_id, into }]
+            if *profile_id == old && into.contains(new) && into.contains(&old) =>
+        {
+            new.clone()
+        }
+        other => panic!("{other:?}"),
+    };
+    // Nothing changed.
+    assert_eq!(sorted_assignments(&engine), before);
+    assert_eq!(engine.changes(0).len(), feed);
+    // Applying it records exactly what the simulation said, and the store keeps the new config.
+    engine.apply_config(stricter.clone()).unwrap();
+    let recorded: Vec<ChangeEvent> = engine.changes(feed as u64).iter().map(|c| c.event.clone()).collect();
+    assert_eq!(recorded, what_if.changes);
+    let after = sorted_assignments(&engine);
+    assert_eq!(engine.profile_of("a").unwrap().profile_id, old);
+    assert_eq!(engine.profile_of("b").unwrap().profile_id, new);
+    drop(engine);
+    let reopened = Engine::open_existing(&path).unwrap();
+    assert_eq!(reopened.config(), &stricter);
+    assert_eq!(sorted_assignments(&reopened), after);
+    assert!(Engine::open(&path, Config::default()).is_err(), "the store has the new config now");
+    // A bad config is refused and changes nothing.
+    let mut engine = reopened;
+    let bad = Config::from_json_str(r#"{"timezone": "ICT"}"#).unwrap();
+    assert!(engine.simulate(bad.clone()).is_err());
+    assert!(engine.apply_config(bad).is_err());
+    assert_eq!(engine.config(), &stricter);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -331,6 +331,27 @@ impl Engine {
         }
     }
 
+    /// What a config change would do (off the event loop): resolves a copy of the touchpoints
+    /// under `config` and reports the profiles before and after and the merges and splits, as
+    /// the feed would record them; the engine is not changed.
+    #[napi(ts_args_type = "config: Config", ts_return_type = "Promise<SimulationReport>")]
+    pub fn simulate(&self, config: Object) -> AsyncTask<Job<Json>> {
+        match config_of(Some(config)) {
+            Ok(config) => self.read_job(move |engine| Ok(engine.simulate(config)?)),
+            Err(failure) => Job::failed(failure),
+        }
+    }
+
+    /// Adopts a new config (off the event loop): the touchpoints are resolved under it; on a
+    /// live engine the merges and splits go to the change feed; a durable store keeps it.
+    #[napi(ts_args_type = "config: Config", ts_return_type = "Promise<null>")]
+    pub fn apply_config(&self, config: Object) -> AsyncTask<Job<Json>> {
+        match config_of(Some(config)) {
+            Ok(config) => self.write_job(move |engine| Ok(engine.apply_config(config)?)),
+            Err(failure) => Job::failed(failure),
+        }
+    }
+
     /// Resolves everything ingested (if not already resolved), off the event loop, and
     /// resolves with the report.
     #[napi(ts_return_type = "Promise<ResolveReport>")]

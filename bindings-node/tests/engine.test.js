@@ -281,3 +281,18 @@ test('the omnichannel report and its page', async () => {
   assert.ok(page.startsWith('<!DOCTYPE html>') && page.includes('Identity health') && page.includes('<svg'))
   assert.throws(() => ot.reportHtml({ profiles: 'many' }), ot.ConfigError)
 })
+
+test('simulate a rule change, then apply it', async () => {
+  const engine = new ot.Engine({ matching: { enabled: false } })
+  engine.ingestOne({ touchpointId: 'a', phone: '0912 345 678', timestamp: 1 })
+  engine.ingestOne({ touchpointId: 'b', phone: '+84912345678', email: 'an@x.vn', timestamp: 2 })
+  const stricter = { matching: { enabled: false }, identifiers: { phone: { enabled: false } } }
+  const whatIf = await engine.simulate(stricter)
+  assert.deepEqual([whatIf.profilesBefore, whatIf.profilesAfter, whatIf.touchpointsMoved], [1, 2, 1])
+  assert.deepEqual(whatIf.changes.map((c) => c.change), ['created', 'split'])
+  assert.equal((await engine.resolve()).profiles, 1)
+  const feed = engine.changes().length
+  await engine.applyConfig(stricter)
+  assert.deepEqual(engine.changes(feed).map((c) => c.change), ['created', 'split'])
+  await assert.rejects(engine.simulate({ timezone: 'ICT' }), ot.ConfigError)
+})

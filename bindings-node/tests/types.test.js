@@ -54,6 +54,7 @@ async function outputs() {
     Profile: [big, full.lookup({ customerId: 'S1282', scope: 'shopee' }), twinEngine.profileOf('an-1'), twinEngine.profileOf('chi-1')].filter(Boolean),
     RfmScale: [twinEngine.rfmScale()],
     OmnichannelReport: [await twinEngine.report(), await full.report()],
+    SimulationReport: [await full.simulate({ identifiers: { phone: { enabled: false } } })],
     Explanation: [explanation, refusedStep],
     StoredTouchpoint: [full.touchpoint(ids[0])],
     Model: [full.model()],

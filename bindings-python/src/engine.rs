@@ -307,6 +307,22 @@ impl Engine {
         self.writing(py, move |engine, _| engine.refresh_segments())
     }
 
+    /// What a config change would do: resolves a copy of the touchpoints under `config` (a
+    /// dict, as for `Engine(config)`) and returns the profiles before and after and the merges
+    /// and splits, as the feed would record them; the engine is not changed.
+    fn simulate<'py>(&self, py: Python<'py>, config: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let json = json_of(config)?;
+        let report = self.reading(py, move |engine, _| engine.simulate(Config::from_json_str(&json)?))?;
+        to_python(py, &report)
+    }
+
+    /// Adopts a new config: the touchpoints are resolved under it; on a live engine the merges
+    /// and splits go to the change feed; a durable store keeps the new config.
+    fn apply_config(&self, py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<()> {
+        let json = json_of(config)?;
+        self.writing(py, move |engine, _| engine.apply_config(Config::from_json_str(&json)?))
+    }
+
     /// Resolves everything ingested (if not already resolved) and returns the report.
     fn resolve<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let report = self.reading(py, move |engine, _| Ok(engine.resolve().clone()))?;

@@ -455,3 +455,20 @@ def test_the_omnichannel_report_in_a_notebook(sample):
     assert frames["revenue_by_channel"]["revenue"].sum() == pytest.approx(frames["revenue_by_first_touch"]["revenue"].sum())
     page = report._repr_html_()
     assert page == ot.report_html(report) and "Journey funnel" in page and "<svg" in page
+
+
+def test_simulate_a_rule_change_then_apply_it():
+    engine = ot.Engine({"matching": {"enabled": False}})
+    engine.ingest_one({"touchpoint_id": "a", "phone": "0912 345 678", "timestamp": 1})
+    engine.ingest_one({"touchpoint_id": "b", "phone": "+84912345678", "email": "an@x.vn", "timestamp": 2})
+    stricter = {"matching": {"enabled": False}, "identifiers": {"phone": {"enabled": False}}}
+    what_if = engine.simulate(stricter)
+    assert (what_if["profiles_before"], what_if["profiles_after"], what_if["touchpoints_moved"]) == (1, 2, 1)
+    assert [c["change"] for c in what_if["changes"]] == ["created", "split"]
+    assert engine.resolve()["profiles"] == 1
+    feed = len(engine.changes())
+    engine.apply_config(stricter)
+    assert [c["change"] for c in engine.changes(feed)] == ["created", "split"]
+    assert engine.config()["identifiers"]["phone"]["enabled"] is False
+    with pytest.raises(ot.ConfigError):
+        engine.simulate({"timezone": "ICT"})

@@ -42,7 +42,7 @@ pub use config::Config;
 pub use engine::{
     Assignment, Change, ChangeEvent, Engine, Explanation, ForgetReport, ForgetTarget, IngestOutcome, IngestReport,
     LinkStep, MatchingReport, ModelSource, OnError, QuarantineReport, RejectedRow, ResolveReport,
-    SharedIdentifierReport, StepStatus,
+    SharedIdentifierReport, SimulationReport, StepStatus,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{LinkStats, SharedFinding};

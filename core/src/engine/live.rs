@@ -816,7 +816,7 @@ fn room_for_one<T>(v: &mut Vec<T>) {
 
 /// The changes between two assignments, given as each touchpoint's profile before (`None` for
 /// a new touchpoint) and after: new profiles first, then merges, then splits, each sorted.
-fn diff<'a>(assignments: impl Iterator<Item = (Option<&'a Text>, &'a Text)>) -> Vec<ChangeEvent> {
+pub(super) fn diff<'a>(assignments: impl Iterator<Item = (Option<&'a Text>, &'a Text)>) -> Vec<ChangeEvent> {
     let mut old_to_new: FxHashMap<&Text, Vec<&Text>> = FxHashMap::default();
     let mut new_ids: FxHashSet<&Text> = FxHashSet::default();
     for (old, new) in assignments {

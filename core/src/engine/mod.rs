@@ -7,6 +7,7 @@ mod live;
 mod matching;
 mod report;
 mod segments;
+mod simulate;
 mod suppression;
 
 use std::borrow::Cow;
@@ -21,6 +22,7 @@ pub use forget::{ForgetReport, ForgetTarget};
 pub use live::{Change, ChangeEvent, IngestOutcome};
 pub use matching::{MatchingReport, ModelSource};
 pub use report::{IngestReport, OnError, QuarantineReport, RejectedRow, ResolveReport, SharedIdentifierReport};
+pub use simulate::SimulationReport;
 
 use crate::config::{Config, Rules};
 use crate::error::{Error, Result};
