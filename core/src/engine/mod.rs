@@ -1110,26 +1110,13 @@ impl Engine {
 
     /// Refuses an expression that reads a user-defined trait the config does not define.
     fn check_traits(&self, segment: &crate::Segment) -> Result<()> {
-        let defined = &self.rules.config.traits.custom;
-        match segment.trait_names().into_iter().find(|name| !defined.contains_key(*name)) {
+        match segment.undefined_trait(self.rules.config.traits.custom.keys().map(String::as_str)) {
             None => Ok(()),
-            Some(name) => {
-                let text = segment.to_string();
-                let needle = format!("traits.{name}");
-                let position = text.find(&needle).map_or(1, |at| text[..at].chars().count() + 1);
-                Err(Error::InvalidExpression {
-                    expression: text,
-                    position,
-                    message: format!(
-                        "`{needle}` is not defined; the config's traits.custom has: {}",
-                        if defined.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            defined.keys().cloned().collect::<Vec<_>>().join(", ")
-                        }
-                    ),
-                })
-            }
+            Some(e) => Err(Error::InvalidExpression {
+                expression: segment.to_string(),
+                position: e.position,
+                message: e.message,
+            }),
         }
     }
 

@@ -175,14 +175,7 @@ pub fn profile(p: &Profile, touchpoints: &[&Touchpoint]) -> String {
 /// Touchpoints in time order (those without a time last): when, channel, source, what
 /// happened, amount.
 fn timeline(touchpoints: &[&Touchpoint]) -> String {
-    let mut ordered = touchpoints.to_vec();
-    ordered.sort_by(|a, b| {
-        (a.timestamp.is_none(), a.timestamp, &a.touchpoint_id).cmp(&(
-            b.timestamp.is_none(),
-            b.timestamp,
-            &b.touchpoint_id,
-        ))
-    });
+    let ordered = crate::twin::in_time_order(touchpoints);
     let mut out = format!(
         "<b>timeline</b><table style=\"{TABLE}\"><tr><th style=\"{CELL}\">when</th><th style=\"{CELL}\">channel</th><th style=\"{CELL}\">source</th><th style=\"{CELL}\">event</th><th style=\"{CELL}\">amount</th><th style=\"{CELL}\">touchpoint</th></tr>"
     );

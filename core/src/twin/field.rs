@@ -54,7 +54,7 @@ pub(crate) const FIELD_NAMES: &[&str] = &[
 /// A field of a profile.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Field {
-    /// A field named in [`FIELD_NAMES`] without a `<…>` part, by its index there.
+    /// A field named in [`FIELD_NAMES`] without a `<…>` part, by that name.
     Fixed(&'static str),
     Purchases(String),
     Interactions(String),

@@ -24,7 +24,7 @@ pub use rfm::RfmScale;
 pub use segment::Segment;
 pub(crate) use settings::{compile as compile_settings, TwinRules};
 pub use settings::{Aggregate, CartFields, ConsentSettings, CustomTrait, EventClasses, SegmentSettings, TraitSettings};
-pub(crate) use traits::{buyer_values, TwinContext};
+pub(crate) use traits::{buyer_values, in_time_order, TwinContext};
 
 use crate::model::{Profile, Touchpoint};
 

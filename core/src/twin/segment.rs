@@ -387,8 +387,22 @@ impl Segment {
         self
     }
 
+    /// The first `traits.<name>` the expression reads that is not among `defined` (the
+    /// config's user-defined traits), as an error at its position.
+    pub(crate) fn undefined_trait<'a>(&self, defined: impl Iterator<Item = &'a str> + Clone) -> Option<ParseError> {
+        let name = self.trait_names().into_iter().find(|name| !defined.clone().any(|d| d == *name))?;
+        let needle = format!("traits.{name}");
+        let position = self.text.find(&needle).map_or(1, |at| self.text[..at].chars().count() + 1);
+        let known: Vec<&str> = defined.collect();
+        let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+        Some(ParseError {
+            position,
+            message: format!("`{needle}` is not defined; the config's traits.custom has: {known}"),
+        })
+    }
+
     /// The user-defined trait names the expression reads (`traits.<name>`).
-    pub(crate) fn trait_names(&self) -> Vec<&str> {
+    fn trait_names(&self) -> Vec<&str> {
         fn operand<'a>(o: &'a Operand, out: &mut Vec<&'a str>) {
             if let Operand::Field(Field::Custom(name)) = o {
                 out.push(name);

@@ -340,8 +340,8 @@ pub(crate) fn compile(
     for (name, segment) in segments {
         let field = format!("segments.{name}.where");
         let expression = Segment::parse_inner(&segment.condition).map_err(|e| Error::config(&field, e.to_string()))?;
-        if let Some(unknown) = expression.trait_names().into_iter().find(|t| !traits.custom.contains_key(*t)) {
-            return Err(Error::config(field, format!("`traits.{unknown}` is not a trait under traits.custom")));
+        if let Some(e) = expression.undefined_trait(traits.custom.keys().map(String::as_str)) {
+            return Err(Error::config(field, e.to_string()));
         }
         let expression = match &segment.channel {
             Some(channel) if segment.require_consent => expression.requiring_consent(&segment.purpose, channel),

@@ -325,7 +325,7 @@ fn custom(events: &[&Touchpoint], t: &CustomTrait, as_of: Option<i64>) -> Option
         None => None,
     };
     let selected = events.iter().filter(|tp| {
-        (t.events.is_empty() || tp.event_type.as_deref().is_some_and(|e| t.events.iter().any(|x| *x == lower(e))))
+        (t.events.is_empty() || tp.event_type.as_deref().map(lower).is_some_and(|e| t.events.iter().any(|x| *x == e)))
             && (t.channels.is_empty() || channel_name(tp).is_some_and(|c| t.channels.iter().any(|x| x == c)))
             && since
                 .is_none_or(|since| tp.timestamp.is_some_and(|ts| ts >= since && as_of.is_some_and(|now| ts <= now)))
