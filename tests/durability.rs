@@ -82,6 +82,59 @@ fn reopening_carries_on_where_the_engine_stopped() {
 }
 
 #[test]
+fn history_is_kept_in_the_store_and_forgetting_takes_it_out_of_history() {
+    let dir = scratch("history");
+    let path = dir.join("cdp.db");
+    let mut engine = Engine::open(&path, config()).unwrap();
+    let a = engine.ingest_one(Touchpoint { email: Some("an@x.vn".into()), ..Touchpoint::new("a") }).unwrap();
+    let b = engine.ingest_one(Touchpoint { phone: Some("0912345678".into()), ..Touchpoint::new("b") }).unwrap();
+    engine.ingest((0..40).map(touchpoint)).unwrap();
+    let before_merge = engine.acknowledged_at("t00039").unwrap();
+    let then: Vec<_> = (0..40)
+        .map(|i| engine.profile_of(&format!("t{i:05}")).unwrap().into_owned())
+        .chain([
+            engine.profile(&a.profile_id).unwrap().into_owned(),
+            engine.profile(&b.profile_id).unwrap().into_owned(),
+        ])
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(3));
+    engine
+        .ingest_one(Touchpoint {
+            email: Some("an@x.vn".into()),
+            phone: Some("0912 345 678".into()),
+            ..Touchpoint::new("c")
+        })
+        .unwrap();
+    let merged = engine.profile(&b.profile_id).unwrap().profile_id.clone();
+    assert_ne!(merged, b.profile_id, "b's profile merged away");
+    let times: Vec<Option<i64>> = ["a", "b", "c", "t00000"].iter().map(|id| engine.acknowledged_at(id)).collect();
+
+    drop(engine);
+    let mut engine = Engine::open(&path, config()).unwrap();
+    let reopened: Vec<Option<i64>> = ["a", "b", "c", "t00000"].iter().map(|id| engine.acknowledged_at(id)).collect();
+    assert_eq!(reopened, times, "acknowledgement times are stored");
+    let past: Vec<_> = (0..40)
+        .map(|i| engine.profile_of_as_of(&format!("t{i:05}"), before_merge).unwrap().into_owned())
+        .chain([
+            engine.profile_as_of(&a.profile_id, before_merge).unwrap().into_owned(),
+            engine.profile_as_of(&b.profile_id, before_merge).unwrap().into_owned(),
+        ])
+        .collect();
+    assert_eq!(past, then, "the profiles as they were before the merge, after reopening");
+    assert_eq!(engine.profile_of_as_of("c", before_merge), None);
+    assert_eq!(engine.profile(&b.profile_id).unwrap().profile_id, merged, "reopened");
+    let now = engine.acknowledged_at("c").unwrap();
+    assert_eq!(engine.profile_as_of(&b.profile_id, now).unwrap().profile_id, merged, "the merge, as the feed said");
+
+    // Forgetting the person takes them out of history as well.
+    engine.forget(omnitwin::ForgetTarget::Profile(merged)).unwrap();
+    assert_eq!(engine.profile_of_as_of("a", before_merge), None);
+    assert_eq!(engine.profile_as_of(&b.profile_id, before_merge), None);
+    assert_eq!(engine.profile_of_as_of("t00001", before_merge).unwrap().into_owned(), then[1]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn stores_that_cannot_be_used_are_refused_with_a_reason() {
     let dir = scratch("refused");
     let path = dir.join("cdp.db");

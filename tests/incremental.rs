@@ -461,3 +461,63 @@ fn simulate_reports_a_rule_change_and_apply_records_it() {
     assert_eq!(engine.config(), &stricter);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// History: after arrivals in any order and batch sizes, asking about the time of any
+    /// earlier step gives exactly the profiles the engine gave then (ids, touchpoints, traits,
+    /// segments), for touchpoints and for every profile id it had handed out by then.
+    #[test]
+    fn history_shows_what_the_engine_said_then(
+        tps in touchpoints(),
+        seed in any::<u64>(),
+        cuts in proptest::collection::vec(0..4usize, 0..6),
+    ) {
+        let mut shuffled = tps.clone();
+        let mut state = seed;
+        for i in (1..shuffled.len()).rev() {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            shuffled.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        let mut live = engine();
+        live.go_live().unwrap();
+        let mut seen_ids: BTreeSet<String> = BTreeSet::new();
+        // Per step: its time, then what the engine said about each touchpoint and each id.
+        let mut steps = Vec::new();
+        let mut rest = &shuffled[..];
+        let mut cuts = cuts.into_iter().cycle();
+        while !rest.is_empty() {
+            let size = cuts.next().unwrap_or(0).clamp(1, rest.len());
+            if size == 1 {
+                live.ingest_one(rest[0].clone()).unwrap();
+            } else {
+                live.ingest(rest[..size].to_vec()).unwrap();
+            }
+            let at = live.acknowledged_at(&rest[size - 1].touchpoint_id).unwrap();
+            rest = &rest[size..];
+            seen_ids.extend(live.changes(0).iter().filter_map(|c| match &c.event {
+                ChangeEvent::Created { profile_id } => Some(profile_id.clone()),
+                _ => None,
+            }));
+            let by_touchpoint: Vec<_> =
+                tps.iter().map(|tp| live.profile_of(&tp.touchpoint_id).map(|p| p.into_owned())).collect();
+            let by_id: Vec<_> = seen_ids.iter().map(|id| (id.clone(), live.profile(id).map(|p| p.into_owned()))).collect();
+            steps.push((at, by_touchpoint, by_id));
+            // The next step is acknowledged at a later millisecond.
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let first = steps.first().map(|s| s.0).unwrap();
+        prop_assert!(tps.iter().all(|tp| live.profile_of_as_of(&tp.touchpoint_id, first - 1).is_none()));
+        for (at, by_touchpoint, by_id) in &steps {
+            for (tp, then) in tps.iter().zip(by_touchpoint) {
+                let past = live.profile_of_as_of(&tp.touchpoint_id, *at).map(|p| p.into_owned());
+                prop_assert_eq!(&past, then, "touchpoint {} at {}", tp.touchpoint_id, at);
+            }
+            for (id, then) in by_id {
+                let past = live.profile_as_of(id, *at).map(|p| p.into_owned());
+                prop_assert_eq!(&past, then, "profile {} at {}", id, at);
+            }
+        }
+    }
+}

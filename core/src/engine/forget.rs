@@ -138,14 +138,18 @@ impl Engine {
         let mut kept = Vec::with_capacity(self.touchpoints.len() - gone.len());
         let mut removed = Vec::with_capacity(gone.len());
         let all = std::mem::take(&mut self.touchpoints);
+        let mut acknowledged = Vec::with_capacity(kept.capacity());
         for (tp, touchpoint) in all.into_iter().enumerate() {
             if gone.binary_search(&(tp as u32)).is_ok() {
                 removed.push(touchpoint);
             } else {
                 old_profile_of.push(live.profile_of[tp].clone());
+                acknowledged.push(self.acknowledged[tp]);
                 kept.push(touchpoint);
             }
         }
+        self.acknowledged = acknowledged;
+        self.history.clear();
         self.index = kept.iter().enumerate().map(|(i, tp)| (tp.touchpoint_id.clone(), i as u32)).collect();
         self.touchpoints = kept;
         self.latest = self.touchpoints.iter().filter_map(|tp| tp.timestamp).max();
@@ -158,6 +162,7 @@ impl Engine {
         self.live = Some(live);
         self.record_segment_changes(self.touchpoints.len(), feed);
 
+        self.stamp_changes(false);
         let changes = self.live.as_ref().map_or(Vec::new(), |l| l.changes(feed as u64).to_vec());
         let suppressed = if suppress { self.suppression.add(&removed, &self.rules) } else { Vec::new() };
         if let Some(store) = &self.store {
@@ -165,7 +170,7 @@ impl Engine {
             if let Some(model) = &self.model {
                 store.set_meta("model", &model.to_json())?;
             }
-            store.forget(&removed, &changes)?;
+            store.forget(&removed, &changes, &self.change_times[feed..])?;
         }
         let mut touchpoints: Vec<String> = removed.iter().map(|t| t.touchpoint_id.to_string()).collect();
         touchpoints.sort_unstable();

@@ -673,21 +673,7 @@ impl Live {
     /// Replaces the feed with one read back from a store (the state was rebuilt from the
     /// stored touchpoints, so it is where that feed ends), and where merged ids lead.
     pub(crate) fn restore_feed(&mut self, changes: Vec<Change>) {
-        self.merged_into.clear();
-        for change in &changes {
-            match &change.event {
-                ChangeEvent::Merged { profile_id, into } => {
-                    self.merged_into.insert(profile_id.as_str().into(), into.as_str().into());
-                }
-                ChangeEvent::Forgotten { profile_id } => {
-                    self.merged_into.retain(|_, into| into.as_str() != profile_id.as_str());
-                }
-                ChangeEvent::Created { profile_id } => {
-                    self.merged_into.remove(profile_id.as_str());
-                }
-                ChangeEvent::Split { .. } | ChangeEvent::SegmentEntered { .. } | ChangeEvent::SegmentExited { .. } => {}
-            }
-        }
+        self.merged_into = merges_in(&changes);
         let profiles = &self.profiles;
         self.merged_into.retain(|id, _| !profiles.contains_key(id));
         // Memberships as the stored feed leaves them.
@@ -721,14 +707,7 @@ impl Live {
     /// The current id of a profile id: itself when it is a profile, else the profile it was
     /// merged into (followed to the survivor).
     pub(crate) fn current_id(&self, profile_id: &str) -> Option<Text> {
-        let mut id: Text = profile_id.into();
-        for _ in 0..=self.merged_into.len() {
-            if self.profiles.contains_key(&id) {
-                return Some(id);
-            }
-            id = self.merged_into.get(&id)?.clone();
-        }
-        None
+        follow_merges(&self.merged_into, profile_id, |id| self.profiles.contains_key(id))
     }
 
     /// A profile's touchpoints, sorted.
@@ -803,6 +782,44 @@ impl Live {
         next.record(events);
         *self = next;
     }
+}
+
+/// Where the feed says merged-away profiles went (the last merge of each id; forgotten
+/// survivors and ids created again dropped).
+pub(crate) fn merges_in(changes: &[Change]) -> FxHashMap<Text, Text> {
+    let mut merged_into: FxHashMap<Text, Text> = FxHashMap::default();
+    for change in changes {
+        match &change.event {
+            ChangeEvent::Merged { profile_id, into } => {
+                merged_into.insert(profile_id.as_str().into(), into.as_str().into());
+            }
+            ChangeEvent::Forgotten { profile_id } => {
+                merged_into.retain(|_, into| into.as_str() != profile_id.as_str());
+            }
+            ChangeEvent::Created { profile_id } => {
+                merged_into.remove(profile_id.as_str());
+            }
+            ChangeEvent::Split { .. } | ChangeEvent::SegmentEntered { .. } | ChangeEvent::SegmentExited { .. } => {}
+        }
+    }
+    merged_into
+}
+
+/// The profile an id leads to: itself while it `exists`, else where it was merged, followed
+/// to a profile that exists (`None` when the chain ends first).
+pub(crate) fn follow_merges(
+    merged_into: &FxHashMap<Text, Text>,
+    profile_id: &str,
+    exists: impl Fn(&str) -> bool,
+) -> Option<Text> {
+    let mut id: Text = profile_id.into();
+    for _ in 0..=merged_into.len() {
+        if exists(&id) {
+            return Some(id);
+        }
+        id = merged_into.get(&id)?.clone();
+    }
+    None
 }
 
 /// Makes room for one more element, growing a full vector by an eighth rather than doubling

@@ -3,6 +3,7 @@
 
 mod explain;
 mod forget;
+mod history;
 mod live;
 mod matching;
 mod report;
@@ -105,6 +106,14 @@ pub struct Engine {
     rfm_scale: Option<std::sync::Arc<crate::twin::RfmScale>>,
     /// The latest touchpoint timestamp held: traits' `as_of` unless the config fixes one.
     latest: Option<i64>,
+    /// Per touchpoint: when the engine took it in (ms since the Unix epoch), never decreasing.
+    acknowledged: Vec<i64>,
+    /// Per change of the feed: when it was recorded (its call's acknowledgement time).
+    change_times: Vec<i64>,
+    /// The latest time handed out for acknowledgements and changes: times never go back.
+    clock: i64,
+    /// The last resolution of an earlier time (see [`Engine::profile_as_of`]).
+    history: history::HistoryCache,
 }
 
 impl Engine {
@@ -121,6 +130,10 @@ impl Engine {
             suppression: suppression::Suppression::new(),
             rfm_scale: None,
             latest: None,
+            acknowledged: Vec::new(),
+            change_times: Vec::new(),
+            clock: i64::MIN,
+            history: history::HistoryCache::default(),
         })
     }
 
@@ -211,10 +224,14 @@ impl Engine {
         }
         engine.check_new(&stored.touchpoints).map_err(damaged)?;
         engine.append_raw(stored.touchpoints);
+        engine.acknowledged = stored.acknowledged;
+        engine.clock = engine.acknowledged.last().copied().unwrap_or(i64::MIN);
         engine.go_live()?;
         if let Some(live) = engine.live.as_mut() {
             live.restore_feed(stored.changes);
         }
+        engine.clock = engine.clock.max(stored.change_times.last().copied().unwrap_or(i64::MIN));
+        engine.change_times = stored.change_times;
         if stored.model.is_none() {
             if let Some(model) = &engine.model {
                 durable.set_meta("model", &model.to_json())?;
@@ -239,6 +256,7 @@ impl Engine {
         }
         self.model = Some(std::sync::Arc::new(model));
         self.resolution = OnceLock::new();
+        self.history.clear();
         if self.live.is_some() {
             let (tps, feed) = self.marks();
             self.rebase();
@@ -360,10 +378,15 @@ impl Engine {
     /// Commits to the store (if any) the touchpoints and changes after the marks; when that
     /// fails, undoes them in memory too, so that the engine stays what the store holds.
     fn commit(&mut self, tps: usize, feed: usize) -> Result<()> {
+        self.stamp_changes(self.touchpoints.len() > tps);
         let Some(store) = &self.store else { return Ok(()) };
         let changes = self.live.as_ref().map_or(&[][..], |l| l.changes(feed as u64));
-        let Err(e) = store.append(&self.touchpoints[tps..], changes) else { return Ok(()) };
+        let times = &self.change_times[feed.min(self.change_times.len())..];
+        let Err(e) = store.append(&self.touchpoints[tps..], &self.acknowledged[tps..], changes, times) else {
+            return Ok(());
+        };
         let kept: Vec<Change> = self.live.as_ref().map_or(Vec::new(), |l| l.changes(0)[..feed].to_vec());
+        self.change_times.truncate(feed);
         self.live = None;
         self.truncate(tps);
         self.go_live()?;
@@ -424,6 +447,7 @@ impl Engine {
         }
         // Same counts as the model scored with: the resolution stays valid.
         self.model = model;
+        self.history.clear();
         Ok(live)
     }
 
@@ -463,6 +487,7 @@ impl Engine {
             // Grow by an eighth, not double: the store may hold millions.
             self.reserve((self.touchpoints.len() / 8).max(batch.len()).max(1024));
         }
+        self.acknowledge(batch.len());
         for tp in batch {
             self.index.insert(tp.touchpoint_id.clone(), self.touchpoints.len() as u32);
             self.latest = self.latest.max(tp.timestamp);
@@ -673,6 +698,8 @@ impl Engine {
             self.index.remove(&tp.touchpoint_id);
         }
         self.touchpoints.truncate(len);
+        self.acknowledged.truncate(len);
+        self.history.clear();
         self.resolution = OnceLock::new();
         self.latest = self.touchpoints.iter().filter_map(|tp| tp.timestamp).max();
     }
@@ -682,6 +709,7 @@ impl Engine {
     /// store at once: with room reserved, peak memory stays at the data's size.
     pub fn reserve(&mut self, additional: usize) {
         self.touchpoints.reserve_exact(additional);
+        self.acknowledged.reserve_exact(additional);
         self.index.reserve(additional);
     }
 
@@ -708,6 +736,7 @@ impl Engine {
 
     fn append_raw(&mut self, batch: Vec<Touchpoint>) {
         self.resolution = OnceLock::new();
+        self.acknowledge(batch.len());
         self.index.reserve(batch.len());
         let start = self.touchpoints.len();
         for (i, tp) in batch.iter().enumerate() {
@@ -787,6 +816,7 @@ impl Engine {
             store.set_meta("rfm_scale", &serde_json::to_string(&scale)?)?;
         }
         self.rfm_scale = Some(std::sync::Arc::new(scale));
+        self.history.clear();
         if let Some(r) = self.resolution.get_mut() {
             r.twin = OnceLock::new();
             r.profiles = OnceLock::new();

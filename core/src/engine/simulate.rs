@@ -83,6 +83,7 @@ impl Engine {
         self.rules = rules;
         self.model = model.map(std::sync::Arc::new);
         self.resolution = std::sync::OnceLock::new();
+        self.history.clear();
         if self.live.is_some() {
             let (tps, feed) = self.marks();
             self.rebase();

@@ -1,6 +1,6 @@
 //! The durable embedded store: one SQLite file (bundled SQLite, write-ahead log) holding what
 //! an engine needs to come back after a restart or a crash — its config, its matching model,
-//! every touchpoint in the order it was acknowledged, and the change feed. Profiles are not
+//! every touchpoint in the order it was acknowledged (and when), and the change feed. Profiles are not
 //! stored: reopening resolves the stored touchpoints with the stored model, which gives exactly
 //! the profiles (and ids) the engine had.
 //!
@@ -42,8 +42,14 @@ pub(crate) struct Stored {
     pub rfm_scale: Option<String>,
     /// Every touchpoint, in the order acknowledged.
     pub touchpoints: Vec<Touchpoint>,
+    /// Per touchpoint: when it was acknowledged (ms since the Unix epoch; `i64::MIN` for
+    /// touchpoints stored before these times were kept).
+    pub acknowledged: Vec<i64>,
     /// The change feed.
     pub changes: Vec<Change>,
+    /// Per change: when it was recorded (`i64::MIN` for changes stored before these times were
+    /// kept).
+    pub change_times: Vec<i64>,
     /// The salt of the suppression list's digests.
     pub salt: Option<String>,
     /// The suppression list: salted digests of forgotten identifiers.
@@ -69,8 +75,9 @@ impl Durable {
             conn.execute_batch(
                 "BEGIN;
                  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                 CREATE TABLE touchpoints (seq INTEGER PRIMARY KEY, touchpoint_id TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
-                 CREATE TABLE changes (seq INTEGER PRIMARY KEY, data TEXT NOT NULL);
+                 CREATE TABLE touchpoints (seq INTEGER PRIMARY KEY, touchpoint_id TEXT NOT NULL UNIQUE, data TEXT NOT NULL,
+                                           acknowledged_at INTEGER);
+                 CREATE TABLE changes (seq INTEGER PRIMARY KEY, data TEXT NOT NULL, recorded_at INTEGER);
                  COMMIT;",
             )
             .map_err(fail)?;
@@ -81,6 +88,10 @@ impl Durable {
             .map_err(fail)?;
         }
         conn.execute_batch("CREATE TABLE IF NOT EXISTS suppressed (digest BLOB PRIMARY KEY);").map_err(fail)?;
+        // Stores written before these times were kept gain the columns (empty for their rows);
+        // older versions of omnitwin read and write such stores unchanged.
+        add_column(&conn, path, "touchpoints", "acknowledged_at")?;
+        add_column(&conn, path, "changes", "recorded_at")?;
         let meta = |key: &str| -> Result<Option<String>> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional().map_err(fail)
         };
@@ -103,6 +114,8 @@ impl Durable {
         };
         stored.touchpoints = read_rows(&conn, path, "touchpoints", "touchpoint")?;
         stored.changes = read_rows(&conn, path, "changes", "change")?;
+        stored.acknowledged = read_times(&conn, path, "touchpoints", "acknowledged_at")?;
+        stored.change_times = read_times(&conn, path, "changes", "recorded_at")?;
         {
             let mut rows = conn.prepare("SELECT digest FROM suppressed").map_err(fail)?;
             let mut rows = rows.query([]).map_err(fail)?;
@@ -124,26 +137,34 @@ impl Durable {
         Ok(())
     }
 
-    /// Commits touchpoints and the changes they caused, in one transaction.
-    pub(crate) fn append(&self, touchpoints: &[Touchpoint], changes: &[Change]) -> Result<()> {
+    /// Commits touchpoints (with when they were acknowledged) and the changes they caused, in
+    /// one transaction.
+    pub(crate) fn append(
+        &self,
+        touchpoints: &[Touchpoint],
+        acknowledged: &[i64],
+        changes: &[Change],
+        change_times: &[i64],
+    ) -> Result<()> {
         let fail = |e: rusqlite::Error| store_error(&self.path, e);
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(fail)?;
         {
-            let mut insert =
-                tx.prepare_cached("INSERT INTO touchpoints (touchpoint_id, data) VALUES (?1, ?2)").map_err(fail)?;
-            for tp in touchpoints {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO touchpoints (touchpoint_id, data, acknowledged_at) VALUES (?1, ?2, ?3)")
+                .map_err(fail)?;
+            for (tp, at) in touchpoints.iter().zip(acknowledged) {
                 let data = serde_json::to_string(tp)?;
-                insert.execute(params![tp.touchpoint_id.as_str(), data]).map_err(fail)?;
+                insert.execute(params![tp.touchpoint_id.as_str(), data, at]).map_err(fail)?;
             }
-            insert_changes(&tx, changes, &self.path)?;
+            insert_changes(&tx, changes, change_times, &self.path)?;
         }
         tx.commit().map_err(fail)
     }
 
     /// Deletes forgotten touchpoints and records the changes, then compacts the file (the log
     /// folded in and truncated, the database rewritten), so the erased values are nowhere in it.
-    pub(crate) fn forget(&self, touchpoints: &[Touchpoint], changes: &[Change]) -> Result<()> {
+    pub(crate) fn forget(&self, touchpoints: &[Touchpoint], changes: &[Change], change_times: &[i64]) -> Result<()> {
         let fail = |e: rusqlite::Error| store_error(&self.path, e);
         {
             let mut conn = self.lock();
@@ -154,7 +175,7 @@ impl Durable {
                     delete.execute(params![tp.touchpoint_id.as_str()]).map_err(fail)?;
                 }
             }
-            insert_changes(&tx, changes, &self.path)?;
+            insert_changes(&tx, changes, change_times, &self.path)?;
             tx.commit().map_err(fail)?;
         }
         self.compact()
@@ -194,14 +215,51 @@ impl Durable {
     }
 }
 
-/// Adds changes to the feed table, within a transaction.
-fn insert_changes(tx: &rusqlite::Transaction<'_>, changes: &[Change], path: &Path) -> Result<()> {
-    let mut insert =
-        tx.prepare_cached("INSERT INTO changes (seq, data) VALUES (?1, ?2)").map_err(|e| store_error(path, e))?;
-    for change in changes {
-        insert.execute(params![change.seq as i64, serde_json::to_string(change)?]).map_err(|e| store_error(path, e))?;
+/// Adds changes (with when they were recorded) to the feed table, within a transaction.
+fn insert_changes(tx: &rusqlite::Transaction<'_>, changes: &[Change], times: &[i64], path: &Path) -> Result<()> {
+    if changes.len() != times.len() {
+        let message =
+            format!("{} changes with {} times (a bug in omnitwin: nothing was written)", changes.len(), times.len());
+        return Err(Error::Store { path: path.to_owned(), message });
+    }
+    let mut insert = tx
+        .prepare_cached("INSERT INTO changes (seq, data, recorded_at) VALUES (?1, ?2, ?3)")
+        .map_err(|e| store_error(path, e))?;
+    for (change, at) in changes.iter().zip(times) {
+        insert
+            .execute(params![change.seq as i64, serde_json::to_string(change)?, at])
+            .map_err(|e| store_error(path, e))?;
     }
     Ok(())
+}
+
+/// Adds an integer column to a table of a store written before it existed.
+fn add_column(conn: &Connection, path: &Path, table: &str, column: &str) -> Result<()> {
+    let fail = |e: rusqlite::Error| store_error(path, e);
+    let found: i64 = conn
+        .query_row(&format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"), [column], |r| {
+            r.get(0)
+        })
+        .map_err(fail)?;
+    if found == 0 {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} INTEGER;")).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// A time column of a `seq` table in `seq` order, never decreasing (a missing time counts as
+/// `i64::MIN`: from the start).
+fn read_times(conn: &Connection, path: &Path, table: &str, column: &str) -> Result<Vec<i64>> {
+    let fail = |e: rusqlite::Error| store_error(path, e);
+    let mut statement = conn.prepare(&format!("SELECT {column} FROM {table} ORDER BY seq")).map_err(fail)?;
+    let times = statement.query_map([], |r| r.get::<_, Option<i64>>(0)).map_err(fail)?;
+    let mut last = i64::MIN;
+    let mut out = Vec::new();
+    for at in times {
+        last = last.max(at.map_err(fail)?.unwrap_or(i64::MIN));
+        out.push(last);
+    }
+    Ok(out)
 }
 
 /// Every row of a `(seq, data)` table, read from its JSON in `seq` order; `what` names a
@@ -244,4 +302,38 @@ fn store_error(path: &Path, e: rusqlite::Error) -> Error {
         _ => e.to_string(),
     };
     Error::Store { path: path.to_owned(), message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_written_before_times_were_kept_opens_with_its_rows_held_from_the_start() {
+        let dir = std::env::temp_dir().join(format!("omnitwin-old-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                r#"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                   CREATE TABLE touchpoints (seq INTEGER PRIMARY KEY, touchpoint_id TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+                   CREATE TABLE changes (seq INTEGER PRIMARY KEY, data TEXT NOT NULL);
+                   INSERT INTO meta VALUES ('format_version', '1');
+                   INSERT INTO touchpoints (touchpoint_id, data) VALUES ('t1', '{"touchpoint_id": "t1"}');
+                   INSERT INTO changes (seq, data) VALUES (1, '{"seq": 1, "change": "created", "profile_id": "P1"}');"#,
+            )
+            .unwrap();
+        }
+        let (store, stored) = Durable::open(&path).unwrap();
+        assert_eq!(stored.touchpoints.len(), 1);
+        assert_eq!(stored.acknowledged, [i64::MIN]);
+        assert_eq!(stored.change_times, [i64::MIN]);
+        store.append(&[Touchpoint::new("t2")], &[42], &[], &[]).unwrap();
+        drop(store);
+        let (_, stored) = Durable::open(&path).unwrap();
+        assert_eq!(stored.acknowledged, [i64::MIN, 42]);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
