@@ -49,6 +49,12 @@ export type IdentifierQuery = { scope?: string } & Record<string, string>
 /** What `forget` erases: a profile, or the profile(s) holding one identifier. */
 export type ForgetTarget = { profileId: string } | IdentifierQuery
 
+/** Options of the history reads `profile` and `profileOf`. */
+export interface HistoryOptions {
+  /** The time asked about: a `Date`, ISO 8601 text (the config's timezone without an offset) or epoch milliseconds. */
+  asOf?: Date | string | Millis
+}
+
 export interface RejectedRow {
   /** 1-based row (or line) of the input. */
   row: number

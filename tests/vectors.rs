@@ -121,7 +121,9 @@ fn resolve_vectors_match() {
 }
 
 /// A live vector: touchpoints given one at a time to `ingest_one`, each with the outcome it
-/// must give (profile id, changes, refusals), then the whole feed and the final groups.
+/// must give (profile id, changes, refusals), then the whole feed, and questions about history
+/// (`profile_of` a touchpoint or `profile` by id as of the time after a step: the profile's id
+/// and touchpoints then, or null).
 fn check_live_vector(path: &Path) {
     let vector = load(path);
     let name = path.file_name().unwrap().to_string_lossy();
@@ -130,9 +132,21 @@ fn check_live_vector(path: &Path) {
     if !vector["model"].is_null() {
         engine.set_model(omnitwin::matching::Model::from_json(&vector["model"].to_string()).unwrap()).unwrap();
     }
+    // When the vector asks about history: the time after each step (each step a later
+    // millisecond), the time before the first at 0.
+    let mut times = Vec::new();
     for (i, step) in vector["steps"].as_array().unwrap().iter().enumerate() {
         let touchpoint: Touchpoint = serde_json::from_value(step["touchpoint"].clone()).unwrap();
+        let id = touchpoint.touchpoint_id.to_string();
         let outcome = serde_json::to_value(engine.ingest_one(touchpoint).unwrap()).unwrap();
+        if !vector["history"].is_null() {
+            let at = engine.acknowledged_at(&id).unwrap();
+            if times.is_empty() {
+                times.push(at - 1);
+            }
+            times.push(at);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
         if std::env::var_os("OMNITWIN_PRINT_VECTORS").is_some() {
             println!("{}", json!({"touchpoint": step["touchpoint"], "expected": outcome}));
             continue;
@@ -145,6 +159,17 @@ fn check_live_vector(path: &Path) {
         return;
     }
     assert_eq!(feed, vector["expected_feed"], "{name}: feed");
+    for query in vector["history"].as_array().into_iter().flatten() {
+        let at = times[query["after_step"].as_u64().unwrap() as usize];
+        let profile = match (query["profile_of"].as_str(), query["profile"].as_str()) {
+            (Some(tp), _) => engine.profile_of_as_of(tp, at),
+            (_, Some(id)) => engine.profile_as_of(id, at),
+            _ => panic!("{name}: a history query names `profile_of` or `profile`: {query}"),
+        };
+        let got =
+            profile.map_or(json!(null), |p| json!({"profile_id": p.profile_id, "touchpoint_ids": p.touchpoint_ids}));
+        assert_eq!(got, query["expected"], "{name}: history {query}");
+    }
 }
 
 #[test]

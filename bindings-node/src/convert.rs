@@ -168,6 +168,44 @@ pub(crate) fn stringify(value: Unknown<'_>) -> Result<String, Failure> {
     stringify.call(value).map_err(failed)
 }
 
+/// The `asOf` option of a history call (`{ asOf: Date | number | string }`, a `Date` arriving
+/// as ISO text): epoch milliseconds, or text the engine reads in the config's timezone.
+pub(crate) enum AsOf {
+    Millis(i64),
+    Text(String),
+}
+
+impl AsOf {
+    /// Reads the options object of `what` (`null`/absent: no time, the present).
+    pub(crate) fn of(options: Option<&Object<'_>>, what: &str) -> Result<Option<AsOf>, Failure> {
+        let Some(options) = options else { return Ok(None) };
+        let mut fields = object_json(options, what)?;
+        let as_of = fields.remove("asOf");
+        if let Some(key) = fields.keys().next() {
+            return Err(Failure::Usage(format!("{what}: unknown option `{key}` (expected `asOf`)")));
+        }
+        match as_of {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(AsOf::Text(text))),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(millis) => Ok(Some(AsOf::Millis(millis))),
+                None => Err(Failure::Usage(format!("{what}: `asOf` must be whole epoch milliseconds, got {n}"))),
+            },
+            Some(other) => Err(Failure::Usage(format!(
+                "{what}: `asOf` must be a Date, ISO 8601 text or epoch milliseconds, got {other}"
+            ))),
+        }
+    }
+
+    /// The time in epoch milliseconds, text read by the engine.
+    pub(crate) fn millis(self, engine: &omnitwin::Engine) -> omnitwin::Result<i64> {
+        match self {
+            AsOf::Millis(millis) => Ok(millis),
+            AsOf::Text(text) => engine.read_time("asOf", &text),
+        }
+    }
+}
+
 /// A touchpoint's field names as the core reads them: camelCase names of standard columns
 /// become snake_case (`touchpointId` → `touchpoint_id`); other names (custom attributes) stay.
 pub(crate) fn touchpoint_fields(fields: Map<String, Value>) -> Map<String, Value> {

@@ -14,8 +14,8 @@ use serde_json::{Map, Value};
 
 use crate::case::snake;
 use crate::convert::{
-    from_js, guard, model_of, object_json, reading, stringify, sync, to_js_value, touchpoint_fields, writing, Job,
-    Json, Shared,
+    from_js, guard, model_of, object_json, reading, stringify, sync, to_js_value, touchpoint_fields, writing, AsOf,
+    Job, Json, Shared,
 };
 use crate::errors::{self, Failure};
 
@@ -371,16 +371,40 @@ impl Engine {
         self.read_job(|engine| Ok(engine.profiles().into_iter().cloned().collect::<Vec<_>>()))
     }
 
-    /// A profile by id (a merged-away id leads to the profile it joined), or `null`.
-    #[napi(ts_return_type = "Profile | null")]
-    pub fn profile(&self, env: Env, profile_id: String) -> napi::Result<Value> {
-        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.profile(&profile_id))))
+    /// A profile by id (a merged-away id leads to the profile it joined), or `null`. With
+    /// `{ asOf }` (a `Date`, ISO 8601 text or epoch milliseconds), the profile as it was then:
+    /// built from the touchpoints acknowledged by that time, an id the feed had reported merged
+    /// by then leading to the survivor (`null` for an id not handed out yet).
+    #[napi(ts_args_type = "profileId: string, options?: HistoryOptions", ts_return_type = "Profile | null")]
+    pub fn profile(&self, env: Env, profile_id: String, options: Option<Object>) -> napi::Result<Value> {
+        sync(&env, || {
+            let as_of = AsOf::of(options.as_ref(), "profile")?;
+            reading(&self.inner, |engine| match as_of {
+                Some(t) => to_js_value(&engine.profile_as_of(&profile_id, t.millis(engine)?)),
+                None => to_js_value(&engine.profile(&profile_id)),
+            })
+        })
     }
 
-    /// The profile a touchpoint belongs to, or `null` for an unknown touchpoint.
-    #[napi(ts_return_type = "Profile | null")]
-    pub fn profile_of(&self, env: Env, touchpoint_id: String) -> napi::Result<Value> {
-        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.profile_of(&touchpoint_id))))
+    /// The profile a touchpoint belongs to, or `null` for an unknown touchpoint. With
+    /// `{ asOf }`, the profile it belonged to then, as it was (`null` when the touchpoint was
+    /// not acknowledged by then).
+    #[napi(ts_args_type = "touchpointId: string, options?: HistoryOptions", ts_return_type = "Profile | null")]
+    pub fn profile_of(&self, env: Env, touchpoint_id: String, options: Option<Object>) -> napi::Result<Value> {
+        sync(&env, || {
+            let as_of = AsOf::of(options.as_ref(), "profileOf")?;
+            reading(&self.inner, |engine| match as_of {
+                Some(t) => to_js_value(&engine.profile_of_as_of(&touchpoint_id, t.millis(engine)?)),
+                None => to_js_value(&engine.profile_of(&touchpoint_id)),
+            })
+        })
+    }
+
+    /// When the engine took a touchpoint in (epoch milliseconds; for a durable store, when it
+    /// was committed), or `null` for an unknown touchpoint: the times `asOf` is asked at.
+    #[napi]
+    pub fn acknowledged_at(&self, env: Env, touchpoint_id: String) -> napi::Result<Option<i64>> {
+        sync(&env, || reading(&self.inner, |engine| Ok(engine.acknowledged_at(&touchpoint_id))))
     }
 
     /// The profile one identifier belongs to, from a raw value normalized like any input:

@@ -137,6 +137,29 @@ test('ingestOne resolves at once, merges keep the older id, lookup normalizes li
   assert.match(ot.explanationHtml(why), /t1/)
 })
 
+test('history: profile and profileOf as of a Date, ISO text or milliseconds', () => {
+  const engine = new ot.Engine({ matching: { enabled: false }, timezone: '+07:00' })
+  const a = engine.ingestOne({ touchpointId: 'a', email: 'an@x.vn' })
+  const b = engine.ingestOne({ touchpointId: 'b', phone: '0912 345 678' })
+  const before = engine.acknowledgedAt('b')
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3)
+  engine.ingestOne({ touchpointId: 'c', email: 'an@x.vn', phone: '0912345678' })
+  assert.equal(engine.profile(b.profileId).profileId, a.profileId, 'merged now')
+  for (const asOf of [before, new Date(before), new Date(before).toISOString()]) {
+    const then = engine.profile(b.profileId, { asOf })
+    assert.equal(then.profileId, b.profileId, String(asOf))
+    assert.deepEqual(then.touchpointIds, ['b'])
+    assert.equal(engine.profileOf('c', { asOf }), null)
+    assert.deepEqual(engine.profileOf('b', { asOf }).touchpointIds, ['b'])
+  }
+  assert.equal(engine.profileOf('a', { asOf: before - 10000 }), null)
+  assert.equal(engine.profileOf('a', {}).profileId, a.profileId, 'no asOf: now')
+  assert.equal(engine.acknowledgedAt('nobody'), null)
+  assert.throws(() => engine.profile('P0', { asOf: 'last tuesday' }), (e) => e instanceof ot.InvalidInputError && e.column === 'asOf')
+  assert.throws(() => engine.profile('P0', { asOf: [1] }), (e) => e instanceof TypeError && e.code === 'OMNITWIN_INVALID_ARGUMENT')
+  assert.throws(() => engine.profile('P0', { asof: 1 }), (e) => e instanceof TypeError && /unknown option/.test(e.message))
+})
+
 test('ingestOne errors name the field and change nothing', () => {
   const engine = new ot.Engine()
   engine.ingestOne({ touchpointId: 't1', email: 'an@x.vn' })

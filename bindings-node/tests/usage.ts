@@ -12,6 +12,9 @@ async function main(rows: Array<Touchpoint>): Promise<void> {
   const report: ResolveReport = await engine.resolve()
   const profile: Profile | null = engine.lookup({ phone: '0912 345 678' })
   const byCustomerId = engine.lookup({ customerId: 'C-17', scope: 'eshop' })
+  const then: Profile | null = engine.profileOf('t1', { asOf: new Date(Date.now() - 86_400_000) })
+  const ackedAt: number | null = engine.acknowledgedAt('t1')
+  void then; void ackedAt
   const why: Explanation = engine.explain('t1', 't2')
   const email: string | undefined = profile?.attributes['email']?.value
   const feed = engine.changes(merged.length ? merged[0].seq : 0)

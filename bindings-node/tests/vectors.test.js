@@ -81,12 +81,27 @@ for (const file of LIVE) {
     const vector = load(file)
     const engine = new ot.Engine(vector.config)
     if (vector.model != null) engine.setModel(vector.model)
+    const times = [] // with history questions: the time after each step, before the first at 0
     vector.steps.forEach((step, i) => {
       assert.deepEqual(engine.ingestOne(touchpointInJs(step.touchpoint)), camelKeys(step.expected), `step ${i + 1}`)
+      if (vector.history) {
+        const at = engine.acknowledgedAt(step.touchpoint.touchpoint_id)
+        if (times.length === 0) times.push(at - 1)
+        times.push(at)
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2) // the next step a later millisecond
+      }
     })
     const feed = camelKeys(vector.expected_feed)
     assert.deepEqual(engine.changes(), feed)
     assert.deepEqual(engine.changes(feed.length - 1), feed.slice(-1))
+    for (const query of vector.history ?? []) {
+      const asOf = times[query.after_step]
+      const profile = query.profile_of != null
+        ? engine.profileOf(query.profile_of, { asOf })
+        : engine.profile(query.profile, { asOf })
+      const got = profile && { profileId: profile.profileId, touchpointIds: profile.touchpointIds }
+      assert.deepEqual(got, query.expected && camelKeys(query.expected), JSON.stringify(query))
+    }
   })
 }
 

@@ -325,6 +325,48 @@ pub(crate) fn frame_to_polars(py: Python<'_>, df: DataFrame) -> PyResult<Bound<'
 
 /// A Python value (dict, list, str, number, None) read as a core type through serde, so that
 /// field names and validation are the core's; `what` names the value in the error.
+/// A time argument as Python gave it: epoch milliseconds, or text for the core to read in the
+/// config's timezone (a `datetime` becomes its ISO text: aware ones keep their offset, naive
+/// ones are read in the config's timezone, like naive timestamps in the input).
+pub(crate) enum TimeArg {
+    Millis(i64),
+    Text(String),
+}
+
+impl TimeArg {
+    /// Reads an `int`, a `str` or anything with `isoformat` (datetime, date, pandas Timestamp).
+    pub(crate) fn of(value: &Bound<'_, PyAny>, name: &str) -> PyResult<TimeArg> {
+        if value.is_instance_of::<pyo3::types::PyBool>() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!("{name}: expected a time, got a bool")));
+        }
+        if let Ok(millis) = value.extract::<i64>() {
+            return Ok(TimeArg::Millis(millis));
+        }
+        if let Ok(text) = value.extract::<String>() {
+            return Ok(TimeArg::Text(text));
+        }
+        if value.hasattr("hour")? && value.hasattr("isoformat")? {
+            let text = value.call_method1("isoformat", (" ", "milliseconds"))?;
+            return Ok(TimeArg::Text(text.extract()?));
+        }
+        if value.hasattr("isoformat")? {
+            return Ok(TimeArg::Text(value.call_method0("isoformat")?.extract()?));
+        }
+        Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{name}: expected a datetime, ISO 8601 text or epoch milliseconds, got {}",
+            value.get_type().name()?
+        )))
+    }
+
+    /// The time in epoch milliseconds, text read by the engine.
+    pub(crate) fn millis(self, engine: &omnitwin::Engine, name: &str) -> omnitwin::Result<i64> {
+        match self {
+            TimeArg::Millis(millis) => Ok(millis),
+            TimeArg::Text(text) => engine.read_time(name, &text),
+        }
+    }
+}
+
 pub(crate) fn from_python<T: DeserializeOwned>(value: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
     let json = json_of(value)?;
     serde_json::from_str(&json).map_err(|e| errors::config_error(what, e))

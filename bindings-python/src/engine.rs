@@ -15,7 +15,7 @@ use pyo3::types::{PyDict, PyList, PyString};
 
 use crate::convert::{
     frame_from_arrow, frame_from_rows, frame_to_polars, from_python, json_of, read_shared, run, to_python,
-    to_python_as, write_shared, Interrupt,
+    to_python_as, write_shared, Interrupt, TimeArg,
 };
 use crate::errors;
 
@@ -343,16 +343,57 @@ impl Engine {
     }
 
     /// A profile by id (a dict: identifiers, attributes with provenance, channels, timeline
-    /// bounds), or `None`.
-    fn profile<'py>(&self, py: Python<'py>, profile_id: String) -> PyResult<Bound<'py, PyAny>> {
-        let card = self.reading(py, move |engine, _| Ok(with_card(engine, engine.profile(&profile_id))))?;
+    /// bounds), or `None`. With `as_of` (a datetime, ISO 8601 text or epoch milliseconds), the
+    /// profile as it was then: built from the touchpoints acknowledged by that time, an id the
+    /// feed had reported merged by then leading to the survivor (`None` for an id not handed out
+    /// yet).
+    #[pyo3(signature = (profile_id, as_of=None))]
+    fn profile<'py>(
+        &self,
+        py: Python<'py>,
+        profile_id: String,
+        as_of: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let as_of = as_of.map(|t| TimeArg::of(t, "as_of")).transpose()?;
+        let card = self.reading(py, move |engine, _| {
+            Ok(with_card(
+                engine,
+                match as_of {
+                    Some(t) => engine.profile_as_of(&profile_id, t.millis(engine, "as_of")?),
+                    None => engine.profile(&profile_id),
+                },
+            ))
+        })?;
         profile_to_python(py, card)
     }
 
-    /// The profile a touchpoint belongs to, or `None` for an unknown touchpoint.
-    fn profile_of<'py>(&self, py: Python<'py>, touchpoint_id: String) -> PyResult<Bound<'py, PyAny>> {
-        let card = self.reading(py, move |engine, _| Ok(with_card(engine, engine.profile_of(&touchpoint_id))))?;
+    /// The profile a touchpoint belongs to, or `None` for an unknown touchpoint. With `as_of`,
+    /// the profile it belonged to then, as it was (`None` when the touchpoint was not
+    /// acknowledged by then).
+    #[pyo3(signature = (touchpoint_id, as_of=None))]
+    fn profile_of<'py>(
+        &self,
+        py: Python<'py>,
+        touchpoint_id: String,
+        as_of: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let as_of = as_of.map(|t| TimeArg::of(t, "as_of")).transpose()?;
+        let card = self.reading(py, move |engine, _| {
+            Ok(with_card(
+                engine,
+                match as_of {
+                    Some(t) => engine.profile_of_as_of(&touchpoint_id, t.millis(engine, "as_of")?),
+                    None => engine.profile_of(&touchpoint_id),
+                },
+            ))
+        })?;
         profile_to_python(py, card)
+    }
+
+    /// When the engine took a touchpoint in (epoch milliseconds; for a durable store, when it
+    /// was committed), or `None` for an unknown touchpoint: the times `as_of` is asked at.
+    fn acknowledged_at(&self, py: Python<'_>, touchpoint_id: String) -> PyResult<Option<i64>> {
+        self.reading(py, move |engine, _| Ok(engine.acknowledged_at(&touchpoint_id)))
     }
 
     /// The profile one identifier belongs to, from a raw value normalized like any input:

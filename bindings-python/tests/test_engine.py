@@ -1,6 +1,7 @@
 """The Python face of the engine: every kind of input, errors and their fields, the lock
 released during work, models, and the one-shot shortcut."""
 
+import datetime
 import json
 import threading
 import time
@@ -339,6 +340,30 @@ def test_live_ingest_one_changes_and_merged_ids():
     # A batch into a live engine is recorded in the feed too.
     engine.ingest([{"touchpoint_id": "d", "email": "binh@x.vn"}])
     assert engine.changes(3)[0]["change"] == "created"
+
+
+def test_history_as_of_a_datetime_text_or_milliseconds():
+    engine = ot.Engine({"matching": {"enabled": False}, "timezone": "+07:00"})
+    a = engine.ingest_one({"touchpoint_id": "a", "email": "an@x.vn"})
+    b = engine.ingest_one({"touchpoint_id": "b", "phone": "0912 345 678"})
+    before = engine.acknowledged_at("b")
+    time.sleep(0.003)
+    engine.ingest_one({"touchpoint_id": "c", "email": "an@x.vn", "phone": "0912345678"})
+    assert engine.profile(b["profile_id"])["profile_id"] == a["profile_id"], "merged now"
+    aware = datetime.datetime.fromtimestamp(before / 1000, tz=datetime.timezone.utc)
+    naive_local = (aware + datetime.timedelta(hours=7)).replace(tzinfo=None)  # read in +07:00
+    for as_of in [before, aware, naive_local, aware.isoformat()]:
+        then = engine.profile(b["profile_id"], as_of=as_of)
+        assert then["profile_id"] == b["profile_id"] and then["touchpoint_ids"] == ["b"], as_of
+        assert engine.profile_of("c", as_of=as_of) is None
+        assert engine.profile_of("b", as_of=as_of)["touchpoint_ids"] == ["b"]
+    assert engine.profile_of("a", as_of=before - 10_000) is None
+    assert engine.acknowledged_at("nobody") is None
+    with pytest.raises(ot.InvalidInputError) as err:
+        engine.profile("P0", as_of="last tuesday")
+    assert err.value.column == "as_of"
+    with pytest.raises(TypeError):
+        engine.profile("P0", as_of=[1])
 
 
 def test_ingest_one_errors_name_the_field_and_change_nothing():

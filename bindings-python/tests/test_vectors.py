@@ -2,6 +2,7 @@
 every language must give exactly the same results."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -95,10 +96,23 @@ def test_live_vector(path):
     engine = ot.Engine(vector["config"])
     if vector.get("model") is not None:
         engine.set_model(vector["model"])
+    times = []  # with history questions: the time after each step, before the first at 0
     for i, step in enumerate(vector["steps"], start=1):
         assert engine.ingest_one(step["touchpoint"]) == step["expected"], f"step {i}"
+        if "history" in vector:
+            at = engine.acknowledged_at(step["touchpoint"]["touchpoint_id"])
+            times += [at - 1, at] if not times else [at]
+            time.sleep(0.002)
     assert engine.changes() == vector["expected_feed"]
     assert engine.changes(len(vector["expected_feed"]) - 1) == vector["expected_feed"][-1:]
+    for query in vector.get("history", []):
+        at = times[query["after_step"]]
+        if "profile_of" in query:
+            profile = engine.profile_of(query["profile_of"], as_of=at)
+        else:
+            profile = engine.profile(query["profile"], as_of=at)
+        got = None if profile is None else {"profile_id": profile["profile_id"], "touchpoint_ids": profile["touchpoint_ids"]}
+        assert got == query["expected"], query
 
 
 @pytest.mark.parametrize("path", TWIN, ids=lambda p: p.stem)

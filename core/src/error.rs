@@ -120,6 +120,14 @@ pub enum Error {
         /// What was expected there.
         message: String,
     },
+    /// An argument of a call (not a row of input) is invalid.
+    #[error("argument `{name}`: {message}")]
+    InvalidArgument {
+        /// The argument's name.
+        name: String,
+        /// What was expected.
+        message: String,
+    },
     /// The caller stopped the operation (see [`Progress::cancelled`](crate::progress::Progress::cancelled));
     /// nothing was changed.
     #[error("cancelled by the caller; nothing was changed")]
@@ -152,7 +160,8 @@ impl Error {
             Error::InvalidField { .. }
             | Error::MissingTouchpointId { .. }
             | Error::DuplicateTouchpointId { .. }
-            | Error::InvalidExpression { .. } => ErrorKind::InvalidInput,
+            | Error::InvalidExpression { .. }
+            | Error::InvalidArgument { .. } => ErrorKind::InvalidInput,
             Error::Schema(_) | Error::EmptyInput(_) | Error::InvalidUtf8 { .. } | Error::Json(_) => ErrorKind::Schema,
             Error::Format { .. } | Error::DataFrame(_) => ErrorKind::Schema,
             Error::Config { .. } => ErrorKind::Config,
@@ -176,6 +185,7 @@ impl Error {
     pub fn column(&self) -> Option<&str> {
         match self {
             Error::InvalidField { column, .. } | Error::MissingTouchpointId { column, .. } => Some(column),
+            Error::InvalidArgument { name, .. } => Some(name),
             _ => None,
         }
     }

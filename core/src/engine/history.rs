@@ -151,6 +151,22 @@ impl Engine {
         self.past_profile(&past, cluster)
     }
 
+    /// Reads a time given as text for an argument such as `as_of`: ISO 8601 (read in the
+    /// config's `timezone` when it has no offset) or epoch milliseconds. The error names the
+    /// argument. What the Python and Node packages call for times given as text or dates.
+    ///
+    /// ```
+    /// use omnitwin::{Config, Engine};
+    /// let engine = Engine::new(Config::from_json_str(r#"{"timezone": "+07:00"}"#)?)?;
+    /// assert_eq!(engine.read_time("as_of", "2024-01-01 07:00")?, 1_704_067_200_000);
+    /// assert_eq!(engine.read_time("as_of", "tomorrow").unwrap_err().column(), Some("as_of"));
+    /// # Ok::<(), omnitwin::Error>(())
+    /// ```
+    pub fn read_time(&self, argument: &str, text: &str) -> crate::Result<i64> {
+        crate::normalize::parse_timestamp(text, self.rules.offset)
+            .map_err(|message| crate::Error::InvalidArgument { name: argument.into(), message })
+    }
+
     /// How many touchpoints were acknowledged by `as_of`: they come first.
     fn held_at(&self, as_of: i64) -> usize {
         self.acknowledged.partition_point(|&at| at <= as_of)
