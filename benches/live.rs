@@ -123,6 +123,33 @@ fn main() {
         }
     }
 
+    // History: the engine as it went live (before the first arrival) and halfway through the
+    // arrivals; the first question about a time resolves what was held then, later ones about
+    // the same time reuse it.
+    if let (Some(first), Some(middle)) = (later.first(), later.get(one_at_a_time / 2)) {
+        let went_live = engine.acknowledged_at(&first.touchpoint_id).expect("held") - 1;
+        let halfway = engine.acknowledged_at(&middle.touchpoint_id).expect("held");
+        for (name, at) in [("as it went live", went_live), ("halfway through the arrivals", halfway)] {
+            let t = Instant::now();
+            let first_answer = engine.profile_of_as_of(&held[0].touchpoint_id, at).map(|p| p.touchpoint_count);
+            let resolve = t.elapsed().as_secs_f64();
+            std::hint::black_box(first_answer);
+            let mut asked = Vec::with_capacity(1000);
+            for tp in held.iter().step_by((held.len() / 1000).max(1)).take(1000) {
+                let t = Instant::now();
+                std::hint::black_box(engine.profile_of_as_of(&tp.touchpoint_id, at).map(|p| p.touchpoint_count));
+                asked.push(t.elapsed().as_secs_f64() * 1e6);
+            }
+            asked.sort_by(f64::total_cmp);
+            println!(
+                "history ({name}): first question {resolve:.2} s (resolves what was held then), then x {}: p50 {:.1} µs, p99 {:.1} µs",
+                asked.len(),
+                percentile(&asked, 0.5),
+                percentile(&asked, 0.99)
+            );
+        }
+    }
+
     if durable {
         let held_now = engine.len();
         drop(engine);

@@ -30,6 +30,8 @@ pub(super) struct HistoryCache {
 struct Past {
     held: usize,
     resolution: Resolution,
+    /// The latest touchpoint timestamp held then: traits' `as_of` unless the config fixes one.
+    latest: Option<i64>,
     /// The RFM scale over its buyers, when the engine has none fixed.
     scale: OnceLock<Arc<crate::twin::RfmScale>>,
 }
@@ -183,7 +185,8 @@ impl Engine {
         }
         let touchpoints = &self.touchpoints[..held];
         let resolution = compute(touchpoints, &self.rules, self.model.as_ref(), None, &NoProgress);
-        let past = Arc::new(Past { held, resolution, scale: OnceLock::new() });
+        let latest = touchpoints.iter().filter_map(|tp| tp.timestamp).max();
+        let past = Arc::new(Past { held, resolution, latest, scale: OnceLock::new() });
         *kept = Some(past.clone());
         Some(past)
     }
@@ -193,7 +196,7 @@ impl Engine {
         let touchpoints = &self.touchpoints[..past.held];
         let r = &past.resolution;
         let ctx = crate::twin::TwinContext {
-            as_of: self.rules.twin.as_of.or_else(|| touchpoints.iter().filter_map(|tp| tp.timestamp).max()),
+            as_of: self.rules.twin.as_of.or(past.latest),
             scale: match &self.rfm_scale {
                 Some(scale) => scale.clone(),
                 None => past
