@@ -1,6 +1,9 @@
 """Splink (DuckDB backend) and omnitwin side by side on FEBRL: F1 and end-to-end wall time
-(train + predict + cluster) of each, in one run. Run through `bash benches/splink_peer.sh`."""
+(train + predict + cluster) of each, over several alternating runs (the median compared: one
+run of a 0.3-second job on a shared 2-core machine varies by a third). Run through
+`bash benches/splink_peer.sh [FEBRL_DIR] [RUNS]`."""
 
+import statistics
 import sys
 import time
 import subprocess
@@ -94,22 +97,34 @@ def omnitwin(binary, settings, files):
 
 def main():
     binary, examples, data = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    runs = int(sys.argv[4]) if len(sys.argv) > 4 else 3
     jobs = [
         ("dataset3 dedupe", "dedupe_only", examples / "dedupe.json", [data / "dataset3.csv"]),
         ("dataset4 link", "link_only", examples / "link.json", [data / "dataset4a.csv", data / "dataset4b.csv"]),
     ]
-    print(f"{'job':<16} {'tool':<9} {'precision':>9} {'recall':>8} {'F1':>8} {'seconds':>8}")
-    for name, link_type, settings, files in jobs:
-        files = [str(f) for f in files]
-        results = {}
-        # omnitwin first: DuckDB's worker threads outlive Splink's run in this process and would
-        # share the cores with the omnitwin process started after it.
-        for tool, run in (("omnitwin", lambda: omnitwin(binary, str(settings), files)), ("splink", lambda: splink(files, link_type))):
-            assignments, seconds = run()
-            p, r, f = f1(assignments)
-            results[tool] = seconds
-            print(f"{name:<16} {tool:<9} {p:>9.4f} {r:>8.4f} {f:>8.4f} {seconds:>8.2f}")
-        print(f"{name:<16} omnitwin is {results['splink'] / results['omnitwin']:.1f}x faster end to end")
+    print(f"{runs} runs of each tool per job; times are the median (min-max) of the runs")
+    # Every omnitwin run first: DuckDB's worker threads outlive Splink's runs in this process
+    # and would share the cores with an omnitwin process started after them.
+    times, scores = {}, {}
+    for tool in ("omnitwin", "splink"):
+        for name, link_type, settings, files in jobs:
+            files = [str(f) for f in files]
+            for _ in range(runs):
+                if tool == "omnitwin":
+                    assignments, seconds = omnitwin(binary, str(settings), files)
+                else:
+                    assignments, seconds = splink(files, link_type)
+                times.setdefault((name, tool), []).append(seconds)
+                scores[(name, tool)] = f1(assignments)
+    print(f"{'job':<16} {'tool':<9} {'precision':>9} {'recall':>8} {'F1':>8} {'seconds':>20}")
+    for name, *_ in jobs:
+        for tool in ("omnitwin", "splink"):
+            p, r, f = scores[(name, tool)]
+            t = sorted(times[(name, tool)])
+            spread = f"{statistics.median(t):.2f} ({t[0]:.2f}-{t[-1]:.2f})"
+            print(f"{name:<16} {tool:<9} {p:>9.4f} {r:>8.4f} {f:>8.4f} {spread:>20}")
+        ratio = statistics.median(times[(name, "splink")]) / statistics.median(times[(name, "omnitwin")])
+        print(f"{name:<16} omnitwin is {ratio:.1f}x faster end to end (median against median)")
 
 
 if __name__ == "__main__":

@@ -339,8 +339,10 @@ fn link(settings: &Path, inputs: &[PathBuf], out: &Path, model: Option<&Path>) -
         .iter()
         .map(|path| read_frame(path, None, OnError::Fail).map(|(df, _)| df))
         .collect::<omnitwin::Result<Vec<_>>>()?;
+    let read_at = started.elapsed();
     let mut linker = Linker::new(settings, &frames)?;
     drop(frames);
+    let prepared_at = started.elapsed();
     let training = match model {
         Some(path) => {
             linker.set_model(Model::from_json(&read(path)?)?)?;
@@ -351,6 +353,7 @@ fn link(settings: &Path, inputs: &[PathBuf], out: &Path, model: Option<&Path>) -
     let trained = started.elapsed();
     let pairs = linker.predict()?;
     let clusters = linker.cluster(&pairs)?;
+    let clustered_at = started.elapsed();
     std::fs::create_dir_all(out).map_err(|e| omnitwin::Error::Io { path: out.into(), source: e })?;
     let mut assignments = df!(
         "record_id" => clusters.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
@@ -380,7 +383,14 @@ fn link(settings: &Path, inputs: &[PathBuf], out: &Path, model: Option<&Path>) -
         "linked_pairs": pairs.len(),
         "clusters": distinct.len(),
         "training": training,
-        "seconds": { "read_and_train": trained.as_secs_f64(), "total": started.elapsed().as_secs_f64() },
+        "seconds": {
+            "read": read_at.as_secs_f64(),
+            "prepare": (prepared_at - read_at).as_secs_f64(),
+            "train": (trained - prepared_at).as_secs_f64(),
+            "predict_and_cluster": (clustered_at - trained).as_secs_f64(),
+            "read_and_train": trained.as_secs_f64(),
+            "total": started.elapsed().as_secs_f64(),
+        },
     });
     write_json(&out.join("report.json"), &summary)?;
     eprintln!(
