@@ -3,7 +3,10 @@
 //! frame, timed the way the Python bench times the same calls. The system allocator, as in the
 //! Python extension.
 //!
-//! `cargo bench --bench frame_ingest -- FILE [RUNS]`
+//! With `file`, the engine reads the file itself (`Engine::ingest_file`) and the assignments
+//! come out as a list (`Engine::assignments`): what the Node package does with a file path.
+//!
+//! `cargo bench --bench frame_ingest -- FILE [RUNS] [file]`
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -17,7 +20,26 @@ fn main() {
         eprintln!("usage: cargo bench --bench frame_ingest -- FILE [RUNS]");
         std::process::exit(2);
     };
-    let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(2);
+    let rest: Vec<String> = args.collect();
+    let runs: usize = rest.iter().find_map(|r| r.parse().ok()).unwrap_or(2);
+    if rest.iter().any(|a| a == "file") {
+        for run in 1..=runs {
+            let start = Instant::now();
+            let mut engine = Engine::new(Config::default()).expect("the default config is valid");
+            let progress = omnitwin::progress::NoProgress;
+            engine.ingest_file(&path, None, OnError::Fail, &progress).expect("the file ingests");
+            let report = engine.resolve().clone();
+            let assignments = engine.assignments();
+            println!(
+                "rust   run {run} (from the file, assignments as a list): {} touchpoints -> {} profiles, {} assignments: {:.2} s",
+                report.touchpoints,
+                report.profiles,
+                assignments.len(),
+                start.elapsed().as_secs_f64()
+            );
+        }
+        return;
+    }
     let (df, _) = read_frame(&path, None, OnError::Fail).expect("the file reads");
     for run in 1..=runs {
         let start = Instant::now();

@@ -65,9 +65,80 @@ fn poisoned() -> Failure {
     Failure::Internal("the engine is unusable: an earlier call failed inside the core (see InternalError)".into())
 }
 
-/// A JSON value resolved by an async job (napi's `Value` conversion, under a name its
-/// promises can be typed with).
-pub struct Json(pub(crate) Value);
+/// An async call's result as JSON text, written on the worker thread (camelCase field names)
+/// and turned into JavaScript values on the main thread by V8's own `JSON.parse`: building a
+/// million assignment objects through napi calls, one value at a time, took 2.5–5 s on the
+/// event loop. A result too long for one JavaScript string (V8 caps them near 512 MiB) is an
+/// array cut into chunks of whole elements, each parsed on its own and copied into one array.
+pub struct Json(JsonText);
+
+/// The text of a [`Json`] result.
+enum JsonText {
+    Whole(String),
+    /// JSON arrays whose elements, in order, make the result.
+    Chunks(Vec<String>),
+}
+
+/// Results up to this many bytes of JSON are parsed in one go; longer arrays in chunks of
+/// about [`JSON_CHUNK`] bytes.
+const JSON_WHOLE: usize = 256 << 20;
+const JSON_CHUNK: usize = 64 << 20;
+
+impl Json {
+    /// A list of core values as a JSON array with camelCase field names, written element by
+    /// element (and cut into chunks when long): no copy of the values, no second pass.
+    pub(crate) fn of_list<T: Serialize>(items: impl IntoIterator<Item = T>) -> Result<Json, Failure> {
+        let mut chunks = Vec::new();
+        let mut chunk = String::from("[");
+        for item in items {
+            if chunk.len() > JSON_CHUNK {
+                chunk.push(']');
+                chunks.push(std::mem::replace(&mut chunk, String::from("[")));
+            }
+            if chunk.len() > 1 {
+                chunk.push(',');
+            }
+            let text = serde_json::to_string(&Camel(&item))
+                .map_err(|e| Failure::Core(omnitwin::Error::Json(e.to_string())))?;
+            chunk.push_str(&text);
+        }
+        chunk.push(']');
+        if chunks.is_empty() {
+            return Ok(Json(JsonText::Whole(chunk)));
+        }
+        chunks.push(chunk);
+        Ok(Json(JsonText::Chunks(chunks)))
+    }
+
+    /// A core value as JSON text with camelCase field names.
+    pub(crate) fn of(value: &impl Serialize) -> Result<Json, Failure> {
+        let json = |e: serde_json::Error| Failure::Core(omnitwin::Error::Json(e.to_string()));
+        let text = serde_json::to_string(&Camel(value)).map_err(json)?;
+        if text.len() <= JSON_WHOLE {
+            return Ok(Json(JsonText::Whole(text)));
+        }
+        // Rare (hundreds of thousands of profiles): split the array by its elements.
+        let Value::Array(items) = serde_json::from_str::<Value>(&text).map_err(json)? else {
+            return Err(Failure::Internal(format!("a result of {} bytes that is not a list", text.len())));
+        };
+        drop(text);
+        let mut chunks = Vec::new();
+        let mut chunk = String::from("[");
+        for item in items {
+            if chunk.len() > JSON_CHUNK {
+                chunk.push(']');
+                chunks.push(std::mem::replace(&mut chunk, String::from("[")));
+            }
+            if chunk.len() > 1 {
+                chunk.push(',');
+            }
+            chunk.push_str(&serde_json::to_string(&item).map_err(json)?);
+        }
+        chunk.push(']');
+        chunks.push(chunk);
+        Ok(Json(JsonText::Chunks(chunks)))
+    }
+}
 
 impl TypeName for Json {
     fn type_name() -> &'static str {
@@ -80,23 +151,32 @@ impl TypeName for Json {
 }
 
 impl ToNapiValue for Json {
-    // SAFETY: `env` is the environment napi called this conversion with (its contract); arrays
-    // are built through napi's safe `Array`, other values by `Value`'s own conversion with the
-    // same arguments.
+    // SAFETY: `env` is the environment napi called this conversion with (its contract); values
+    // are made by `JSON.parse` and napi's safe `Array`, and handed back as their raw handles in
+    // that same environment.
     #[allow(unsafe_code)]
     unsafe fn to_napi_value(env: napi::sys::napi_env, value: Self) -> napi::Result<napi::sys::napi_value> {
+        let js = Env::from_raw(env);
+        let json: Object = js.get_global()?.get_named_property("JSON")?;
+        let parse: napi::bindgen_prelude::Function<String, Unknown> = json.get_named_property("parse")?;
         match value.0 {
-            // napi's `Value` conversion refuses more than a million values in one go; a list of
-            // a million assignments or profiles is converted element by element instead.
-            Value::Array(items) => {
-                let js = Env::from_raw(env);
-                let mut array = js.create_array(items.len() as u32)?;
-                for (i, item) in items.into_iter().enumerate() {
-                    array.set(i as u32, Json(item))?;
+            JsonText::Whole(text) => Ok(parse.call(text)?.raw()),
+            JsonText::Chunks(chunks) => {
+                let parse_list: napi::bindgen_prelude::Function<String, napi::bindgen_prelude::Array> =
+                    json.get_named_property("parse")?;
+                let mut all = js.create_array(0)?;
+                let mut next = 0;
+                for chunk in chunks {
+                    let part = parse_list.call(chunk)?;
+                    for i in 0..part.len() {
+                        let item: Unknown =
+                            part.get(i)?.ok_or_else(|| napi::Error::from_reason("a hole in a parsed list"))?;
+                        all.set(next, item)?;
+                        next += 1;
+                    }
                 }
-                unsafe { napi::bindgen_prelude::Array::to_napi_value(env, array) }
+                unsafe { napi::bindgen_prelude::Array::to_napi_value(env, all) }
             }
-            other => unsafe { Value::to_napi_value(env, other) },
         }
     }
 }

@@ -93,7 +93,7 @@ pub(crate) fn resolve_once(data: Unknown<'_>, config: Option<Object<'_>>) -> Asy
     Job::new(move || {
         let mut engine = omnitwin::Engine::new(config)?;
         batch.into_engine(&mut engine, OnError::Fail)?;
-        to_js_value(&engine.assignments()).map(Json)
+        Json::of_list(engine.assignments())
     })
 }
 
@@ -114,7 +114,7 @@ impl Engine {
         work: impl FnOnce(&omnitwin::Engine) -> Result<T, Failure> + Send + 'static,
     ) -> AsyncTask<Job<Json>> {
         let inner = Arc::clone(&self.inner);
-        Job::new(move || reading(&inner, |engine| to_js_value(&work(engine)?)).map(Json))
+        Job::new(move || reading(&inner, |engine| Json::of(&work(engine)?)))
     }
 
     /// A job changing the engine.
@@ -123,7 +123,7 @@ impl Engine {
         work: impl FnOnce(&mut omnitwin::Engine) -> Result<T, Failure> + Send + 'static,
     ) -> AsyncTask<Job<Json>> {
         let inner = Arc::clone(&self.inner);
-        Job::new(move || writing(&inner, |engine| to_js_value(&work(engine)?)).map(Json))
+        Job::new(move || writing(&inner, |engine| Json::of(&work(engine)?)))
     }
 }
 
@@ -362,13 +362,15 @@ impl Engine {
     /// Every touchpoint with its profile: `{ touchpointId, profileId }` in ingest order.
     #[napi(ts_return_type = "Promise<Array<Assignment>>")]
     pub fn assignments(&self) -> AsyncTask<Job<Json>> {
-        self.read_job(|engine| Ok(engine.assignments()))
+        let inner = Arc::clone(&self.inner);
+        Job::new(move || reading(&inner, |engine| Json::of_list(engine.assignments())))
     }
 
     /// Every profile, sorted by profile id.
     #[napi(ts_return_type = "Promise<Array<Profile>>")]
     pub fn profiles(&self) -> AsyncTask<Job<Json>> {
-        self.read_job(|engine| Ok(engine.profiles().into_iter().cloned().collect::<Vec<_>>()))
+        let inner = Arc::clone(&self.inner);
+        Job::new(move || reading(&inner, |engine| Json::of_list(engine.profiles())))
     }
 
     /// A profile by id (a merged-away id leads to the profile it joined), or `null`. With

@@ -33,7 +33,7 @@ impl Linker {
         work: impl FnOnce(&omnitwin::matching::Linker) -> Result<T, Failure> + Send + 'static,
     ) -> AsyncTask<Job<Json>> {
         let inner = Arc::clone(&self.inner);
-        Job::new(move || reading(&inner, |linker| to_js_value(&work(linker)?)).map(Json))
+        Job::new(move || reading(&inner, |linker| Json::of(&work(linker)?)))
     }
 
     fn write_job<T: serde::Serialize>(
@@ -41,7 +41,7 @@ impl Linker {
         work: impl FnOnce(&mut omnitwin::matching::Linker) -> Result<T, Failure> + Send + 'static,
     ) -> AsyncTask<Job<Json>> {
         let inner = Arc::clone(&self.inner);
-        Job::new(move || writing(&inner, |linker| to_js_value(&work(linker)?)).map(Json))
+        Job::new(move || writing(&inner, |linker| Json::of(&work(linker)?)))
     }
 }
 
