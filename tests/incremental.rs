@@ -161,6 +161,18 @@ fn replay_with_segments(engine: &Engine) -> (BTreeSet<String>, BTreeSet<(String,
     (live, members)
 }
 
+/// The touchpoints in an order drawn from `seed` (Fisher–Yates on a linear congruential
+/// stream).
+fn shuffled(tps: &[Touchpoint], seed: u64) -> Vec<Touchpoint> {
+    let mut out = tps.to_vec();
+    let mut state = seed;
+    for i in (1..out.len()).rev() {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        out.swap(i, (state >> 33) as usize % (i + 1));
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
@@ -176,12 +188,7 @@ proptest! {
         let expected = sorted_assignments(&batch);
         let scale = batch.rfm_scale();
 
-        let mut shuffled = tps.clone();
-        let mut state = seed;
-        for i in (1..shuffled.len()).rev() {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            shuffled.swap(i, (state >> 33) as usize % (i + 1));
-        }
+        let shuffled = shuffled(&tps, seed);
         // A first batch before the engine goes live, then single touchpoints and small batches.
         let mut live = engine();
         let start = start.min(shuffled.len());
@@ -474,12 +481,7 @@ proptest! {
         seed in any::<u64>(),
         cuts in proptest::collection::vec(0..4usize, 0..6),
     ) {
-        let mut shuffled = tps.clone();
-        let mut state = seed;
-        for i in (1..shuffled.len()).rev() {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            shuffled.swap(i, (state >> 33) as usize % (i + 1));
-        }
+        let shuffled = shuffled(&tps, seed);
         let mut live = engine();
         live.go_live().unwrap();
         let mut seen_ids: BTreeSet<String> = BTreeSet::new();

@@ -124,21 +124,7 @@ impl Json {
             return Err(Failure::Internal(format!("a result of {} bytes that is not a list", text.len())));
         };
         drop(text);
-        let mut chunks = Vec::new();
-        let mut chunk = String::from("[");
-        for item in items {
-            if chunk.len() > JSON_CHUNK {
-                chunk.push(']');
-                chunks.push(std::mem::replace(&mut chunk, String::from("[")));
-            }
-            if chunk.len() > 1 {
-                chunk.push(',');
-            }
-            chunk.push_str(&serde_json::to_string(&item).map_err(json)?);
-        }
-        chunk.push(']');
-        chunks.push(chunk);
-        Ok(Json(JsonText::Chunks(chunks)))
+        Json::of_list(items)
     }
 }
 
