@@ -28,14 +28,18 @@ fn main() {
             let mut engine = Engine::new(Config::default()).expect("the default config is valid");
             let progress = omnitwin::progress::NoProgress;
             engine.ingest_file(&path, None, OnError::Fail, &progress).expect("the file ingests");
+            let ingested = start.elapsed().as_secs_f64();
             let report = engine.resolve().clone();
+            let resolved = start.elapsed().as_secs_f64();
             let assignments = engine.assignments();
             println!(
-                "rust   run {run} (from the file, assignments as a list): {} touchpoints -> {} profiles, {} assignments: {:.2} s",
+                "rust   run {run} (from the file, assignments as a list): {} touchpoints -> {} profiles, {} assignments: {:.2} s (ingest {ingested:.2}, resolve {:.2}, assignments {:.2})",
                 report.touchpoints,
                 report.profiles,
                 assignments.len(),
-                start.elapsed().as_secs_f64()
+                start.elapsed().as_secs_f64(),
+                resolved - ingested,
+                start.elapsed().as_secs_f64() - resolved
             );
         }
         return;
