@@ -80,6 +80,24 @@ impl Engine {
         read_shared(py, &self.inner, self.progress, work)?.ok_or_else(poisoned)
     }
 
+    /// A profile read now (`as_of` absent) or as of a time (converted here, text read by the
+    /// core), as an `omnitwin.Profile` with its card.
+    fn profile_at<'py>(
+        &self,
+        py: Python<'py>,
+        as_of: Option<&Bound<'py, PyAny>>,
+        read: impl for<'e> FnOnce(&'e omnitwin::Engine, Option<i64>) -> Option<std::borrow::Cow<'e, omnitwin::Profile>>
+            + Send
+            + 'static,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let as_of = as_of.map(|t| TimeArg::of(t, "as_of")).transpose()?;
+        let card = self.reading(py, move |engine, _| {
+            let at = as_of.map(|t| t.millis(engine, "as_of")).transpose()?;
+            Ok(with_card(engine, read(engine, at)))
+        })?;
+        profile_to_python(py, card)
+    }
+
     /// [`Engine::reading`] with the engine to itself.
     fn writing<T: Send + 'static>(
         &self,
@@ -354,17 +372,10 @@ impl Engine {
         profile_id: String,
         as_of: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let as_of = as_of.map(|t| TimeArg::of(t, "as_of")).transpose()?;
-        let card = self.reading(py, move |engine, _| {
-            Ok(with_card(
-                engine,
-                match as_of {
-                    Some(t) => engine.profile_as_of(&profile_id, t.millis(engine, "as_of")?),
-                    None => engine.profile(&profile_id),
-                },
-            ))
-        })?;
-        profile_to_python(py, card)
+        self.profile_at(py, as_of, move |engine, at| match at {
+            Some(t) => engine.profile_as_of(&profile_id, t),
+            None => engine.profile(&profile_id),
+        })
     }
 
     /// The profile a touchpoint belongs to, or `None` for an unknown touchpoint. With `as_of`,
@@ -377,17 +388,10 @@ impl Engine {
         touchpoint_id: String,
         as_of: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let as_of = as_of.map(|t| TimeArg::of(t, "as_of")).transpose()?;
-        let card = self.reading(py, move |engine, _| {
-            Ok(with_card(
-                engine,
-                match as_of {
-                    Some(t) => engine.profile_of_as_of(&touchpoint_id, t.millis(engine, "as_of")?),
-                    None => engine.profile_of(&touchpoint_id),
-                },
-            ))
-        })?;
-        profile_to_python(py, card)
+        self.profile_at(py, as_of, move |engine, at| match at {
+            Some(t) => engine.profile_of_as_of(&touchpoint_id, t),
+            None => engine.profile_of(&touchpoint_id),
+        })
     }
 
     /// When the engine took a touchpoint in (epoch milliseconds; for a durable store, when it

@@ -119,9 +119,7 @@ impl Engine {
             return self.profile(profile_id);
         }
         let past = self.past(held)?;
-        let r = &past.resolution;
-        let by_id =
-            r.by_id.get_or_init(|| r.profile_ids.iter().enumerate().map(|(c, id)| (id.clone(), c as u32)).collect());
+        let by_id = past.resolution.by_id();
         let cluster = match by_id.get(profile_id) {
             Some(&c) => c,
             None => {

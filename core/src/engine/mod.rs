@@ -65,6 +65,13 @@ struct Resolution {
     twin: OnceLock<crate::twin::TwinContext>,
 }
 
+impl Resolution {
+    /// Profile id → cluster, built on first need.
+    fn by_id(&self) -> &FxHashMap<Text, u32> {
+        self.by_id.get_or_init(|| self.profile_ids.iter().enumerate().map(|(c, id)| (id.clone(), c as u32)).collect())
+    }
+}
+
 /// The omnitwin engine: holds touchpoints and resolves them into profiles.
 ///
 /// Resolution runs on first need after an ingest (or when [`Engine::resolve`] is called) and is
@@ -255,6 +262,12 @@ impl Engine {
             store.set_meta("model", &model.to_json())?;
         }
         self.model = Some(std::sync::Arc::new(model));
+        self.rules_changed()
+    }
+
+    /// After the model or the config changed: what was resolved is stale; a live engine
+    /// resolves everything again and records what moved in the feed (and the store).
+    fn rules_changed(&mut self) -> Result<()> {
         self.resolution = OnceLock::new();
         self.history.clear();
         if self.live.is_some() {
@@ -972,9 +985,7 @@ impl Engine {
         let current = self.live.as_ref().and_then(|live| live.current_id(profile_id));
         let profile_id = current.as_deref().unwrap_or(profile_id);
         let r = self.resolved(&NoProgress);
-        let by_id =
-            r.by_id.get_or_init(|| r.profile_ids.iter().enumerate().map(|(c, id)| (id.clone(), c as u32)).collect());
-        let &c = by_id.get(profile_id)?;
+        let &c = r.by_id().get(profile_id)?;
         Some(Cow::Borrowed(&self.built_profiles(&NoProgress)[c as usize]))
     }
 

@@ -82,13 +82,6 @@ impl Engine {
         }
         self.rules = rules;
         self.model = model.map(std::sync::Arc::new);
-        self.resolution = std::sync::OnceLock::new();
-        self.history.clear();
-        if self.live.is_some() {
-            let (tps, feed) = self.marks();
-            self.rebase();
-            self.commit(tps, feed)?;
-        }
-        Ok(())
+        self.rules_changed()
     }
 }
