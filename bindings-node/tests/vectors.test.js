@@ -11,6 +11,7 @@ const NORMALIZE = load(path.join(VECTORS, 'normalize.json'))
 const RESOLVE = vectorFiles('resolve')
 const LIVE = vectorFiles('live')
 const TWIN = vectorFiles('twin')
+const WHAT_IF = vectorFiles('what_if')
 
 test('every vector file is run', () => {
   assert.ok(RESOLVE.length >= 3)
@@ -132,5 +133,23 @@ for (const file of TWIN) {
         return true
       })
     }
+  })
+}
+
+for (const file of WHAT_IF) {
+  test(`what-if vector ${path.basename(file, '.json')}`, async () => {
+    const vector = load(file)
+    const engine = new ot.Engine(vector.config)
+    for (const tp of vector.touchpoints) engine.ingestOne(touchpointInJs(tp))
+    const before = await engine.assignments()
+    const feed = engine.changes().length
+    const expected = vector.expected
+    assert.deepEqual(await engine.simulate(vector.new_config), camelKeys(expected.simulation))
+    assert.deepEqual(await engine.assignments(), before, 'simulate changes nothing')
+    assert.equal(engine.changes().length, feed, 'simulate records nothing')
+    await engine.applyConfig(vector.new_config)
+    assert.deepEqual(engine.changes(feed), camelKeys(expected.recorded))
+    const after = Object.fromEntries((await engine.assignments()).map((a) => [a.touchpointId, a.profileId]))
+    assert.deepEqual(after, expected.assignments)
   })
 }

@@ -13,6 +13,7 @@ VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 RESOLVE = sorted((VECTORS / "resolve").glob("*.json"))
 LIVE = sorted((VECTORS / "live").glob("*.json"))
 TWIN = sorted((VECTORS / "twin").glob("*.json"))
+WHAT_IF = sorted((VECTORS / "what_if").glob("*.json"))
 
 
 def load(path):
@@ -139,3 +140,20 @@ def test_twin_vector(path):
         with pytest.raises(ot.InvalidInputError) as caught:
             engine.segment(case["expression"])
         assert caught.value.position == case["position"], case
+
+
+@pytest.mark.parametrize("path", WHAT_IF, ids=lambda p: p.stem)
+def test_what_if_vector(path):
+    vector = load(path)
+    engine = ot.Engine(vector["config"])
+    for tp in vector["touchpoints"]:
+        engine.ingest_one(tp)
+    before = engine.assignments()
+    feed = len(engine.changes())
+    expected = vector["expected"]
+    assert engine.simulate(vector["new_config"]) == expected["simulation"]
+    assert engine.assignments().equals(before) and len(engine.changes()) == feed, "simulate changes nothing"
+    engine.apply_config(vector["new_config"])
+    assert engine.changes(feed) == expected["recorded"]
+    after = engine.assignments()
+    assert dict(zip(after["touchpoint_id"], after["profile_id"])) == expected["assignments"]
