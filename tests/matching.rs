@@ -219,7 +219,8 @@ fn training_from_labels_works_as_well() {
         .collect();
     let mut linker = Linker::new(settings(LinkType::DedupeOnly), &[frame(&rows)]).unwrap();
     let report = linker.train_from_labels(&labels).unwrap();
-    assert!(report.u_sample_pairs > 0);
+    // 400 records: u is counted over every pair, for every comparison, not sampled.
+    assert_eq!((report.u_counted.len(), report.u_sample_pairs), (linker.model().unwrap().comparisons.len(), 0));
     let (precision, recall) = precision_recall(&linker.cluster(&linker.predict().unwrap()).unwrap());
     assert!(precision >= 0.95 && recall >= 0.9, "precision {precision}, recall {recall}");
     assert!(linker.train_from_labels(&[]).is_err());

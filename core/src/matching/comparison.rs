@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::normalize::parse_date;
 
 /// A parsed date: days since the epoch, month and day.
-type Date = (i32, u32, u32);
+pub(crate) type Date = (i32, u32, u32);
 
 /// The level of a pair when either value is missing: no evidence either way.
 pub(crate) const NULL_LEVEL: u8 = 0;
@@ -265,6 +265,34 @@ impl Comparison {
 
     /// The level records `a` and `b` reach.
     pub(crate) fn level(&self, records: &Records, a: u32, b: u32) -> u8 {
+        self.level_with(records, a, b, true)
+    }
+
+    /// The level records `a` and `b` would reach if no `swapped_with` level held: what every
+    /// pair of records with their two values reaches unless [`Comparison::may_swap`] says so.
+    pub(crate) fn level_without_swaps(&self, records: &Records, a: u32, b: u32) -> u8 {
+        self.level_with(records, a, b, false)
+    }
+
+    /// Whether a `swapped_with` level may hold for records `a` and `b` (their hashes say so):
+    /// only then can their level differ from [`Comparison::level_without_swaps`].
+    pub(crate) fn may_swap(&self, a: u32, b: u32) -> bool {
+        let (ha, hb) = (self.value_hashes[a as usize], self.value_hashes[b as usize]);
+        self.swapped.iter().flatten().any(|(_, hashes)| hashes[a as usize] == hb && hashes[b as usize] == ha)
+    }
+
+    /// Whether the comparison has `swapped_with` levels.
+    pub(crate) fn has_swapped_levels(&self) -> bool {
+        self.swapped.iter().any(Option::is_some)
+    }
+
+    /// Whether record `r` holds the value hashed `hash` in a column a `swapped_with` level reads.
+    pub(crate) fn swaps_toward(&self, r: u32, hash: u64) -> bool {
+        self.swapped.iter().flatten().any(|(_, hashes)| hashes[r as usize] == hash)
+    }
+
+    /// The level records `a` and `b` reach, with the `swapped_with` levels tested or not.
+    fn level_with(&self, records: &Records, a: u32, b: u32, swaps: bool) -> u8 {
         let (ha, hb) = (self.value_hashes[a as usize], self.value_hashes[b as usize]);
         if ha == NO_VALUE || hb == NO_VALUE {
             return NULL_LEVEL;
@@ -306,6 +334,7 @@ impl Comparison {
                         && similarity::transpositions_within(text(a), text(b), sets, *t as usize)
                 }
                 LevelSpec::Jaccard(t) => jaccard(self.words_of(a), self.words_of(b)) >= *t,
+                LevelSpec::SwappedWith(_) if !swaps => false,
                 LevelSpec::SwappedWith(_) => {
                     let (column, hashes) = self.swapped[i].as_ref().expect("swapped levels carry their column");
                     let other = &records.columns[*column];
@@ -332,6 +361,46 @@ impl Comparison {
             }
         }
         self.levels.len() as u8 + 1
+    }
+
+    /// A record's value hash; `None` without a value.
+    pub(crate) fn value_hash(&self, r: u32) -> Option<u64> {
+        Some(self.value_hashes[r as usize]).filter(|&h| h != NO_VALUE)
+    }
+
+    /// For the `swapped_with` level at `index` (in `levels`): each record's value hash in the
+    /// other column (0 without a value there).
+    pub(crate) fn swapped_hashes(&self, index: usize) -> Option<&[u64]> {
+        self.swapped.get(index)?.as_ref().map(|(_, hashes)| hashes.as_slice())
+    }
+
+    /// A record's hashed characters ([`similarity::extend_hashed_chars`]); empty when the
+    /// comparison has no edit-distance or Jaro–Winkler level.
+    pub(crate) fn hashed_chars(&self, r: u32) -> &[u8] {
+        match (self.hashed_at.get(r as usize), self.hashed_at.get(r as usize + 1)) {
+            (Some(&from), Some(&to)) => &self.hashed[from as usize..to as usize],
+            _ => &[],
+        }
+    }
+
+    /// A record's [`similarity::char_set`] (0 when the comparison has no fuzzy level).
+    pub(crate) fn char_set(&self, r: u32) -> u128 {
+        self.char_sets.get(r as usize).copied().unwrap_or(0)
+    }
+
+    /// The lowest Jaro–Winkler threshold of the levels (1 without such levels).
+    pub(crate) fn lowest_jaro_winkler(&self) -> f64 {
+        self.lowest_jaro_winkler
+    }
+
+    /// A record's date, when a level compares dates and the value is one.
+    pub(crate) fn date(&self, r: u32) -> Option<Date> {
+        self.dates.as_ref()?[r as usize]
+    }
+
+    /// A record's number, when a level compares numbers and the value is one.
+    pub(crate) fn number(&self, r: u32) -> Option<f64> {
+        self.numbers.as_ref()?[r as usize]
     }
 
     /// A record's distinct word hashes, sorted.

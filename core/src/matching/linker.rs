@@ -40,9 +40,9 @@ pub struct TrainingReport {
     /// Random pairs that estimated u for the comparisons not in `u_counted` (0 when none was
     /// sampled).
     pub u_sample_pairs: usize,
-    /// Comparisons whose u was counted over every pair of records, one comparison per pair of
-    /// distinct values: columns with few distinct values (the pairs of values within
-    /// `u_sample_pairs`).
+    /// Comparisons whose u was counted exactly over every pair of records (only the pairs of
+    /// distinct values that can reach a level above "else" compared, within `u_sample_pairs`
+    /// comparisons) instead of sampled.
     #[serde(default)]
     pub u_counted: Vec<String>,
     /// Candidate pairs per blocking rule (each pair counted for its first rule only).
@@ -283,9 +283,10 @@ impl Linker {
         self.comparisons.iter().map(|c| c.level(&self.records, a, b)).collect()
     }
 
-    /// Trains the model without labels: u from random pairs, m by EM on each blocking rule's
-    /// candidates (the comparisons on the rule's own columns left out), and the prior from the
-    /// share of matches among all candidates, spread over every pair the link type compares.
+    /// Trains the model without labels: u over every pair of records (or from random pairs when
+    /// that costs too much), m by EM on each blocking rule's candidates (the comparisons on the
+    /// rule's own columns left out), and the prior from the share of matches among all
+    /// candidates, spread over every pair the link type compares.
     pub fn train(&mut self) -> Result<TrainingReport> {
         let training = self.settings.training.clone();
         let level_counts: Vec<usize> = self.comparisons.iter().map(Comparison::level_count).collect();
@@ -335,7 +336,7 @@ impl Linker {
     }
 
     /// Trains the model from pairs known to be one person (labels): m from the levels those
-    /// pairs reach, u from random pairs, and the prior as in [`Linker::train`].
+    /// pairs reach, u as in [`Linker::train`], and the prior as there too.
     pub fn train_from_labels(&mut self, matches: &[(&str, &str)]) -> Result<TrainingReport> {
         if matches.is_empty() {
             return Err(Error::config("labels", "no labelled pairs: give at least one pair known to match"));
@@ -364,8 +365,8 @@ impl Linker {
         })
     }
 
-    /// u per level: counted over all pairs of distinct values for columns with few of them,
-    /// else from random pairs ([`super::u_estimate`]).
+    /// u per level: counted over all pairs of records where that fits the budget, else from
+    /// random pairs ([`super::u_estimate`]).
     fn estimate_u(&self) -> (Vec<Vec<f64>>, UCounts) {
         let found = u_counts(&self.comparisons, &self.records, self.settings.link_type, &self.settings.training);
         (u_from_counts(&found.counts), found)

@@ -1,6 +1,7 @@
 //! Probabilistic record linkage (Fellegi–Sunter): comparisons with levels, blocking rules,
-//! training without labels (u from random pairs, m by expectation–maximisation), scoring,
-//! clustering and explanations, on any table with any columns.
+//! training without labels (u over every pair of records, or random ones; m by
+//! expectation–maximisation), scoring, clustering and explanations, on any table with any
+//! columns.
 //!
 //! ```
 //! use omnitwin::matching::{Linker, Settings};
@@ -47,6 +48,7 @@ mod settings;
 mod similarity;
 mod touchpoints;
 mod u_estimate;
+mod value_pairs;
 
 pub use linker::{ChainLink, ComparisonPart, Linker, PairExplanation, ScoredPair, TrainingReport};
 pub use model::{probability, ComparisonModel, LevelModel, Model, TermFrequencies};

@@ -83,7 +83,9 @@ impl ComparisonSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainingSettings {
-    /// How many random record pairs estimate the u probabilities.
+    /// How many random record pairs estimate the u probabilities; also the most comparisons
+    /// (and candidate pairs of values) counting u over every pair of records may take, which a
+    /// comparison uses instead of the sample whenever it fits.
     pub u_sample_pairs: usize,
     /// The most EM iterations per blocking rule.
     pub max_iterations: usize,
