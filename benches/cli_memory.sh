@@ -9,7 +9,8 @@ people="${1:-310000}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet --bin omnitwin --example generate
-target="${CARGO_TARGET_DIR:-target}/release"
+# Cargo puts the binaries under the target triple when one is set (scripts/test.sh sets it).
+target="${CARGO_TARGET_DIR:-target}${CARGO_BUILD_TARGET:+/$CARGO_BUILD_TARGET}/release"
 "$target/examples/generate" "$people" "$work/data" 42
 rows=$(($(wc -l < "$work/data/touchpoints.csv") - 1))
 size=$(du -h "$work/data/touchpoints.csv" | cut -f1)
