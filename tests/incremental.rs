@@ -312,6 +312,50 @@ fn a_phone_found_shared_splits_the_profile_it_held_together() {
     assert_eq!(engine.len(), 4, "nobody was forgotten");
 }
 
+/// A phone a hundred touchpoints carry (the live engine keeps what they carry instead of
+/// scanning them on every arrival): arrivals bringing nothing new keep it linking; strangers
+/// arriving with it find it shared, exactly as one batch of everything does.
+#[test]
+fn a_phone_with_many_touchpoints_is_found_shared_when_strangers_arrive_with_it() {
+    let landline = "0243 826 1234";
+    let tp = |i: usize, name: &str, email: &str| Touchpoint {
+        phone: Some(landline.into()),
+        full_name: Some(name.into()),
+        email: Some(email.into()),
+        timestamp: Some(i as i64),
+        ..Touchpoint::new(format!("t{i}"))
+    };
+    let mut all: Vec<Touchpoint> = (0..100).map(|i| tp(i, "Nguyễn An", "an.nguyen@gmail.com")).collect();
+    let strangers = [
+        ("Trần Bình", "binh.tran@gmail.com"),
+        ("Lê Cường", "cuong.le@gmail.com"),
+        ("Phạm Dung", "dung.pham@gmail.com"),
+    ];
+    all.extend(strangers.iter().enumerate().map(|(k, (name, email))| tp(100 + k, name, email)));
+    let mut live = engine();
+    live.ingest(all[..70].to_vec()).unwrap();
+    for t in &all[70..100] {
+        live.ingest_one(t.clone()).unwrap();
+    }
+    assert_eq!(live.assignments().into_iter().map(|a| a.profile_id).collect::<BTreeSet<_>>().len(), 1);
+    assert!(live.lookup(&Identifier::new(IdKind::Phone, landline)).is_some(), "one person's phone links");
+    for t in &all[100..] {
+        live.ingest_one(t.clone()).unwrap();
+    }
+    assert!(live.lookup(&Identifier::new(IdKind::Phone, landline)).is_none(), "now shared by four names");
+    let mut batch = engine();
+    batch.ingest(all.clone()).unwrap();
+    assert_eq!(sorted_assignments(&live), sorted_assignments(&batch));
+    assert_eq!(live.assignments().into_iter().map(|a| a.profile_id).collect::<BTreeSet<_>>().len(), 4);
+    // The finding, with its count of touchpoints, is the one batch finds.
+    for (a, b) in [("t0", "t100"), ("t3", "t99"), ("t101", "t102")] {
+        let (l, r) = (live.explain(a, b).unwrap(), batch.explain(a, b).unwrap());
+        assert_eq!(l, r, "{a} {b}");
+    }
+    let why = serde_json::to_string(&live.explain("t0", "t100").unwrap()).unwrap();
+    assert!(why.contains("its 103 touchpoints"), "{why}");
+}
+
 #[test]
 fn bad_touchpoints_leave_the_live_engine_unchanged() {
     let mut engine = engine();

@@ -19,7 +19,7 @@ use smallvec::SmallVec;
 use super::{compute, Resolution, Whole};
 use crate::config::Rules;
 use crate::error::Result;
-use crate::graph::{shared_finding, Graph, Identities, Known, SharedFinding};
+use crate::graph::{finding_from, person_value, shared_finding, Graph, Identities, Known, SharedFinding};
 use crate::matching::{touchpoint_records, Linker, Model};
 use crate::model::{Text, Touchpoint};
 use crate::prepare::{prepare, split_key};
@@ -158,6 +158,19 @@ struct LiveMatching {
     edges: Vec<SmallVec<[u32; 2]>>,
 }
 
+/// The distinct name keys and person-level identifiers an identifier's touchpoints carry, kept
+/// in order: all its shared finding is decided from besides their number. Kept up to date as
+/// touchpoints join, they spare a popular identifier (a shop's phone) a scan of every one of its
+/// touchpoints on each arrival.
+#[derive(Debug, Default)]
+struct Carried {
+    names: std::collections::BTreeSet<Text>,
+    values: std::collections::BTreeSet<(u16, Text, u32, u32)>,
+}
+
+/// Identifiers with at least this many touchpoints keep what they carry ([`Carried`]).
+const CARRIED_FROM: usize = 64;
+
 /// The live state of an engine.
 #[derive(Debug)]
 pub(crate) struct Live {
@@ -169,6 +182,9 @@ pub(crate) struct Live {
     members: Vec<Vec<u32>>,
     /// Per identifier: its shared finding, `None` when it links (or is blocked).
     shared: Vec<Option<SharedFinding>>,
+    /// For identifiers with many touchpoints, once their finding was decided: what those
+    /// touchpoints carry (see [`Carried`]).
+    carried: FxHashMap<u32, Carried>,
     tp_ids: Vec<SmallVec<[u32; 4]>>,
     tp_name: Vec<Option<Text>>,
     matching: Option<LiveMatching>,
@@ -246,6 +262,7 @@ impl Live {
             slots: FxHashMap::default(),
             members: (0..graph.members.len()).map(|id| graph.members.get(id).to_vec()).collect(),
             shared: (0..graph.interner.len() as u32).map(|id| graph.shared.get(&id).cloned()).collect(),
+            carried: FxHashMap::default(),
             tp_ids: (0..graph.tp_ids.len()).map(|tp| graph.tp_ids.get(tp).iter().copied().collect()).collect(),
             tp_name: graph.tp_name.clone(),
             matching: None,
@@ -485,7 +502,7 @@ impl Live {
             let kind = self.ids.key(id).0 as usize;
             let detect =
                 !self.blocked[id as usize] && rules.kinds[kind].detect_shared && self.members[id as usize].len() > 1;
-            let finding = if detect { shared_finding(self, rules, id) } else { None };
+            let finding = if detect { self.decide_shared(rules, id, first) } else { None };
             if finding.is_some() != was_shared {
                 seeds.extend(self.members[id as usize].iter().copied().filter(|&m| m < first));
             }
@@ -505,6 +522,39 @@ impl Live {
         let events = self.apply(&part, first);
         self.record(events);
         Ok(part)
+    }
+
+    /// Identifier `id`'s shared finding now that touchpoints from `first` on joined it: decided
+    /// from what its touchpoints carry, kept ([`Carried`]) once it has many.
+    fn decide_shared(&mut self, rules: &Rules, id: u32, first: u32) -> Option<SharedFinding> {
+        if self.members[id as usize].len() < CARRIED_FROM {
+            return shared_finding(self, rules, id);
+        }
+        let kept = self.carried.remove(&id);
+        let members = &self.members[id as usize];
+        // Touchpoints join in order: without a kept record, every one is new to it.
+        let new =
+            if kept.is_some() { members.len() - members.iter().rev().take_while(|&&m| m >= first).count() } else { 0 };
+        let mut carried = kept.unwrap_or_default();
+        for &tp in &members[new..] {
+            if let Some(name) = &self.tp_name[tp as usize] {
+                carried.names.insert(name.clone());
+            }
+            for &other in &self.tp_ids[tp as usize] {
+                if let Some((kind, scope, slot, other)) = person_value(self, rules, other) {
+                    carried.values.insert((kind, Text::from(scope), slot, other));
+                }
+            }
+        }
+        let finding = finding_from(
+            self,
+            rules,
+            members.len(),
+            (carried.names.len(), carried.names.iter().map(Text::as_str)),
+            carried.values.iter().map(|(kind, scope, slot, other)| (*kind, scope.as_str(), *slot, *other)),
+        );
+        self.carried.insert(id, carried);
+        finding
     }
 
     /// Recomputes the block keys of touchpoints `tps` (new ones included) and scores them

@@ -20,4 +20,4 @@ pub use link::LinkStats;
 pub(crate) use merge::MergeOutcome;
 pub(crate) use names::NameGroups;
 pub use protection::SharedFinding;
-pub(crate) use protection::{shared_finding, Identities, Known};
+pub(crate) use protection::{finding_from, person_value, shared_finding, Identities, Known};

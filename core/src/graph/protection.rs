@@ -68,36 +68,58 @@ fn shared_bound(view: &impl Identities, rules: &Rules, slot: u32) -> usize {
 /// or more values of a person-level kind than one person has): then it is shared.
 pub(crate) fn shared_finding(view: &impl Identities, rules: &Rules, id: u32) -> Option<SharedFinding> {
     let members = view.members(id);
-    let bound = rules.config.shared_identifiers.max_names;
-    let keys: Vec<&str> = members.iter().filter_map(|&tp| view.name_of(tp)).collect();
-    let distinct = name_groups(keys, bound);
-    if distinct > bound {
-        return Some(SharedFinding { disagree_on: "full_name".into(), distinct, bound, touchpoints: members.len() });
-    }
+    let mut keys: Vec<&str> = members.iter().filter_map(|&tp| view.name_of(tp)).collect();
+    keys.sort_unstable();
+    keys.dedup();
     // Slots in an order fixed by the data (kind, then scope), so that the slot reported is
     // the same however the identifiers were numbered.
-    let mut values: Vec<(u16, &str, u32, u32)> = members
-        .iter()
-        .flat_map(|&tp| view.ids_of(tp))
-        .filter(|&&other| !view.blocked(other) && rules.kinds[view.kind_of(other) as usize].person_level)
-        .map(|&other| {
-            let scope = crate::prepare::split_key(view.key_of(other)).0.unwrap_or("");
-            (view.kind_of(other), scope, view.slot_of(other), other)
-        })
-        .collect();
+    let mut values: Vec<PersonValue> =
+        members.iter().flat_map(|&tp| view.ids_of(tp)).filter_map(|&other| person_value(view, rules, other)).collect();
     values.sort_unstable();
     values.dedup();
-    let (slot, distinct) = values
-        .chunk_by(|a, b| a.2 == b.2)
-        .map(|run| (run[0].2, run.len()))
-        .find(|&(slot, count)| count > shared_bound(view, rules, slot))?;
-    let kind = &rules.kinds[view.slot_kind(slot) as usize].kind;
-    Some(SharedFinding {
-        disagree_on: kind.to_string(),
-        distinct,
-        bound: shared_bound(view, rules, slot),
-        touchpoints: members.len(),
-    })
+    finding_from(view, rules, members.len(), (keys.len(), keys.iter().copied()), values.iter().copied())
+}
+
+/// A person-level identifier as the shared test orders it: kind, scope, slot, identifier.
+pub(crate) type PersonValue<'a> = (u16, &'a str, u32, u32);
+
+/// Identifier `other` as a [`PersonValue`], when it is of a person-level kind and not blocked.
+pub(crate) fn person_value<'v>(view: &'v impl Identities, rules: &Rules, other: u32) -> Option<PersonValue<'v>> {
+    if view.blocked(other) || !rules.kinds[view.kind_of(other) as usize].person_level {
+        return None;
+    }
+    let scope = crate::prepare::split_key(view.key_of(other)).0.unwrap_or("");
+    Some((view.kind_of(other), scope, view.slot_of(other), other))
+}
+
+/// The shared finding of an identifier carried by `touchpoints` touchpoints, from their
+/// distinct name keys (`names`, sorted, `name_count` of them) and distinct person-level values
+/// (`values`, sorted).
+pub(crate) fn finding_from<'n, 'v>(
+    view: &impl Identities,
+    rules: &Rules,
+    touchpoints: usize,
+    (name_count, names): (usize, impl IntoIterator<Item = &'n str>),
+    values: impl Iterator<Item = PersonValue<'v>>,
+) -> Option<SharedFinding> {
+    let bound = rules.config.shared_identifiers.max_names;
+    let distinct = if name_count <= bound { name_count } else { NameGroups::count_up_to(names, bound) };
+    if distinct > bound {
+        return Some(SharedFinding { disagree_on: "full_name".into(), distinct, bound, touchpoints });
+    }
+    let mut values = values.peekable();
+    while let Some((_, _, slot, _)) = values.next() {
+        let mut distinct = 1;
+        while values.next_if(|v| v.2 == slot).is_some() {
+            distinct += 1;
+        }
+        let bound = shared_bound(view, rules, slot);
+        if distinct > bound {
+            let kind = &rules.kinds[view.slot_kind(slot) as usize].kind;
+            return Some(SharedFinding { disagree_on: kind.to_string(), distinct, bound, touchpoints });
+        }
+    }
+    None
 }
 
 /// Counts distinct values per slot among `(slot, value)` pairs and returns the first slot (in
