@@ -103,7 +103,7 @@ pub(crate) fn finding_from<'n, 'v>(
     values: impl Iterator<Item = PersonValue<'v>>,
 ) -> Option<SharedFinding> {
     let bound = rules.config.shared_identifiers.max_names;
-    let distinct = if name_count <= bound { name_count } else { NameGroups::count_up_to(names, bound) };
+    let distinct = sorted_name_groups((name_count, names), bound);
     if distinct > bound {
         return Some(SharedFinding { disagree_on: "full_name".into(), distinct, bound, touchpoints });
     }
@@ -143,8 +143,14 @@ pub(crate) fn first_overfull_slot(mut pairs: Vec<(u32, u32)>, bound_of: impl Fn(
 pub(crate) fn name_groups(mut keys: Vec<&str>, bound: usize) -> usize {
     keys.sort_unstable();
     keys.dedup();
-    if keys.len() <= bound {
-        return keys.len();
+    sorted_name_groups((keys.len(), keys), bound)
+}
+
+/// [`name_groups`] of keys already sorted and distinct (`count` of them): no more keys than the
+/// bound are as many groups, else they are grouped until there are more than `bound`.
+fn sorted_name_groups<'n>((count, keys): (usize, impl IntoIterator<Item = &'n str>), bound: usize) -> usize {
+    if count <= bound {
+        return count;
     }
     NameGroups::count_up_to(keys, bound)
 }

@@ -282,7 +282,7 @@ impl Scan {
         let values = representatives.len();
         let pairs = values.saturating_mul(values.saturating_sub(1)) / 2;
         let checks = if self.every_pair { budget } else { budget.saturating_mul(SCAN_CHECKS_PER_BUDGET) };
-        if pairs > checks || pairs > budget && self.every_pair {
+        if pairs > checks {
             return None;
         }
         let sets: Vec<u128> = representatives.iter().map(|&r| comparison.char_set(r)).collect();
