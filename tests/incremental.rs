@@ -356,6 +356,69 @@ fn a_phone_with_many_touchpoints_is_found_shared_when_strangers_arrive_with_it()
     assert!(why.contains("its 103 touchpoints"), "{why}");
 }
 
+/// Every thread of rayon's shared pool is kept busy while touchpoints arrive one at a time: an
+/// arrival that handed work to the pool would wait until the busy threads gave up (a minute),
+/// and they would report it. Live updates are small; they run on the caller's thread.
+#[test]
+fn live_arrivals_run_on_the_calling_thread() {
+    use std::sync::{Arc, Barrier, Condvar, Mutex};
+    use std::time::Duration;
+    // Person p has an email touchpoint (with name and birth date), a phone touchpoint (with an
+    // address: nothing to match the first on) and one carrying both: the latter arrive live for
+    // the first hundred people and merge their two profiles.
+    let surnames = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ"];
+    let given = ["An", "Bình", "Cường", "Dung", "Em", "Giang", "Hà"];
+    let tp = |person: usize, kind: usize| Touchpoint {
+        email: (kind != 1).then(|| format!("user{person}@x.vn").into()),
+        phone: (kind != 0).then(|| format!("0912{person:06}").into()),
+        full_name: (kind != 1).then(|| format!("{} {}", surnames[person % 6], given[person % 7]).into()),
+        date_of_birth: (kind != 1)
+            .then(|| format!("19{}-0{}-1{}", 60 + person % 40, 1 + person % 9, person % 10).into()),
+        address: (kind != 0).then(|| format!("{} Lê Lợi", person % 53).into()),
+        timestamp: Some((person * 3 + kind) as i64),
+        ..Touchpoint::new(format!("t{person}-{kind}"))
+    };
+    let held: Vec<Touchpoint> = (0..500)
+        .flat_map(|p| (0..3).filter(move |&k| p >= 100 || k < 2).map(move |k| (p, k)))
+        .map(|(p, k)| tp(p, k))
+        .collect();
+    let mut live = engine();
+    live.ingest(held.clone()).unwrap();
+    live.go_live().unwrap();
+    let threads = rayon::current_num_threads();
+    let started = Arc::new(Barrier::new(threads + 1));
+    let released = Arc::new((Mutex::new(false), Condvar::new()));
+    let gave_up = Arc::new(Mutex::new(0));
+    for _ in 0..threads {
+        let (started, released, gave_up) = (Arc::clone(&started), Arc::clone(&released), Arc::clone(&gave_up));
+        rayon::spawn(move || {
+            started.wait();
+            let (lock, wake) = &*released;
+            let (guard, wait) =
+                wake.wait_timeout_while(lock.lock().unwrap(), Duration::from_secs(60), |done| !*done).unwrap();
+            drop(guard);
+            if wait.timed_out() {
+                *gave_up.lock().unwrap() += 1;
+            }
+        });
+    }
+    started.wait();
+    let mut merges = 0;
+    for person in 0..100 {
+        let outcome = live.ingest_one(tp(person, 2)).unwrap();
+        merges += outcome.changes.iter().filter(|c| matches!(c.event, ChangeEvent::Merged { .. })).count();
+    }
+    let (lock, wake) = &*released;
+    *lock.lock().unwrap() = true;
+    wake.notify_all();
+    // The pool is free again: a batch may use it.
+    let mut batch = engine();
+    batch.ingest(held.into_iter().chain((0..100).map(|p| tp(p, 2)))).unwrap();
+    assert_eq!(*gave_up.lock().unwrap(), 0, "an arrival waited for the shared pool");
+    assert_eq!(merges, 100, "each arrival merged its person's two profiles");
+    assert_eq!(sorted_assignments(&live), sorted_assignments(&batch));
+}
+
 #[test]
 fn bad_touchpoints_leave_the_live_engine_unchanged() {
     let mut engine = engine();

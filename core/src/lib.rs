@@ -33,6 +33,7 @@ pub mod html;
 pub mod matching;
 pub mod model;
 pub mod normalize;
+mod parallel;
 mod prepare;
 pub mod progress;
 pub mod store;

@@ -513,16 +513,20 @@ impl Engine {
         first
     }
 
-    /// Runs an update of the live state on the live pool; if it fails (not expected: the
-    /// touchpoints were checked), falls back to a batch resolution.
-    fn update_live<T: Send>(
+    /// Runs an update of the live state; if it fails (not expected: the touchpoints were
+    /// checked), falls back to a batch resolution.
+    fn update_live<T>(
         &mut self,
-        update: impl FnOnce(&mut live::Live, &[Touchpoint], &Rules, Option<&std::sync::Arc<crate::matching::Model>>) -> Result<T>
-            + Send,
+        update: impl FnOnce(
+            &mut live::Live,
+            &[Touchpoint],
+            &Rules,
+            Option<&std::sync::Arc<crate::matching::Model>>,
+        ) -> Result<T>,
     ) -> Result<T> {
         let live = self.live.as_mut().expect("the engine is live");
         let (touchpoints, rules, model) = (&self.touchpoints, &self.rules, self.model.as_ref());
-        let result = on_pool(|| update(live, touchpoints, rules, model));
+        let result = update(live, touchpoints, rules, model);
         if result.is_err() {
             self.rebase();
         }
@@ -1063,8 +1067,7 @@ impl Engine {
             }
             return Some(Cow::Owned(profile));
         }
-        let part =
-            on_pool(|| live.resolve_part(live.component(&tps), &self.touchpoints, &self.rules, self.model.as_ref()));
+        let part = live.resolve_part(live.component(&tps), &self.touchpoints, &self.rules, self.model.as_ref());
         let r = &part.resolution;
         let c = r.graph.cluster_of[part.local(first) as usize];
         let profile =
@@ -1078,9 +1081,7 @@ impl Engine {
     /// `tps` through any identifier or match, resolved on their own (for explanations).
     fn live_part(&self, tps: &[u32]) -> Option<live::Part> {
         let live = self.stale_live()?;
-        Some(on_pool(|| {
-            live.resolve_part(live.neighbourhood(tps), &self.touchpoints, &self.rules, self.model.as_ref())
-        }))
+        Some(live.resolve_part(live.neighbourhood(tps), &self.touchpoints, &self.rules, self.model.as_ref()))
     }
 
     /// Why two touchpoints are, or are not, in one profile.
@@ -1319,18 +1320,4 @@ fn describe_refusal(rules: &Rules, graph: &Graph, slot: u32, existing: u32, inco
         kind.max_per_profile.unwrap_or(1),
         kind.kind
     )
-}
-
-/// Runs `f` on the engine's own one-thread rayon pool: the many small parallel steps of a live
-/// update then run inline, one after the other, instead of each handing work to the shared
-/// pool and waking its threads (which cost more than the work).
-fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    static LIVE_POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
-    let pool = LIVE_POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new().num_threads(1).thread_name(|_| "omnitwin-live".into()).build().ok()
-    });
-    match pool {
-        Some(pool) if pool.current_thread_index().is_none() => pool.install(f),
-        _ => f(),
-    }
 }

@@ -14,6 +14,7 @@ use super::union_find::{Limited, UnionFind};
 use super::{Csr, SharedFinding};
 use crate::config::Rules;
 use crate::model::{Text, Touchpoint};
+use crate::parallel::CHEAP;
 use crate::prepare::{prepare, split_key, Prepared};
 use crate::progress::Progress;
 
@@ -215,11 +216,12 @@ impl Graph {
             if pending.is_empty() && next.is_none() {
                 break;
             }
-            rayon::join(
+            crate::parallel::join(
+                touchpoints.len() > CHUNK,
                 || absorb(&mut pending),
                 || {
                     if let Some(chunk) = next {
-                        chunk.par_iter().map(|tp| prepare(tp, rules)).collect_into_vec(&mut spare);
+                        chunk.par_iter().with_min_len(CHEAP).map(|tp| prepare(tp, rules)).collect_into_vec(&mut spare);
                     }
                 },
             );
@@ -270,7 +272,7 @@ impl Graph {
     fn sort_members(&mut self, touchpoints: &[Touchpoint], id_hashes: &[u64]) {
         let pairs = (0..self.tp_ids.len()).flat_map(|tp| self.tp_ids.get(tp).iter().map(move |&id| (id, tp as u32)));
         self.members = Csr::group(self.interner.len(), pairs);
-        self.members.lists_mut().into_par_iter().filter(|list| list.len() > 1).for_each(|list| {
+        self.members.lists_mut().into_par_iter().with_min_len(CHEAP).filter(|list| list.len() > 1).for_each(|list| {
             list.sort_unstable_by(|&a, &b| {
                 let (a, b) = (a as usize, b as usize);
                 id_hashes[a]
@@ -291,6 +293,7 @@ impl Graph {
         let this = &*self;
         let found: Vec<(u32, SharedFinding)> = (0..this.interner.len() as u32)
             .into_par_iter()
+            .with_min_len(CHEAP)
             .filter(|&id| !this.blocked[id as usize])
             .filter_map(|id| {
                 let (kind, key) = this.interner.key(id);
@@ -335,6 +338,7 @@ impl Graph {
         let linking_ids = || {
             (0..self.interner.len() as u32)
                 .into_par_iter()
+                .with_min_len(CHEAP)
                 .filter(|&id| self.links(id) && self.members.get(id as usize).len() > 1)
         };
         let components = Components::new(n);
@@ -344,11 +348,13 @@ impl Graph {
                 components.union(members[0], tp);
             }
         });
-        let component: Vec<u32> = (0..n as u32).into_par_iter().map(|tp| components.find(tp)).collect();
+        let component: Vec<u32> =
+            (0..n as u32).into_par_iter().with_min_len(CHEAP).map(|tp| components.find(tp)).collect();
         drop(components);
         // The touchpoints that hold values of limited kinds, with those values.
         let limited: Vec<(u32, Limited)> = (0..n as u32)
             .into_par_iter()
+            .with_min_len(CHEAP)
             .filter_map(|tp| {
                 let mut values: Limited = self
                     .tp_ids
@@ -365,6 +371,7 @@ impl Graph {
         // Components (by root) holding more distinct values of a slot than its limit.
         let mut values: Vec<(u32, u32, u32)> = limited
             .par_iter()
+            .with_min_len(CHEAP)
             .flat_map_iter(|(tp, values)| values.iter().map(|&(slot, id)| (component[*tp as usize], slot, id)))
             .collect();
         values.par_sort_unstable();
@@ -419,6 +426,7 @@ impl Graph {
         // Elsewhere every component is one cluster, joined by (size - 1) links.
         let (free_touchpoints, free_components) = (0..n as u32)
             .into_par_iter()
+            .with_min_len(CHEAP)
             .filter(|&tp| !in_conflict(tp))
             .map(|tp| (1, usize::from(component[tp as usize] == tp)))
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
@@ -460,6 +468,7 @@ impl Graph {
         let smallest_bound = bounds.max_values_per_kind.min(bounds.max_names);
         let found: Vec<(u32, Vec<String>)> = (0..this.clusters.len() as u32)
             .into_par_iter()
+            .with_min_len(CHEAP)
             .filter(|&c| this.clusters.get(c as usize).len() > smallest_bound)
             .filter_map(|c| {
                 let tps = this.clusters.get(c as usize);

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use super::records::Records;
 use super::settings::LinkType;
 use crate::error::{Error, Result};
+use crate::parallel::{CHEAP, HEAVY};
 
 /// One key of a rule: a column, or its first `prefix` characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +83,9 @@ impl Blocking {
             .collect();
         let mut keys: Vec<Vec<u64>> = parts
             .iter()
-            .map(|rule| (0..records.len()).into_par_iter().map(|r| key_hash(records, rule, r)).collect())
+            .map(|rule| {
+                (0..records.len()).into_par_iter().with_min_len(CHEAP).map(|r| key_hash(records, rule, r)).collect()
+            })
             .collect();
         if let Some(excluded) = excluded {
             for (rule_keys, left_out) in keys.iter_mut().zip(excluded) {
@@ -183,6 +186,7 @@ impl Blocking {
     ) -> T {
         self.blocks[rule]
             .par_iter()
+            .with_min_len(HEAVY)
             .fold(&init, |mut acc, block| {
                 for (i, &a) in block.iter().enumerate() {
                     for &b in &block[i + 1..] {

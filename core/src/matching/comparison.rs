@@ -10,6 +10,7 @@ use super::settings::{ComparisonSpec, LevelSpec};
 use super::similarity;
 use crate::error::{Error, Result};
 use crate::normalize::parse_date;
+use crate::parallel::CHEAP;
 
 /// A parsed date: days since the epoch, month and day.
 pub(crate) type Date = (i32, u32, u32);
@@ -82,8 +83,11 @@ impl Comparison {
             .map(|level| match level {
                 LevelSpec::SwappedWith(other) => {
                     let index = records.index_of(other).ok_or_else(|| Error::Schema(format!("no column `{other}`")))?;
-                    let hashes =
-                        records.columns[index].par_iter().map(|v| v.as_deref().map_or(NO_VALUE, value_hash)).collect();
+                    let hashes = records.columns[index]
+                        .par_iter()
+                        .with_min_len(CHEAP)
+                        .map(|v| v.as_deref().map_or(NO_VALUE, value_hash))
+                        .collect();
                     Ok(Some((index, hashes)))
                 }
                 _ => Ok(None),
@@ -111,7 +115,8 @@ impl Comparison {
         let numbers = wants_numbers
             .then(|| values.iter().map(|v| v.as_deref()?.parse::<f64>().ok().filter(|n| n.is_finite())).collect());
         use rayon::prelude::*;
-        let value_hashes: Vec<u64> = values.par_iter().map(|v| v.as_deref().map_or(NO_VALUE, value_hash)).collect();
+        let value_hashes: Vec<u64> =
+            values.par_iter().with_min_len(CHEAP).map(|v| v.as_deref().map_or(NO_VALUE, value_hash)).collect();
         let shares = spec.term_frequency.then(|| {
             let counts = value_counts(values);
             let total = f64::from(counts.values().sum::<u32>().max(1));
@@ -145,7 +150,8 @@ impl Comparison {
         });
         let (mut char_sets, mut hashed, mut hashed_at) = (Vec::new(), Vec::new(), Vec::new());
         if fuzzy {
-            char_sets = values.par_iter().map(|v| v.as_deref().map_or(0, similarity::char_set)).collect();
+            char_sets =
+                values.par_iter().with_min_len(CHEAP).map(|v| v.as_deref().map_or(0, similarity::char_set)).collect();
             hashed_at.reserve(values.len() + 1);
             hashed_at.push(0u32);
             for value in values {

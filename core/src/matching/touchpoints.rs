@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::model::{IdKind, Text, Touchpoint};
 use crate::normalize::{fold, normalize_address, normalize_gender, normalize_phone, parse_date, NormalizedPhone};
+use crate::parallel::CHEAP;
 
 /// The columns derived from every touchpoint for matching. Besides these, `attributes.<name>`
 /// reads a custom attribute (lowercased).
@@ -171,6 +172,7 @@ pub(crate) fn touchpoint_records(
     use rayon::prelude::*;
     let mut order: Vec<(u64, u32)> = touchpoints
         .par_iter()
+        .with_min_len(CHEAP)
         .enumerate()
         .map(|(i, tp)| (crate::graph::hash_of(0, &tp.touchpoint_id), i as u32))
         .collect();
@@ -198,6 +200,7 @@ pub(crate) fn touchpoint_records(
             }
             let mut values: Vec<Option<Text>> = touchpoints
                 .par_iter()
+                .with_min_len(CHEAP)
                 .enumerate()
                 .map(|(tp, touchpoint)| derive.value(name, touchpoint, tp as u32))
                 .collect();
@@ -207,7 +210,8 @@ pub(crate) fn touchpoint_records(
     if let (Some(tail), Some(phone)) =
         (names.iter().position(|n| n == "phone_tail"), names.iter().position(|n| n == "phone"))
     {
-        columns[tail] = columns[phone].par_iter().map(|p| p.as_deref().and_then(phone_tail)).collect();
+        columns[tail] =
+            columns[phone].par_iter().with_min_len(CHEAP).map(|p| p.as_deref().and_then(phone_tail)).collect();
     }
     let ids = order.iter().map(|&tp| touchpoints[tp as usize].touchpoint_id.clone()).collect();
     Ok((super::records::Records::from_columns(ids, names, columns)?, order))

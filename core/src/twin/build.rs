@@ -12,6 +12,7 @@ use super::{format_profile_id, profile_hash};
 use crate::config::Rules;
 use crate::graph::Graph;
 use crate::model::{IdentifierStatus, Profile, ProfileIdentifier, ProfileStatus, Text, Touchpoint};
+use crate::parallel::{CHEAP, HEAVY};
 use crate::prepare::split_key;
 use crate::progress::Progress;
 
@@ -27,6 +28,7 @@ pub(crate) fn build_profiles(
     progress.stage("profiles", Some(graph.clusters.len() as u64));
     let profiles: Vec<Profile> = (0..graph.clusters.len())
         .into_par_iter()
+        .with_min_len(HEAVY)
         .map(|c| build_one(touchpoints, graph, rules, c as u32, &ids[c], ctx))
         .collect();
     progress.advance(profiles.len() as u64);
@@ -42,13 +44,18 @@ pub(crate) fn build_some_profiles(
     clusters: &[u32],
     ctx: &TwinContext,
 ) -> Vec<Profile> {
-    clusters.par_iter().map(|&c| build_one(touchpoints, graph, rules, c, &ids[c as usize], ctx)).collect()
+    clusters
+        .par_iter()
+        .with_min_len(HEAVY)
+        .map(|&c| build_one(touchpoints, graph, rules, c, &ids[c as usize], ctx))
+        .collect()
 }
 
 /// The RFM scale over every cluster's buyer.
 pub(crate) fn rfm_scale(touchpoints: &[Touchpoint], graph: &Graph, rules: &Rules) -> RfmScale {
     let buyers: Vec<(i64, u32, f64)> = (0..graph.clusters.len())
         .into_par_iter()
+        .with_min_len(HEAVY)
         .filter_map(|c| {
             let members = graph.clusters.get(c);
             buyer_values(members.iter().map(|&i| &touchpoints[i as usize]), &rules.twin)
@@ -75,14 +82,15 @@ fn anchor<'a>(touchpoints: &'a [Touchpoint], members: &[u32]) -> &'a Touchpoint 
 /// order.
 pub(crate) fn profile_ids(touchpoints: &[Touchpoint], graph: &Graph) -> Vec<Text> {
     let anchor_id = |c: usize| anchor(touchpoints, graph.clusters.get(c)).touchpoint_id.as_str();
-    let hashes: Vec<u64> = (0..graph.clusters.len()).into_par_iter().map(|c| profile_hash(anchor_id(c), 0)).collect();
+    let hashes: Vec<u64> =
+        (0..graph.clusters.len()).into_par_iter().with_min_len(CHEAP).map(|c| profile_hash(anchor_id(c), 0)).collect();
     let unique = {
         let mut sorted = hashes.clone();
         sorted.par_sort_unstable();
         sorted.windows(2).all(|pair| pair[0] != pair[1])
     };
     if unique {
-        return hashes.into_par_iter().map(format_profile_id).collect();
+        return hashes.into_par_iter().with_min_len(CHEAP).map(format_profile_id).collect();
     }
     let mut by_anchor: Vec<usize> = (0..hashes.len()).collect();
     by_anchor.sort_unstable_by(|&a, &b| anchor_id(a).cmp(anchor_id(b)));
