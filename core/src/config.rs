@@ -223,6 +223,8 @@ pub(crate) struct Rules {
     pub blocked: crate::graph::Blocklist,
     /// Traits, consent and segments, compiled.
     pub twin: crate::twin::TwinRules,
+    /// The matching section, planned once for every linker over the touchpoints.
+    pub matching: std::sync::Arc<crate::matching::Plan>,
     pub config: Config,
 }
 
@@ -272,7 +274,7 @@ impl Config {
     pub(crate) fn compile(&self) -> Result<Rules> {
         let region: PhoneRegion = self.default_region.parse().map_err(|m| Error::config("default_region", m))?;
         let offset: UtcOffset = self.timezone.parse().map_err(|m| Error::config("timezone", m))?;
-        self.matching.validate()?;
+        let matching = std::sync::Arc::new(self.matching.plan()?);
         for (field, column) in &self.columns {
             if !STANDARD_COLUMNS.contains(&field.as_str()) {
                 return Err(Error::config(
@@ -322,7 +324,7 @@ impl Config {
             }
         }
         let twin = crate::twin::compile_settings(&self.traits, &self.consent, &self.segments, offset)?;
-        Ok(Rules { region, offset, kinds, columns: mapped, blocked, twin, config: self.clone() })
+        Ok(Rules { region, offset, kinds, columns: mapped, blocked, twin, matching, config: self.clone() })
     }
 
     fn compile_kinds(&self, mapped: &BTreeMap<String, String>) -> Result<Vec<KindRule>> {

@@ -19,7 +19,7 @@ use smallvec::SmallVec;
 use super::{compute, Resolution, Whole};
 use crate::config::Rules;
 use crate::error::Result;
-use crate::graph::{finding_from, person_value, shared_finding, Graph, Identities, Known, SharedFinding};
+use crate::graph::{finding_from, person_value, shared_finding, Identities, Known, SharedFinding};
 use crate::matching::{touchpoint_records, Linker, Model};
 use crate::model::{Text, Touchpoint};
 use crate::prepare::{prepare, split_key};
@@ -226,6 +226,9 @@ impl Identities for Live {
     fn blocked(&self, id: u32) -> bool {
         self.blocked[id as usize]
     }
+    fn links(&self, id: u32) -> bool {
+        Live::links(self, id)
+    }
 }
 
 /// A part of the touchpoints resolved on its own: the touchpoints (by index in the engine,
@@ -322,7 +325,7 @@ impl Live {
         let (linker, record_of): (&Linker, Vec<u32>) = match &r.matches {
             Some(m) => (&m.linker, m.record_of.clone()),
             None => {
-                built = derive(touchpoints, &r.graph, rules, None, Some(model))?;
+                built = derive(touchpoints, None, &r.graph, rules, None, Some(model))?;
                 let mut record_of = vec![0u32; n];
                 for (record, &tp) in built.1.iter().enumerate() {
                     record_of[tp as usize] = record as u32;
@@ -643,12 +646,7 @@ impl Live {
         oversize: Option<&[FxHashSet<u64>]>,
         model: Option<&Arc<Model>>,
     ) -> Result<(Linker, Vec<u32>)> {
-        let copies: Vec<Touchpoint> = tps.iter().map(|&tp| touchpoints[tp as usize].clone()).collect();
-        let status = |kind: u16, key: &str| self.known_status(kind, key);
-        let known = Known { shared: &status };
-        let graph = Graph::build(&copies, rules, Some(&known), &NoProgress);
-        let (linker, local) = derive(&copies, &graph, rules, oversize, model)?;
-        Ok((linker, local.into_iter().map(|i| tps[i as usize]).collect()))
+        derive(touchpoints, Some(tps), self, rules, oversize, model)
     }
 
     /// Takes the part's new profiles: updates every touchpoint's profile and returns the
@@ -916,20 +914,18 @@ pub(super) fn diff<'a>(assignments: impl Iterator<Item = (Option<&'a Text>, &'a 
     events
 }
 
-/// Records of `touchpoints` for matching (their values derived under `graph`'s statuses), as a
-/// linker with the model set, and each record's touchpoint index.
+/// Records of `touchpoints` (those of `subset`, or all) for matching, their values derived
+/// under `view`'s statuses, as a linker with the model set, and each record's touchpoint index.
 fn derive(
     touchpoints: &[Touchpoint],
-    graph: &Graph,
+    subset: Option<&[u32]>,
+    view: &(impl Identities + Sync),
     rules: &Rules,
     oversize: Option<&[FxHashSet<u64>]>,
     model: Option<&Arc<Model>>,
 ) -> Result<(Linker, Vec<u32>)> {
-    let settings = rules.config.matching.settings();
-    let columns = Linker::columns_of(&settings)?;
-    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let (records, touchpoint_of) = touchpoint_records(touchpoints, graph, rules, &columns)?;
-    let mut linker = Linker::from_records(settings, records, oversize)?;
+    let (records, touchpoint_of) = touchpoint_records(touchpoints, subset, view, rules, rules.matching.columns())?;
+    let mut linker = Linker::from_records(&rules.matching, records, oversize)?;
     if let Some(model) = model {
         linker.set_shared_model(Arc::clone(model))?;
     }

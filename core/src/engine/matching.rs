@@ -124,11 +124,8 @@ fn score(
     report: &mut MatchingReport,
 ) -> Result<Matches> {
     progress.stage("matching", None);
-    let settings = rules.config.matching.settings();
-    let columns = Linker::columns_of(&settings)?;
-    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let (records, touchpoint_of) = touchpoint_records(touchpoints, graph, rules, &columns)?;
-    let mut linker = Linker::from_records(settings.clone(), records, oversize)?;
+    let (records, touchpoint_of) = touchpoint_records(touchpoints, None, &*graph, rules, rules.matching.columns())?;
+    let mut linker = Linker::from_records(&rules.matching, records, oversize)?;
     report.oversize_blocks = linker.oversize_blocks();
     match given {
         Some(model) => linker.set_shared_model(std::sync::Arc::clone(model))?,

@@ -90,6 +90,9 @@ impl Identities for Graph {
     fn blocked(&self, id: u32) -> bool {
         self.blocked[id as usize]
     }
+    fn links(&self, id: u32) -> bool {
+        Graph::links(self, id)
+    }
 }
 
 /// The identity graph of a set of touchpoints after linking.

@@ -47,6 +47,8 @@ pub(crate) trait Identities {
     fn slot_kind(&self, slot: u32) -> u16;
     /// Whether an identifier is on the blocked-values list.
     fn blocked(&self, id: u32) -> bool;
+    /// Whether an identifier links (neither blocked nor shared).
+    fn links(&self, id: u32) -> bool;
 }
 
 /// What a part of the touchpoints resolved on its own cannot see of the whole: the status of

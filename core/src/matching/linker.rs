@@ -108,13 +108,45 @@ pub struct ChainLink {
     pub match_probability: f64,
 }
 
+/// Settings checked once, with their blocking rules parsed and the columns they read: what every
+/// linker over the same settings shares (the live engine builds small linkers on every arrival).
+#[derive(Debug)]
+pub(crate) struct Plan {
+    settings: Settings,
+    rules: Vec<Vec<KeyPart>>,
+    columns: Vec<String>,
+}
+
+impl Plan {
+    /// Checks `settings` and parses their blocking rules.
+    pub(crate) fn new(settings: Settings) -> Result<Plan> {
+        settings.validate()?;
+        let rules: Vec<Vec<KeyPart>> = settings
+            .blocking_rules
+            .iter()
+            .map(|rule| rule.iter().map(|k| KeyPart::parse(k)).collect())
+            .collect::<Result<_>>()?;
+        let mut columns: Vec<String> = Vec::new();
+        for column in Linker::columns_used(&settings, &rules) {
+            if !columns.iter().any(|c| c == column) {
+                columns.push(column.to_owned());
+            }
+        }
+        Ok(Plan { settings, rules, columns })
+    }
+
+    /// Every column the settings read (compared, swapped with, or blocked on), once each.
+    pub(crate) fn columns(&self) -> &[String] {
+        &self.columns
+    }
+}
+
 /// Probabilistic record linkage over one or more tables.
 #[derive(Debug)]
 pub struct Linker {
-    settings: Settings,
+    plan: std::sync::Arc<Plan>,
     records: Records,
     comparisons: Vec<Comparison>,
-    rules: Vec<Vec<KeyPart>>,
     blocking: Blocking,
     model: Option<std::sync::Arc<Model>>,
     /// The linking pairs under the model `(a, b, weight, first blocking rule)`, sorted, computed on first need.
@@ -125,46 +157,43 @@ impl Linker {
     /// Reads the records of `frames` (one table for dedupe, two or more for linking) under
     /// `settings`.
     pub fn new(settings: Settings, frames: &[DataFrame]) -> Result<Linker> {
-        settings.validate()?;
+        let plan = Plan::new(settings)?;
         if frames.is_empty() {
             return Err(Error::EmptyInput("no input tables".into()));
         }
-        if settings.link_type != LinkType::DedupeOnly && frames.len() < 2 {
+        if plan.settings.link_type != LinkType::DedupeOnly && frames.len() < 2 {
             return Err(Error::config("link_type", "linking needs at least two input tables"));
         }
-        let rules = Linker::parse_rules(&settings)?;
-        let columns = Linker::columns_used(&settings, &rules);
-        let records = Records::from_frames(frames, &settings.unique_id_column, &columns)?;
-        Linker::with_records(settings, rules, records, None)
+        let columns: Vec<&str> = plan.columns.iter().map(String::as_str).collect();
+        let records = Records::from_frames(frames, &plan.settings.unique_id_column, &columns)?;
+        Linker::from_records(&std::sync::Arc::new(plan), records, None)
     }
 
     /// A linker over records already read (the engine's touchpoints).
     /// Blocks whose key hash `excluded` lists for their rule are left out (see [`Blocking::new`]).
     pub(crate) fn from_records(
-        settings: Settings,
+        plan: &std::sync::Arc<Plan>,
         records: Records,
         excluded: Option<&[rustc_hash::FxHashSet<u64>]>,
     ) -> Result<Linker> {
-        settings.validate()?;
-        let rules = Linker::parse_rules(&settings)?;
-        Linker::with_records(settings, rules, records, excluded)
-    }
-
-    fn with_records(
-        settings: Settings,
-        rules: Vec<Vec<KeyPart>>,
-        records: Records,
-        excluded: Option<&[rustc_hash::FxHashSet<u64>]>,
-    ) -> Result<Linker> {
+        let settings = &plan.settings;
         let comparisons =
             settings.comparisons.iter().map(|spec| Comparison::new(spec, &records)).collect::<Result<Vec<_>>>()?;
-        let blocking = Blocking::new(&records, &rules, settings.link_type, settings.max_block_records, excluded);
-        Ok(Linker { settings, records, comparisons, rules, blocking, model: None, links: OnceLock::new() })
+        let blocking = Blocking::new(&records, &plan.rules, settings.link_type, settings.max_block_records, excluded);
+        Ok(Linker {
+            plan: std::sync::Arc::clone(plan),
+            records,
+            comparisons,
+            blocking,
+            model: None,
+            links: OnceLock::new(),
+        })
     }
 
     /// A record's key hash under each blocking rule (0 without a key), oversize blocks included.
     pub(crate) fn block_keys(&self, record: u32) -> smallvec::SmallVec<[u64; 8]> {
-        self.rules
+        self.plan
+            .rules
             .iter()
             .map(|rule| {
                 let parts: smallvec::SmallVec<[(usize, Option<usize>); 4]> = rule
@@ -197,23 +226,6 @@ impl Linker {
             .collect()
     }
 
-    /// The blocking rules' keys.
-    fn parse_rules(settings: &Settings) -> Result<Vec<Vec<KeyPart>>> {
-        settings.blocking_rules.iter().map(|rule| rule.iter().map(|k| KeyPart::parse(k)).collect()).collect()
-    }
-
-    /// Every column the settings read (compared, swapped with, or blocked on), once each.
-    pub(crate) fn columns_of(settings: &Settings) -> Result<Vec<String>> {
-        let rules = Linker::parse_rules(settings)?;
-        let mut columns: Vec<String> = Vec::new();
-        for column in Linker::columns_used(settings, &rules) {
-            if !columns.iter().any(|c| c == column) {
-                columns.push(column.to_owned());
-            }
-        }
-        Ok(columns)
-    }
-
     /// Every column the settings read, given their parsed rules.
     fn columns_used<'s>(settings: &'s Settings, rules: &'s [Vec<KeyPart>]) -> Vec<&'s str> {
         let mut columns: Vec<&str> = Vec::new();
@@ -231,7 +243,7 @@ impl Linker {
 
     /// The settings.
     pub fn settings(&self) -> &Settings {
-        &self.settings
+        &self.plan.settings
     }
 
     /// How many records there are.
@@ -262,7 +274,7 @@ impl Linker {
 
     /// [`Linker::set_model`] with a model shared with others (not copied).
     pub(crate) fn set_shared_model(&mut self, model: std::sync::Arc<Model>) -> Result<()> {
-        model.check_fits(&self.settings.comparisons)?;
+        model.check_fits(&self.plan.settings.comparisons)?;
         self.set_trained(model);
         Ok(())
     }
@@ -288,7 +300,7 @@ impl Linker {
     /// rule's own columns left out), and the prior from the share of matches among all
     /// candidates, spread over every pair the link type compares.
     pub fn train(&mut self) -> Result<TrainingReport> {
-        let training = self.settings.training.clone();
+        let training = self.plan.settings.training.clone();
         let level_counts: Vec<usize> = self.comparisons.iter().map(Comparison::level_count).collect();
         let (u, found) = self.estimate_u();
         let start = initial_m(&level_counts);
@@ -299,7 +311,7 @@ impl Linker {
         let mut rule_match_shares = Vec::new();
         for rule in 0..self.blocking.rules() {
             let patterns = self.rule_patterns(rule, false);
-            let fixed: Vec<bool> = self.settings.comparisons.iter().map(|c| self.rule_fixes(rule, c)).collect();
+            let fixed: Vec<bool> = self.plan.settings.comparisons.iter().map(|c| self.rule_fixes(rule, c)).collect();
             let result =
                 expectation_maximisation(&patterns, &u, &start, &fixed, training.max_iterations, training.tolerance);
             em_iterations.push(result.iterations);
@@ -368,13 +380,14 @@ impl Linker {
     /// u per level: counted over all pairs of records where that fits the budget, else from
     /// random pairs ([`super::u_estimate`]).
     fn estimate_u(&self) -> (Vec<Vec<f64>>, UCounts) {
-        let found = u_counts(&self.comparisons, &self.records, self.settings.link_type, &self.settings.training);
+        let found =
+            u_counts(&self.comparisons, &self.records, self.plan.settings.link_type, &self.plan.settings.training);
         (u_from_counts(&found.counts), found)
     }
 
     /// Fits the prior for `m` and `u` and stores the model; returns the candidate pairs per rule.
     fn finish_training(&mut self, m: Vec<Vec<f64>>, u: Vec<Vec<f64>>) -> Vec<u64> {
-        let training = &self.settings.training;
+        let training = &self.plan.settings.training;
         let mut candidate_pairs = Vec::new();
         let mut all_patterns: FxHashMap<smallvec::SmallVec<[u8; 16]>, u64> = FxHashMap::default();
         for rule in 0..self.blocking.rules() {
@@ -409,7 +422,7 @@ impl Linker {
     /// Whether a blocking rule fixes a comparison (its column, or a swapped column, is a whole
     /// key of the rule), so that its candidates say nothing about the comparison's m.
     fn rule_fixes(&self, rule: usize, spec: &super::settings::ComparisonSpec) -> bool {
-        self.rules[rule].iter().any(|key| key.column == spec.column)
+        self.plan.rules[rule].iter().any(|key| key.column == spec.column)
     }
 
     /// Pattern counts of one rule's candidate pairs: all of them, or (`only_new`) those no
@@ -439,7 +452,7 @@ impl Linker {
 
     /// How many pairs the link type compares in all (before blocking).
     fn total_pairs(&self) -> u64 {
-        total_pairs(&self.records, self.settings.link_type)
+        total_pairs(&self.records, self.plan.settings.link_type)
     }
 
     /// The weights of every level, per comparison.
@@ -506,7 +519,7 @@ impl Linker {
 
     fn links_where(&self, model: &Model, keep: impl Fn(u32, u32) -> bool + Sync) -> Vec<(u32, u32, f64, usize)> {
         let weights = Linker::weights(model);
-        let threshold = self.settings.threshold;
+        let threshold = self.plan.settings.threshold;
         let mut found: Vec<(u32, u32, f64, usize)> = Vec::new();
         for rule in 0..self.blocking.rules() {
             found.extend(self.blocking.fold_pairs(
@@ -645,7 +658,7 @@ impl Linker {
         let blocking_rule =
             self.blocking.rule_of(&self.records, a, b).filter(|_| self.blocking.allowed(&self.records, a, b));
         let match_probability = probability(match_weight);
-        let linked = blocking_rule.is_some() && match_probability >= self.settings.threshold;
+        let linked = blocking_rule.is_some() && match_probability >= self.plan.settings.threshold;
         Ok(PairExplanation {
             left: left.to_owned(),
             right: right.to_owned(),
@@ -654,7 +667,7 @@ impl Linker {
             parts,
             match_weight,
             match_probability,
-            threshold: self.settings.threshold,
+            threshold: self.plan.settings.threshold,
             linked,
             chain: Vec::new(),
         })

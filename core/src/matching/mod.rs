@@ -50,6 +50,7 @@ mod touchpoints;
 mod u_estimate;
 mod value_pairs;
 
+pub(crate) use linker::Plan;
 pub use linker::{ChainLink, ComparisonPart, Linker, PairExplanation, ScoredPair, TrainingReport};
 pub use model::{probability, ComparisonModel, LevelModel, Model, TermFrequencies};
 pub use settings::{ComparisonSpec, LevelSpec, LinkType, Settings, TrainingSettings};

@@ -5,11 +5,12 @@
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
+use super::linker::Plan;
 use super::records::clean;
 use super::settings::{ComparisonSpec, LevelSpec, LinkType, Settings, TrainingSettings};
 use crate::config::Rules;
 use crate::error::{Error, Result};
-use crate::graph::Graph;
+use crate::graph::Identities;
 use crate::model::{IdKind, Text, Touchpoint};
 use crate::normalize::{fold, normalize_address, normalize_gender, normalize_phone, parse_date, NormalizedPhone};
 use crate::parallel::CHEAP;
@@ -134,20 +135,19 @@ impl TouchpointMatching {
         }
     }
 
-    /// Checks the section: the settings' own checks, and every column known.
-    pub(crate) fn validate(&self) -> Result<()> {
-        let settings = self.settings();
+    /// Checks the section (the settings' own checks, and every column known) and plans it: what
+    /// every linker over the touchpoints shares.
+    pub(crate) fn plan(&self) -> Result<Plan> {
         let in_section = |e: Error| match e {
             Error::Config { field, message } => Error::config(format!("matching.{field}"), message),
             other => other,
         };
-        settings.validate().map_err(in_section)?;
+        let plan = Plan::new(self.settings()).map_err(in_section)?;
         let known = |column: &str| {
             TOUCHPOINT_COLUMNS.contains(&column)
                 || column.strip_prefix(ATTRIBUTE_PREFIX).is_some_and(|name| !name.is_empty())
         };
-        if let Some(column) = super::Linker::columns_of(&settings).map_err(in_section)?.into_iter().find(|c| !known(c))
-        {
+        if let Some(column) = plan.columns().iter().find(|c| !known(c)) {
             return Err(Error::config(
                 "matching",
                 format!(
@@ -156,31 +156,29 @@ impl TouchpointMatching {
                 ),
             ));
         }
-        Ok(())
+        Ok(plan)
     }
 }
 
-/// The touchpoints as records for matching, with only the `columns` needed, in an order that
+/// Touchpoints as records for matching, with only the `columns` needed, in an order that
 /// depends on the data alone (by id hash, then id): returns the records and each record's
-/// touchpoint.
+/// touchpoint. `subset` picks the touchpoints (all when `None`); `view` holds their identifiers
+/// and name keys under the same indices: the graph of a resolution, or the live state.
 pub(crate) fn touchpoint_records(
     touchpoints: &[Touchpoint],
-    graph: &Graph,
+    subset: Option<&[u32]>,
+    view: &(impl Identities + Sync),
     rules: &Rules,
-    columns: &[&str],
+    columns: &[String],
 ) -> Result<(super::records::Records, Vec<u32>)> {
     use rayon::prelude::*;
-    let mut order: Vec<(u64, u32)> = touchpoints
-        .par_iter()
-        .with_min_len(CHEAP)
-        .enumerate()
-        .map(|(i, tp)| (crate::graph::hash_of(0, &tp.touchpoint_id), i as u32))
-        .collect();
-    order.par_sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| touchpoints[a.1 as usize].touchpoint_id.cmp(&touchpoints[b.1 as usize].touchpoint_id))
-    });
-    let order: Vec<u32> = order.into_iter().map(|(_, tp)| tp).collect();
+    let n = subset.map_or(touchpoints.len(), <[u32]>::len) as u32;
+    let index = |i: u32| subset.map_or(i, |s| s[i as usize]);
+    let id_of = |i: u32| &touchpoints[index(i) as usize].touchpoint_id;
+    let mut order: Vec<(u64, u32)> =
+        (0..n).into_par_iter().with_min_len(CHEAP).map(|i| (crate::graph::hash_of(0, id_of(i)), i)).collect();
+    order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id_of(a.1).cmp(id_of(b.1))));
+    let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
     let mut names: Vec<String> = Vec::new();
     for column in columns {
         if !names.iter().any(|n| n == column) {
@@ -189,7 +187,7 @@ pub(crate) fn touchpoint_records(
     }
     let email_kind = rules.kind_index(&IdKind::Email).map(|k| k as u16);
     let phone_kind = rules.kind_index(&IdKind::Phone).map(|k| k as u16);
-    let derive = Derive { graph, rules, email_kind, phone_kind };
+    let derive = Derive { view, rules, email_kind, phone_kind };
     // Each column is derived in touchpoint order (reading the touchpoints front to back), then
     // its values are moved into record order.
     let mut columns: Vec<Vec<Option<Text>>> = names
@@ -198,13 +196,15 @@ pub(crate) fn touchpoint_records(
             if name == "phone_tail" && names.iter().any(|n| n == "phone") {
                 return Vec::new(); // read from the phone column below, not derived twice
             }
-            let mut values: Vec<Option<Text>> = touchpoints
-                .par_iter()
+            let mut values: Vec<Option<Text>> = (0..n)
+                .into_par_iter()
                 .with_min_len(CHEAP)
-                .enumerate()
-                .map(|(tp, touchpoint)| derive.value(name, touchpoint, tp as u32))
+                .map(|i| {
+                    let tp = index(i);
+                    derive.value(name, &touchpoints[tp as usize], tp)
+                })
                 .collect();
-            order.iter().map(|&tp| values[tp as usize].take()).collect()
+            order.iter().map(|&i| values[i as usize].take()).collect()
         })
         .collect();
     if let (Some(tail), Some(phone)) =
@@ -213,7 +213,8 @@ pub(crate) fn touchpoint_records(
         columns[tail] =
             columns[phone].par_iter().with_min_len(CHEAP).map(|p| p.as_deref().and_then(phone_tail)).collect();
     }
-    let ids = order.iter().map(|&tp| touchpoints[tp as usize].touchpoint_id.clone()).collect();
+    let ids = order.iter().map(|&i| id_of(i).clone()).collect();
+    let order = order.into_iter().map(index).collect();
     Ok((super::records::Records::from_columns(ids, names, columns)?, order))
 }
 
@@ -224,28 +225,27 @@ fn phone_tail(phone: &str) -> Option<Text> {
 }
 
 /// What deriving a touchpoint's matching values needs.
-struct Derive<'a> {
-    graph: &'a Graph,
+struct Derive<'a, V> {
+    view: &'a V,
     rules: &'a Rules,
     email_kind: Option<u16>,
     phone_kind: Option<u16>,
 }
 
-impl Derive<'_> {
+impl<V: Identities> Derive<'_, V> {
     /// The linking identifier of a kind a touchpoint carries: `Ok(Some(value))`; `Ok(None)` when
     /// it carries one that is protected (blocked or shared); `Err(())` when it carries none.
     fn identifier(&self, kind: Option<u16>, tp: u32) -> std::result::Result<Option<&str>, ()> {
         let kind = kind.ok_or(())?;
-        let id =
-            self.graph.tp_ids.get(tp as usize).iter().find(|&&id| self.graph.interner.key(id).0 == kind).ok_or(())?;
-        Ok(self.graph.links(*id).then(|| crate::prepare::split_key(self.graph.interner.key(*id).1).1))
+        let id = *self.view.ids_of(tp).iter().find(|&&id| self.view.kind_of(id) == kind).ok_or(())?;
+        Ok(self.view.links(id).then(|| crate::prepare::split_key(self.view.key_of(id)).1))
     }
 
     /// The value of a derived column for one touchpoint, trimmed and lowercased.
     fn value(&self, column: &str, touchpoint: &Touchpoint, tp: u32) -> Option<Text> {
         match column {
             "name" => touchpoint.full_name.as_deref().map(fold).filter(|v| !v.is_empty()).map(Text::from),
-            "name_key" => self.graph.name_of(tp).map(Text::from),
+            "name_key" => self.view.name_of(tp).map(Text::from),
             "email" => self.identifier(self.email_kind, tp).ok().flatten().map(Text::from),
             "email_local" => {
                 let email = self.identifier(self.email_kind, tp).ok().flatten()?;
