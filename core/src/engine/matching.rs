@@ -124,7 +124,7 @@ fn score(
     report: &mut MatchingReport,
 ) -> Result<Matches> {
     progress.stage("matching", None);
-    let (records, touchpoint_of) = touchpoint_records(touchpoints, None, &*graph, rules, rules.matching.columns())?;
+    let (records, touchpoint_of) = touchpoint_records(touchpoints, None, graph, rules, rules.matching.columns())?;
     let mut linker = Linker::from_records(&rules.matching, records, oversize)?;
     report.oversize_blocks = linker.oversize_blocks();
     match given {
