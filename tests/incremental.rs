@@ -234,6 +234,27 @@ proptest! {
             prop_assert_eq!(live.explain(a, b).unwrap(), batch.explain(a, b).unwrap());
         }
     }
+
+    /// Blocks of at most three touchpoints: arrivals push blocks over the limit (their pairs stop
+    /// counting) and the live result still equals one batch.
+    #[test]
+    fn blocks_going_over_the_size_limit_live_equal_one_batch(tps in touchpoints(), seed in any::<u64>()) {
+        let small_blocks = || {
+            let mut config = config();
+            config.matching.max_block_records = Some(3);
+            let mut engine = Engine::new(config).unwrap();
+            engine.set_model(model()).unwrap();
+            engine
+        };
+        let mut batch = small_blocks();
+        batch.ingest(tps.clone()).unwrap();
+        let mut live = small_blocks();
+        live.go_live().unwrap();
+        for tp in shuffled(&tps, seed) {
+            live.ingest_one(tp).unwrap();
+        }
+        prop_assert_eq!(sorted_assignments(&live), sorted_assignments(&batch));
+    }
 }
 
 #[test]

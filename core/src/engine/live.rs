@@ -577,11 +577,11 @@ impl Live {
         room_for_one(&mut m.edges);
         m.keys.resize(n, SmallVec::new());
         m.edges.resize(n, SmallVec::new());
-        let (linker, global) = self.derive_part(tps, touchpoints, rules, None, None)?;
+        let (records, global) = touchpoint_records(touchpoints, Some(tps), self, rules, rules.matching.columns())?;
         let mut seeds: Vec<u32> = Vec::new();
         let mut rescore: Vec<u32> = tps.to_vec();
         for (record, &tp) in global.iter().enumerate() {
-            let new_keys = linker.block_keys(record as u32);
+            let new_keys = rules.matching.block_keys(&records, record as u32);
             let old_keys = std::mem::replace(&mut m.keys[tp as usize], new_keys.clone());
             for rule in 0..new_keys.len() {
                 let (old, new) = (old_keys.get(rule).copied().unwrap_or(0), new_keys[rule]);
@@ -624,9 +624,32 @@ impl Live {
         if candidates.len() < 2 {
             return Ok(seeds);
         }
-        let (linker, global) = self.derive_part(&candidates, touchpoints, rules, Some(&m.oversize), Some(model))?;
-        let wanted = |record: u32| rescore.binary_search(&global[record as usize]).is_ok();
-        for (a, b, _, _) in linker.scored_links(|a, b| wanted(a) || wanted(b))? {
+        // Only pairs with a rescored touchpoint are scored: those sharing one of its blocks,
+        // its key compared exactly (blocks are kept by key hash).
+        let (records, global) =
+            touchpoint_records(touchpoints, Some(&candidates), self, rules, rules.matching.columns())?;
+        let linker = Linker::for_pairs(&rules.matching, records, model)?;
+        let mut record_of: Vec<(u32, u32)> = global.iter().enumerate().map(|(r, &tp)| (tp, r as u32)).collect();
+        record_of.sort_unstable();
+        let record = |tp: u32| record_of[record_of.partition_point(|&(t, _)| t < tp)].1;
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        for &tp in &rescore {
+            let a = record(tp);
+            for (rule, &key) in m.keys[tp as usize].iter().enumerate() {
+                if key == 0 || m.oversize[rule].contains(&key) {
+                    continue;
+                }
+                for &other in m.blocks[rule][&key].iter().filter(|&&other| other != tp) {
+                    let b = record(other);
+                    if linker.share_key(rule, a, b) {
+                        pairs.push((a.min(b), a.max(b)));
+                    }
+                }
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        for (a, b) in linker.reaching_threshold(&pairs)? {
             let (a, b) = (global[a as usize], global[b as usize]);
             if !m.edges[a as usize].contains(&b) {
                 m.edges[a as usize].push(b);

@@ -232,7 +232,7 @@ pub(crate) fn key_hash(records: &Records, rule: &[(usize, Option<usize>)], recor
 }
 
 /// Whether two records have equal keys under one rule (both present).
-fn same_key(records: &Records, rule: &[(usize, Option<usize>)], a: u32, b: u32) -> bool {
+pub(crate) fn same_key(records: &Records, rule: &[(usize, Option<usize>)], a: u32, b: u32) -> bool {
     rule.iter().all(|&key| {
         let x = part(records, key, a as usize);
         x.is_some() && x == part(records, key, b as usize)

@@ -139,6 +139,21 @@ impl Plan {
     pub(crate) fn columns(&self) -> &[String] {
         &self.columns
     }
+
+    /// Blocking rule `rule`'s parts as (column index in `records`, prefix length).
+    fn rule_parts(&self, records: &Records, rule: usize) -> smallvec::SmallVec<[(usize, Option<usize>); 4]> {
+        self.rules[rule]
+            .iter()
+            .map(|p| (records.index_of(&p.column).expect("blocking columns are read"), p.prefix))
+            .collect()
+    }
+
+    /// A record's key hash under each blocking rule (0 without a key), oversize blocks included.
+    pub(crate) fn block_keys(&self, records: &Records, record: u32) -> smallvec::SmallVec<[u64; 8]> {
+        (0..self.rules.len())
+            .map(|rule| super::blocking::key_hash(records, &self.rule_parts(records, rule), record as usize))
+            .collect()
+    }
 }
 
 /// Probabilistic record linkage over one or more tables.
@@ -192,17 +207,48 @@ impl Linker {
 
     /// A record's key hash under each blocking rule (0 without a key), oversize blocks included.
     pub(crate) fn block_keys(&self, record: u32) -> smallvec::SmallVec<[u64; 8]> {
-        self.plan
-            .rules
+        self.plan.block_keys(&self.records, record)
+    }
+
+    /// A linker that only scores given pairs (no blocks), under `model`: the live engine's, for
+    /// an arrival against the touchpoints sharing a block with it.
+    pub(crate) fn for_pairs(
+        plan: &std::sync::Arc<Plan>,
+        records: Records,
+        model: &std::sync::Arc<Model>,
+    ) -> Result<Linker> {
+        let settings = &plan.settings;
+        let comparisons =
+            settings.comparisons.iter().map(|spec| Comparison::new(spec, &records)).collect::<Result<Vec<_>>>()?;
+        let blocking = Blocking::new(&records, &[], settings.link_type, None, None);
+        let mut linker = Linker {
+            plan: std::sync::Arc::clone(plan),
+            records,
+            comparisons,
+            blocking,
+            model: None,
+            links: OnceLock::new(),
+        };
+        linker.set_shared_model(std::sync::Arc::clone(model))?;
+        Ok(linker)
+    }
+
+    /// Whether records `a` and `b` have one key under blocking rule `rule` (compared exactly, not
+    /// by hash).
+    pub(crate) fn share_key(&self, rule: usize, a: u32, b: u32) -> bool {
+        super::blocking::same_key(&self.records, &self.plan.rule_parts(&self.records, rule), a, b)
+    }
+
+    /// The pairs among `pairs` whose match probability reaches the threshold, in order.
+    pub(crate) fn reaching_threshold(&self, pairs: &[(u32, u32)]) -> Result<Vec<(u32, u32)>> {
+        let model = self.require_model()?;
+        let weights = Linker::weights(model);
+        let threshold = self.plan.settings.threshold;
+        Ok(pairs
             .iter()
-            .map(|rule| {
-                let parts: smallvec::SmallVec<[(usize, Option<usize>); 4]> = rule
-                    .iter()
-                    .map(|p| (self.records.index_of(&p.column).expect("blocking columns are read"), p.prefix))
-                    .collect();
-                super::blocking::key_hash(&self.records, &parts, record as usize)
-            })
-            .collect()
+            .copied()
+            .filter(|&(a, b)| probability(self.score(model, &weights, a, b)) >= threshold)
+            .collect())
     }
 
     /// The model with every term-frequency comparison's value counts frozen in it: those it
