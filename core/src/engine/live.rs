@@ -366,17 +366,33 @@ impl Live {
         self.matching.as_ref().map_or(&[], |m| &m.oversize)
     }
 
-    /// Resolves the touchpoints `tps` (a union of components) on their own.
+    /// Resolves the touchpoints `tps` (a union of components, sorted) on their own. Unless
+    /// `explained` (the resolution then keeps the matching state explanations read), matching
+    /// runs only when a pair the live state found reaching the threshold lies across the
+    /// deterministic clusters: the pairs matching would find are among those.
     pub(crate) fn resolve_part(
         &self,
         tps: Vec<u32>,
         touchpoints: &[Touchpoint],
         rules: &Rules,
         model: Option<&Arc<Model>>,
+        explained: bool,
     ) -> Part {
         let copies: Vec<Touchpoint> = tps.iter().map(|&tp| touchpoints[tp as usize].clone()).collect();
         let status = |kind: u16, key: &str| self.known_status(kind, key);
-        let whole = Whole { known: Known { shared: &status }, oversize: self.oversize() };
+        let may_join = |cluster_of: &[u32]| {
+            let Some(m) = &self.matching else { return false };
+            tps.iter().enumerate().any(|(i, &tp)| {
+                m.edges[tp as usize]
+                    .iter()
+                    .any(|other| tps.binary_search(other).is_ok_and(|j| cluster_of[i] != cluster_of[j]))
+            })
+        };
+        let whole = Whole {
+            known: Known { shared: &status },
+            oversize: self.oversize(),
+            may_join: (!explained).then_some(&may_join as &(dyn Fn(&[u32]) -> bool + Sync)),
+        };
         let model = if self.matching.is_some() { model } else { None };
         let resolution = compute(&copies, rules, model, Some(&whole), &NoProgress);
         Part { tps, touchpoints: copies, resolution }
@@ -521,7 +537,7 @@ impl Live {
             self.matching = Some(m);
             seeds.extend(found?);
         }
-        let part = self.resolve_part(self.component(&seeds), touchpoints, rules, model);
+        let part = self.resolve_part(self.component(&seeds), touchpoints, rules, model, false);
         let events = self.apply(&part, first);
         self.record(events);
         Ok(part)

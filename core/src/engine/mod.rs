@@ -1067,7 +1067,7 @@ impl Engine {
             }
             return Some(Cow::Owned(profile));
         }
-        let part = live.resolve_part(live.component(&tps), &self.touchpoints, &self.rules, self.model.as_ref());
+        let part = live.resolve_part(live.component(&tps), &self.touchpoints, &self.rules, self.model.as_ref(), false);
         let r = &part.resolution;
         let c = r.graph.cluster_of[part.local(first) as usize];
         let profile =
@@ -1081,7 +1081,7 @@ impl Engine {
     /// `tps` through any identifier or match, resolved on their own (for explanations).
     fn live_part(&self, tps: &[u32]) -> Option<live::Part> {
         let live = self.stale_live()?;
-        Some(live.resolve_part(live.neighbourhood(tps), &self.touchpoints, &self.rules, self.model.as_ref()))
+        Some(live.resolve_part(live.neighbourhood(tps), &self.touchpoints, &self.rules, self.model.as_ref(), true))
     }
 
     /// Why two touchpoints are, or are not, in one profile.
@@ -1190,6 +1190,11 @@ pub(crate) struct Whole<'a> {
     pub known: crate::graph::Known<'a>,
     /// Per blocking rule, the key hashes of blocks over `max_block_records` in the whole.
     pub oversize: &'a [rustc_hash::FxHashSet<u64>],
+    /// When given: whether some pair of the part's touchpoints that may reach the threshold lies
+    /// across the deterministic clusters (each touchpoint's cluster, by index in the part).
+    /// Without one, matching cannot join anything and is skipped (the resolution then carries
+    /// no matching state to explain with).
+    pub may_join: Option<&'a (dyn Fn(&[u32]) -> bool + Sync)>,
 }
 
 /// Resolves `touchpoints`: deterministic linking, probabilistic matching, quarantine, profile ids.
@@ -1202,13 +1207,15 @@ fn compute(
 ) -> Resolution {
     let mut graph = Graph::build(touchpoints, rules, whole.map(|w| &w.known), progress);
     // A part of a live store is scored with the store's model, never one trained on the part.
-    let (matches, matching_report) = if rules.config.matching.enabled && (whole.is_none() || model.is_some()) {
-        let oversize = whole.map(|w| w.oversize);
-        let (matches, report) = matching::run(touchpoints, &mut graph, rules, model, oversize, progress);
-        (matches, Some(report))
-    } else {
-        (None, None)
-    };
+    let may_join = whole.and_then(|w| w.may_join).is_none_or(|may_join| may_join(&graph.cluster_of));
+    let (matches, matching_report) =
+        if rules.config.matching.enabled && (whole.is_none() || model.is_some()) && may_join {
+            let oversize = whole.map(|w| w.oversize);
+            let (matches, report) = matching::run(touchpoints, &mut graph, rules, model, oversize, progress);
+            (matches, Some(report))
+        } else {
+            (None, None)
+        };
     progress.stage("quarantine", None);
     graph.find_quarantined(rules);
     let profile_ids = crate::twin::profile_ids(touchpoints, &graph);
