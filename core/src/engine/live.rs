@@ -16,7 +16,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::{compute, Resolution, Whole};
+use super::{compute, MayJoin, Resolution, Whole};
 use crate::config::Rules;
 use crate::error::Result;
 use crate::graph::{finding_from, person_value, shared_finding, Identities, Known, SharedFinding};
@@ -391,7 +391,7 @@ impl Live {
         let whole = Whole {
             known: Known { shared: &status },
             oversize: self.oversize(),
-            may_join: (!explained).then_some(&may_join as &(dyn Fn(&[u32]) -> bool + Sync)),
+            may_join: (!explained).then_some(&may_join as MayJoin<'_>),
         };
         let model = if self.matching.is_some() { model } else { None };
         let resolution = compute(&copies, rules, model, Some(&whole), &NoProgress);

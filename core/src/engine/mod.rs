@@ -1194,8 +1194,11 @@ pub(crate) struct Whole<'a> {
     /// across the deterministic clusters (each touchpoint's cluster, by index in the part).
     /// Without one, matching cannot join anything and is skipped (the resolution then carries
     /// no matching state to explain with).
-    pub may_join: Option<&'a (dyn Fn(&[u32]) -> bool + Sync)>,
+    pub may_join: Option<MayJoin<'a>>,
 }
+
+/// See [`Whole::may_join`].
+pub(crate) type MayJoin<'a> = &'a (dyn Fn(&[u32]) -> bool + Sync);
 
 /// Resolves `touchpoints`: deterministic linking, probabilistic matching, quarantine, profile ids.
 fn compute(
