@@ -16,12 +16,14 @@ use omnitwin::normalize::{self, PhoneRegion};
 use serde_json::Value;
 
 use crate::convert::{from_js, object_json, sync, to_js_value, Job, Json};
+#[cfg(debug_assertions)]
 use crate::errors::Failure;
 
 pub use engine::{Engine, ForgetOptions, IngestOptions};
 
 /// mimalloc for the addon's own allocations (V8 keeps its own): a batch of rows builds many
-/// small strings, on which glibc's allocator spent about a quarter of the time.
+/// small strings, on which glibc's allocator spent about a quarter of the time. Built without
+/// transparent huge pages (see the workspace `Cargo.toml`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub use linker::Linker;
