@@ -191,10 +191,22 @@ impl Linker {
         records: Records,
         excluded: Option<&[rustc_hash::FxHashSet<u64>]>,
     ) -> Result<Linker> {
+        let max_block = plan.settings.max_block_records;
+        Linker::assemble(plan, records, &plan.rules, max_block, excluded)
+    }
+
+    /// A linker over `records` blocked by `rules` (see [`Blocking::new`]), without a model.
+    fn assemble(
+        plan: &std::sync::Arc<Plan>,
+        records: Records,
+        rules: &[Vec<KeyPart>],
+        max_block: Option<usize>,
+        excluded: Option<&[rustc_hash::FxHashSet<u64>]>,
+    ) -> Result<Linker> {
         let settings = &plan.settings;
         let comparisons =
             settings.comparisons.iter().map(|spec| Comparison::new(spec, &records)).collect::<Result<Vec<_>>>()?;
-        let blocking = Blocking::new(&records, &plan.rules, settings.link_type, settings.max_block_records, excluded);
+        let blocking = Blocking::new(&records, rules, settings.link_type, max_block, excluded);
         Ok(Linker {
             plan: std::sync::Arc::clone(plan),
             records,
@@ -217,18 +229,7 @@ impl Linker {
         records: Records,
         model: &std::sync::Arc<Model>,
     ) -> Result<Linker> {
-        let settings = &plan.settings;
-        let comparisons =
-            settings.comparisons.iter().map(|spec| Comparison::new(spec, &records)).collect::<Result<Vec<_>>>()?;
-        let blocking = Blocking::new(&records, &[], settings.link_type, None, None);
-        let mut linker = Linker {
-            plan: std::sync::Arc::clone(plan),
-            records,
-            comparisons,
-            blocking,
-            model: None,
-            links: OnceLock::new(),
-        };
+        let mut linker = Linker::assemble(plan, records, &[], None, None)?;
         linker.set_shared_model(std::sync::Arc::clone(model))?;
         Ok(linker)
     }
