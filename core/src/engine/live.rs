@@ -576,7 +576,7 @@ impl Live {
         finding
     }
 
-    /// Recomputes the block keys of touchpoints `tps` (new ones included) and scores them
+    /// Recomputes the block keys of touchpoints `tps` (sorted, new ones included) and scores them
     /// against their blocks; returns the touchpoints whose candidate pairs changed otherwise
     /// (blocks that went over the size limit, or came back under it).
     fn rekey(
@@ -593,7 +593,8 @@ impl Live {
         room_for_one(&mut m.edges);
         m.keys.resize(n, SmallVec::new());
         m.edges.resize(n, SmallVec::new());
-        let (records, global) = touchpoint_records(touchpoints, Some(tps), self, rules, rules.matching.columns())?;
+        let (mut records, mut global) =
+            touchpoint_records(touchpoints, Some(tps), self, rules, rules.matching.columns())?;
         let mut seeds: Vec<u32> = Vec::new();
         let mut rescore: Vec<u32> = tps.to_vec();
         for (record, &tp) in global.iter().enumerate() {
@@ -642,8 +643,14 @@ impl Live {
         }
         // Only pairs with a rescored touchpoint are scored: those sharing one of its blocks,
         // its key compared exactly (blocks are kept by key hash).
-        let (records, global) =
-            touchpoint_records(touchpoints, Some(&candidates), self, rules, rules.matching.columns())?;
+        // The rekeyed touchpoints' records are those derived above; the others' are added.
+        let others: Vec<u32> = candidates.iter().copied().filter(|tp| tps.binary_search(tp).is_err()).collect();
+        if !others.is_empty() {
+            let (more, more_global) =
+                touchpoint_records(touchpoints, Some(&others), self, rules, rules.matching.columns())?;
+            records.append(more);
+            global.extend(more_global);
+        }
         let linker = Linker::for_pairs(&rules.matching, records, model)?;
         let mut record_of: Vec<(u32, u32)> = global.iter().enumerate().map(|(r, &tp)| (tp, r as u32)).collect();
         record_of.sort_unstable();

@@ -92,6 +92,16 @@ impl Records {
         Ok(Records { table: vec![0; ids.len()], ids, names, columns })
     }
 
+    /// Appends `other`'s records, read with the same columns.
+    pub(crate) fn append(&mut self, other: Records) {
+        debug_assert_eq!(self.names, other.names);
+        self.ids.extend(other.ids);
+        self.table.extend(other.table);
+        for (column, more) in self.columns.iter_mut().zip(other.columns) {
+            column.extend(more);
+        }
+    }
+
     /// How many records there are.
     pub(crate) fn len(&self) -> usize {
         self.ids.len()
