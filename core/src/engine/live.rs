@@ -597,8 +597,9 @@ impl Live {
             touchpoint_records(touchpoints, Some(tps), self, rules, rules.matching.columns())?;
         let mut seeds: Vec<u32> = Vec::new();
         let mut rescore: Vec<u32> = tps.to_vec();
+        let keys_of = rules.matching.block_keys_of(&records);
         for (record, &tp) in global.iter().enumerate() {
-            let new_keys = rules.matching.block_keys(&records, record as u32);
+            let new_keys = keys_of(record as u32);
             let old_keys = std::mem::replace(&mut m.keys[tp as usize], new_keys.clone());
             for rule in 0..new_keys.len() {
                 let (old, new) = (old_keys.get(rule).copied().unwrap_or(0), new_keys[rule]);
@@ -625,6 +626,7 @@ impl Live {
                 }
             }
         }
+        drop(keys_of);
         let Some(model) = model else { return Ok(seeds) };
         rescore.sort_unstable();
         rescore.dedup();
@@ -680,19 +682,6 @@ impl Live {
             }
         }
         Ok(seeds)
-    }
-
-    /// A linker over touchpoints `tps` (their matching values as the whole store derives them),
-    /// and each record's touchpoint.
-    fn derive_part(
-        &self,
-        tps: &[u32],
-        touchpoints: &[Touchpoint],
-        rules: &Rules,
-        oversize: Option<&[FxHashSet<u64>]>,
-        model: Option<&Arc<Model>>,
-    ) -> Result<(Linker, Vec<u32>)> {
-        derive(touchpoints, Some(tps), self, rules, oversize, model)
     }
 
     /// Takes the part's new profiles: updates every touchpoint's profile and returns the
@@ -833,7 +822,7 @@ impl Live {
         if self.matching.is_none() || tps.is_empty() {
             return Ok(None);
         }
-        let (linker, _) = self.derive_part(tps, touchpoints, rules, None, None)?;
+        let (linker, _) = derive(touchpoints, Some(tps), self, rules, None, None)?;
         Ok(Some(linker.term_frequency_values()))
     }
 

@@ -63,24 +63,14 @@ impl Blocking {
     /// `max_block` records are left out, and their records lose their key under that rule (so
     /// that no later rule takes their pairs for this rule's). Keys listed in `excluded` (per
     /// rule, by hash: blocks known to be oversize in a larger whole) are left out the same way.
+    /// `parts` are the rules read over `records` ([`key_parts`]).
     pub(crate) fn new(
         records: &Records,
-        rules: &[Vec<KeyPart>],
+        parts: Vec<Vec<(usize, Option<usize>)>>,
         link_type: LinkType,
         max_block: Option<usize>,
         excluded: Option<&[rustc_hash::FxHashSet<u64>]>,
     ) -> Blocking {
-        let parts: Vec<Vec<(usize, Option<usize>)>> = rules
-            .iter()
-            .map(|rule| {
-                rule.iter()
-                    .map(|part| {
-                        let index = records.index_of(&part.column).expect("blocking columns are read with the records");
-                        (index, part.prefix)
-                    })
-                    .collect()
-            })
-            .collect();
         let mut keys: Vec<Vec<u64>> = parts
             .iter()
             .map(|rule| {
@@ -231,6 +221,31 @@ pub(crate) fn key_hash(records: &Records, rule: &[(usize, Option<usize>)], recor
     state.finish().max(1)
 }
 
+/// Each rule's parts as (column index in `records`, prefix length); the records must hold the
+/// rules' columns.
+pub(crate) fn key_parts(records: &Records, rules: &[Vec<KeyPart>]) -> Vec<Vec<(usize, Option<usize>)>> {
+    rules
+        .iter()
+        .map(|rule| {
+            rule.iter()
+                .map(|part| {
+                    let index = records.index_of(&part.column).expect("blocking columns are read with the records");
+                    (index, part.prefix)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A record's key hash under each rule (0 without a key).
+pub(crate) fn block_keys(
+    records: &Records,
+    parts: &[Vec<(usize, Option<usize>)>],
+    record: u32,
+) -> smallvec::SmallVec<[u64; 8]> {
+    parts.iter().map(|rule| key_hash(records, rule, record as usize)).collect()
+}
+
 /// Whether two records have equal keys under one rule (both present).
 pub(crate) fn same_key(records: &Records, rule: &[(usize, Option<usize>)], a: u32, b: u32) -> bool {
     rule.iter().all(|&key| {
@@ -283,13 +298,13 @@ mod tests {
         let r = records();
         let rules = vec![vec![KeyPart::parse("year").unwrap()], vec![KeyPart::parse("surname[:5]").unwrap()]];
         // The 1990 block holds four records (0, 2, 3, 4): over a limit of three.
-        let b = Blocking::new(&r, &rules, LinkType::DedupeOnly, Some(3), None);
+        let b = Blocking::new(&r, key_parts(&r, &rules), LinkType::DedupeOnly, Some(3), None);
         assert_eq!(b.oversize(), [OversizeBlocks { blocks: 1, records: 4 }, OversizeBlocks::default()]);
         // Rule 1 now produces 0–2 (both 1990 and "nguye"): rule 0 no longer claims it.
         assert_eq!(pairs(&b, &r), [(1, 0, 1), (1, 0, 2), (1, 1, 2)]);
         assert_eq!(b.rule_of(&r, 0, 2), Some(1));
         assert_eq!(b.rule_of(&r, 3, 4), None);
-        let all = Blocking::new(&r, &rules, LinkType::DedupeOnly, Some(4), None);
+        let all = Blocking::new(&r, key_parts(&r, &rules), LinkType::DedupeOnly, Some(4), None);
         assert_eq!(all.oversize(), [OversizeBlocks::default(); 2], "a block at the limit is kept");
     }
 
@@ -305,7 +320,7 @@ mod tests {
     fn every_pair_once_by_its_first_rule() {
         let r = records();
         let rules = vec![vec![KeyPart::parse("surname[:5]").unwrap()], vec![KeyPart::parse("year").unwrap()]];
-        let b = Blocking::new(&r, &rules, LinkType::DedupeOnly, None, None);
+        let b = Blocking::new(&r, key_parts(&r, &rules), LinkType::DedupeOnly, None, None);
         let found = pairs(&b, &r);
         // Rule 0: nguyen/nguyen/nguyet share "nguye". Rule 1: the 1990s not already paired.
         assert_eq!(found, [(0, 0, 1), (0, 0, 2), (0, 1, 2), (1, 0, 3), (1, 0, 4), (1, 2, 3), (1, 2, 4), (1, 3, 4)]);
@@ -320,7 +335,7 @@ mod tests {
         let b = df!("id" => ["b1"], "surname" => ["le"]).unwrap();
         let r = Records::from_frames(&[a, b], "id", &["surname"]).unwrap();
         let rules = vec![vec![KeyPart::parse("surname").unwrap()]];
-        let b = Blocking::new(&r, &rules, LinkType::LinkOnly, None, None);
+        let b = Blocking::new(&r, key_parts(&r, &rules), LinkType::LinkOnly, None, None);
         assert_eq!(pairs(&b, &r), [(0, 0, 2), (0, 1, 2)]);
     }
 }

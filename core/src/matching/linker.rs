@@ -140,19 +140,11 @@ impl Plan {
         &self.columns
     }
 
-    /// Blocking rule `rule`'s parts as (column index in `records`, prefix length).
-    fn rule_parts(&self, records: &Records, rule: usize) -> smallvec::SmallVec<[(usize, Option<usize>); 4]> {
-        self.rules[rule]
-            .iter()
-            .map(|p| (records.index_of(&p.column).expect("blocking columns are read"), p.prefix))
-            .collect()
-    }
-
-    /// A record's key hash under each blocking rule (0 without a key), oversize blocks included.
-    pub(crate) fn block_keys(&self, records: &Records, record: u32) -> smallvec::SmallVec<[u64; 8]> {
-        (0..self.rules.len())
-            .map(|rule| super::blocking::key_hash(records, &self.rule_parts(records, rule), record as usize))
-            .collect()
+    /// Each record's key hash under each blocking rule (0 without a key), the rules' columns
+    /// found in `records` once.
+    pub(crate) fn block_keys_of<'r>(&self, records: &'r Records) -> impl Fn(u32) -> smallvec::SmallVec<[u64; 8]> + 'r {
+        let parts = super::blocking::key_parts(records, &self.rules);
+        move |record| super::blocking::block_keys(records, &parts, record)
     }
 }
 
@@ -162,6 +154,8 @@ pub struct Linker {
     plan: std::sync::Arc<Plan>,
     records: Records,
     comparisons: Vec<Comparison>,
+    /// The plan's blocking rules as (column index in the records, prefix length).
+    key_parts: Vec<Vec<(usize, Option<usize>)>>,
     blocking: Blocking,
     model: Option<std::sync::Arc<Model>>,
     /// The linking pairs under the model `(a, b, weight, first blocking rule)`, sorted, computed on first need.
@@ -191,26 +185,31 @@ impl Linker {
         records: Records,
         excluded: Option<&[rustc_hash::FxHashSet<u64>]>,
     ) -> Result<Linker> {
-        let max_block = plan.settings.max_block_records;
-        Linker::assemble(plan, records, &plan.rules, max_block, excluded)
+        Linker::assemble(plan, records, true, excluded)
     }
 
-    /// A linker over `records` blocked by `rules` (see [`Blocking::new`]), without a model.
+    /// A linker over `records`, blocked by the plan's rules when `blocked` (see
+    /// [`Blocking::new`]), without a model.
     fn assemble(
         plan: &std::sync::Arc<Plan>,
         records: Records,
-        rules: &[Vec<KeyPart>],
-        max_block: Option<usize>,
+        blocked: bool,
         excluded: Option<&[rustc_hash::FxHashSet<u64>]>,
     ) -> Result<Linker> {
         let settings = &plan.settings;
         let comparisons =
             settings.comparisons.iter().map(|spec| Comparison::new(spec, &records)).collect::<Result<Vec<_>>>()?;
-        let blocking = Blocking::new(&records, rules, settings.link_type, max_block, excluded);
+        let key_parts = super::blocking::key_parts(&records, &plan.rules);
+        let blocking = if blocked {
+            Blocking::new(&records, key_parts.clone(), settings.link_type, settings.max_block_records, excluded)
+        } else {
+            Blocking::new(&records, Vec::new(), settings.link_type, None, None)
+        };
         Ok(Linker {
             plan: std::sync::Arc::clone(plan),
             records,
             comparisons,
+            key_parts,
             blocking,
             model: None,
             links: OnceLock::new(),
@@ -219,7 +218,7 @@ impl Linker {
 
     /// A record's key hash under each blocking rule (0 without a key), oversize blocks included.
     pub(crate) fn block_keys(&self, record: u32) -> smallvec::SmallVec<[u64; 8]> {
-        self.plan.block_keys(&self.records, record)
+        super::blocking::block_keys(&self.records, &self.key_parts, record)
     }
 
     /// A linker that only scores given pairs (no blocks), under `model`: the live engine's, for
@@ -229,7 +228,7 @@ impl Linker {
         records: Records,
         model: &std::sync::Arc<Model>,
     ) -> Result<Linker> {
-        let mut linker = Linker::assemble(plan, records, &[], None, None)?;
+        let mut linker = Linker::assemble(plan, records, false, None)?;
         linker.set_shared_model(std::sync::Arc::clone(model))?;
         Ok(linker)
     }
@@ -237,7 +236,7 @@ impl Linker {
     /// Whether records `a` and `b` have one key under blocking rule `rule` (compared exactly, not
     /// by hash).
     pub(crate) fn share_key(&self, rule: usize, a: u32, b: u32) -> bool {
-        super::blocking::same_key(&self.records, &self.plan.rule_parts(&self.records, rule), a, b)
+        super::blocking::same_key(&self.records, &self.key_parts[rule], a, b)
     }
 
     /// The pairs among `pairs` whose match probability reaches the threshold, in order.

@@ -160,7 +160,8 @@ impl TouchpointMatching {
     }
 }
 
-/// Touchpoints as records for matching, with only the `columns` needed, in an order that
+/// Touchpoints as records for matching, with only the `columns` needed (distinct, as
+/// [`Plan::columns`] lists them), in an order that
 /// depends on the data alone (by id hash, then id): returns the records and each record's
 /// touchpoint. `subset` picks the touchpoints (all when `None`); `view` holds their identifiers
 /// and name keys under the same indices: the graph of a resolution, or the live state.
@@ -179,12 +180,7 @@ pub(crate) fn touchpoint_records(
         (0..n).into_par_iter().with_min_len(CHEAP).map(|i| (crate::graph::hash_of(0, id_of(i)), i)).collect();
     order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id_of(a.1).cmp(id_of(b.1))));
     let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
-    let mut names: Vec<String> = Vec::new();
-    for column in columns {
-        if !names.iter().any(|n| n == column) {
-            names.push((*column).to_owned());
-        }
-    }
+    let names: Vec<String> = columns.to_vec();
     let email_kind = rules.kind_index(&IdKind::Email).map(|k| k as u16);
     let phone_kind = rules.kind_index(&IdKind::Phone).map(|k| k as u16);
     let derive = Derive { view, rules, email_kind, phone_kind };
