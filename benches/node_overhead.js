@@ -25,9 +25,12 @@ async function batch(label, data) {
   const start = process.hrtime.bigint()
   const engine = new ot.Engine()
   await engine.ingest(data)
+  const ingested = seconds(start)
   const report = await engine.resolve()
+  const resolved = seconds(start)
   const assignments = await engine.assignments()
-  console.log(`node ${label}: ${report.touchpoints} touchpoints -> ${report.profiles} profiles, ${assignments.length} assignments: ${seconds(start).toFixed(2)} s`)
+  const total = seconds(start)
+  console.log(`node ${label}: ${report.touchpoints} touchpoints -> ${report.profiles} profiles, ${assignments.length} assignments: ${total.toFixed(2)} s (ingest ${ingested.toFixed(2)}, resolve ${(resolved - ingested).toFixed(2)}, assignments ${(total - resolved).toFixed(2)})`)
 }
 
 async function main() {

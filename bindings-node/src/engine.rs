@@ -12,6 +12,7 @@ use omnitwin::progress::NoProgress;
 use omnitwin::{Config, ForgetTarget, IdKind, Identifier, OnError};
 use serde_json::{Map, Value};
 
+use crate::assignments::Assignments;
 use crate::case::snake;
 use crate::convert::{
     from_js, guard, model_of, object_json, reading, stringify, sync, to_js_value, touchpoint_fields, writing, AsOf,
@@ -85,7 +86,7 @@ impl Batch {
 }
 
 /// `resolve(data, config)`: an engine, the batch ingested, its assignments.
-pub(crate) fn resolve_once(data: Unknown<'_>, config: Option<Object<'_>>) -> AsyncTask<Job<Json>> {
+pub(crate) fn resolve_once(data: Unknown<'_>, config: Option<Object<'_>>) -> AsyncTask<Job<Assignments>> {
     let (batch, config) = match guard(|| Ok((batch_of(data, true)?, config_of(config)?))) {
         Ok(given) => given,
         Err(failure) => return Job::failed(failure),
@@ -93,7 +94,7 @@ pub(crate) fn resolve_once(data: Unknown<'_>, config: Option<Object<'_>>) -> Asy
     Job::new(move || {
         let mut engine = omnitwin::Engine::new(config)?;
         batch.into_engine(&mut engine, OnError::Fail)?;
-        Json::of_list(engine.assignments())
+        Ok(Assignments::of(engine.assignments()))
     })
 }
 
@@ -361,9 +362,9 @@ impl Engine {
 
     /// Every touchpoint with its profile: `{ touchpointId, profileId }` in ingest order.
     #[napi(ts_return_type = "Promise<Array<Assignment>>")]
-    pub fn assignments(&self) -> AsyncTask<Job<Json>> {
+    pub fn assignments(&self) -> AsyncTask<Job<Assignments>> {
         let inner = Arc::clone(&self.inner);
-        Job::new(move || reading(&inner, |engine| Json::of_list(engine.assignments())))
+        Job::new(move || reading(&inner, |engine| Ok(Assignments::of(engine.assignments()))))
     }
 
     /// Every profile, sorted by profile id.

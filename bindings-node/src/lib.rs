@@ -3,6 +3,7 @@
 //! adds the error classes; `index.d.ts` (generated from this source by `napi build`, with the
 //! data types of `types.d.ts`) types it.
 
+mod assignments;
 mod case;
 mod convert;
 mod engine;
@@ -34,7 +35,10 @@ pub use linker::Linker;
     ts_args_type = "data: Array<Touchpoint> | string, config?: Config",
     ts_return_type = "Promise<Array<Assignment>>"
 )]
-pub fn resolve(data: napi::bindgen_prelude::Unknown, config: Option<Object>) -> AsyncTask<Job<Json>> {
+pub fn resolve(
+    data: napi::bindgen_prelude::Unknown,
+    config: Option<Object>,
+) -> AsyncTask<Job<assignments::Assignments>> {
     engine::resolve_once(data, config)
 }
 

@@ -258,9 +258,25 @@ test('results larger than napi’s one-million-value JSON budget still convert',
   const assignments = await engine.assignments()
   assert.equal(assignments.length, 350000)
   assert.equal(assignments[1000].profileId, assignments[0].profileId)
-  // In test builds results cross in chunks of 1 MiB of JSON: every element, in order.
+  // In test builds assignments cross in texts of about 64 characters: every one, in order.
   assignments.forEach((a, i) => assert.equal(a.touchpointId, `t${i}`))
   assert.deepEqual(Object.keys(assignments[349999]), ['touchpointId', 'profileId'])
+})
+
+test('assignments keep ids in any script, cut where JavaScript counts characters', async () => {
+  // Vietnamese (one UTF-16 unit each), an emoji (two) and ASCII, in texts that are ASCII only
+  // and texts that are not.
+  const ids = ['tp-1', 'Nguyễn-Văn-Ấn', 'đơn-hàng-😀-42', 'x', 'tp-2', '😀', 'ascii-only-id', 'tp-3', 'Trần-Thị-Bé']
+  const rows = ids.map((touchpointId, i) => ({ touchpointId, email: `u${i % 2}@x.vn` }))
+  const engine = new ot.Engine({ matching: { enabled: false } })
+  await engine.ingest(rows)
+  const assignments = await engine.assignments()
+  assert.deepEqual(assignments.map((a) => a.touchpointId), ids)
+  const profileOf = new Map(assignments.map((a) => [a.touchpointId, a.profileId]))
+  ids.forEach((id, i) => assert.equal(profileOf.get(id), profileOf.get(ids[i % 2])))
+  assert.notEqual(profileOf.get(ids[0]), profileOf.get(ids[1]))
+  for (const a of assignments) assert.deepEqual(engine.profileOf(a.touchpointId)?.profileId, a.profileId)
+  assert.deepEqual(await ot.resolve(rows, { matching: { enabled: false } }), assignments)
 })
 
 test('traits, segments and the RFM scale from JavaScript', async () => {
