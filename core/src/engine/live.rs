@@ -16,7 +16,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::{compute, MayJoin, Resolution, Whole};
+use super::{compute, Resolution, Whole};
 use crate::config::Rules;
 use crate::error::Result;
 use crate::graph::{finding_from, person_value, shared_finding, Identities, Known, SharedFinding};
@@ -367,9 +367,10 @@ impl Live {
     }
 
     /// Resolves the touchpoints `tps` (a union of components, sorted) on their own. Unless
-    /// `explained` (the resolution then keeps the matching state explanations read), matching
-    /// runs only when a pair the live state found reaching the threshold lies across the
-    /// deterministic clusters: the pairs matching would find are among those.
+    /// `explained` (the resolution then keeps the matching state explanations read, from
+    /// blocking the part's records), matching scores only the pairs the live state found
+    /// reaching the threshold that lie across the deterministic clusters (the pairs matching
+    /// would find are among those), and is skipped when there are none.
     pub(crate) fn resolve_part(
         &self,
         tps: Vec<u32>,
@@ -380,18 +381,22 @@ impl Live {
     ) -> Part {
         let copies: Vec<Touchpoint> = tps.iter().map(|&tp| touchpoints[tp as usize].clone()).collect();
         let status = |kind: u16, key: &str| self.known_status(kind, key);
-        let may_join = |cluster_of: &[u32]| {
-            let Some(m) = &self.matching else { return false };
-            tps.iter().enumerate().any(|(i, &tp)| {
-                m.edges[tp as usize]
-                    .iter()
-                    .any(|other| tps.binary_search(other).is_ok_and(|j| cluster_of[i] != cluster_of[j]))
-            })
-        };
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        if let Some(m) = &self.matching {
+            for (i, &tp) in tps.iter().enumerate() {
+                for other in &m.edges[tp as usize] {
+                    if let Ok(j) = tps.binary_search(other) {
+                        if i < j {
+                            pairs.push((i as u32, j as u32));
+                        }
+                    }
+                }
+            }
+        }
         let whole = Whole {
             known: Known { shared: &status },
             oversize: self.oversize(),
-            may_join: (!explained).then_some(&may_join as MayJoin<'_>),
+            candidates: (!explained).then_some(&pairs[..]),
         };
         let model = if self.matching.is_some() { model } else { None };
         let resolution = compute(&copies, rules, model, Some(&whole), &NoProgress);
@@ -674,7 +679,7 @@ impl Live {
         }
         pairs.sort_unstable();
         pairs.dedup();
-        for (a, b) in linker.reaching_threshold(&pairs)? {
+        for (a, b, _) in linker.scored_pairs(&pairs)? {
             let (a, b) = (global[a as usize], global[b as usize]);
             if !m.edges[a as usize].contains(&b) {
                 m.edges[a as usize].push(b);

@@ -65,13 +65,17 @@ pub(crate) struct Matches {
     pub links: Vec<MatchLink>,
 }
 
-/// Runs matching over the graph's touchpoints and merges what it finds into `graph`.
+/// Runs matching over the graph's touchpoints and merges what it finds into `graph`. With
+/// `candidates` (pairs of touchpoints across deterministic profiles, every pair blocking could
+/// make that may reach the threshold among them) and a given model, only those are scored;
+/// otherwise blocking finds the candidates.
 pub(crate) fn run(
     touchpoints: &[Touchpoint],
     graph: &mut Graph,
     rules: &Rules,
     given: Option<&std::sync::Arc<Model>>,
     oversize: Option<&[rustc_hash::FxHashSet<u64>]>,
+    candidates: Option<&[(u32, u32)]>,
     progress: &dyn Progress,
 ) -> (Option<Matches>, MatchingReport) {
     let matching = &rules.config.matching;
@@ -89,7 +93,7 @@ pub(crate) fn run(
         report.skipped = Some("fewer than two touchpoints".into());
         return (None, report);
     }
-    match score(touchpoints, graph, rules, given, oversize, progress, &mut report) {
+    match score(touchpoints, graph, rules, given, oversize, candidates, progress, &mut report) {
         Ok(matches) => {
             progress.stage("merging", None);
             let order: Vec<(u32, u32)> = matches.links.iter().map(|l| (l.a, l.b)).collect();
@@ -112,48 +116,84 @@ pub(crate) fn run(
 }
 
 /// Builds the records, trains (or takes) the model and scores the candidate pairs that cross
-/// deterministic profiles; the links come back strongest first, ties broken by the records'
-/// data-only order.
+/// deterministic profiles (those blocking finds, or those given and in one block); the links
+/// come back strongest first, ties broken by the records' data-only order.
+#[allow(clippy::too_many_arguments)]
 fn score(
     touchpoints: &[Touchpoint],
     graph: &Graph,
     rules: &Rules,
     given: Option<&std::sync::Arc<Model>>,
     oversize: Option<&[rustc_hash::FxHashSet<u64>]>,
+    candidates: Option<&[(u32, u32)]>,
     progress: &dyn Progress,
     report: &mut MatchingReport,
 ) -> Result<Matches> {
     progress.stage("matching", None);
-    let (records, touchpoint_of) = touchpoint_records(touchpoints, None, graph, rules, rules.matching.columns())?;
-    let mut linker = Linker::from_records(&rules.matching, records, oversize)?;
-    report.oversize_blocks = linker.oversize_blocks();
-    match given {
-        Some(model) => linker.set_shared_model(std::sync::Arc::clone(model))?,
-        None => {
-            progress.stage("training", None);
-            report.training = Some(linker.train()?);
+    let columns = rules.matching.columns();
+    // Per touchpoint: its record (`u32::MAX` for one left out of a given candidates' records).
+    let record_of = |touchpoint_of: &[u32]| {
+        let mut record_of = vec![u32::MAX; touchpoints.len()];
+        for (record, &tp) in touchpoint_of.iter().enumerate() {
+            record_of[tp as usize] = record as u32;
         }
-    }
-    progress.stage("scoring", None);
-    let cluster_of = &graph.cluster_of;
-    let apart = |a: u32, b: u32| {
-        cluster_of[touchpoint_of[a as usize] as usize] != cluster_of[touchpoint_of[b as usize] as usize]
+        record_of
     };
-    let mut scored = linker.scored_links(apart)?;
+    let (linker, touchpoint_of, record_of, mut scored) = match (candidates, given) {
+        (Some(pairs), Some(model)) => {
+            // Only the candidates' touchpoints become records: their data-only order is the
+            // one all the touchpoints' records would have, so ties break the same way.
+            let mut subset: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+            subset.sort_unstable();
+            subset.dedup();
+            let (records, touchpoint_of) = touchpoint_records(touchpoints, Some(&subset), graph, rules, columns)?;
+            let linker = Linker::for_pairs(&rules.matching, records, model)?;
+            let record_of = record_of(&touchpoint_of);
+            let excluded = oversize.unwrap_or_default();
+            let mut pairs: Vec<(u32, u32)> = pairs
+                .iter()
+                .map(|&(a, b)| {
+                    let (a, b) = (record_of[a as usize], record_of[b as usize]);
+                    (a.min(b), a.max(b))
+                })
+                .filter(|&(a, b)| linker.share_block(a, b, excluded))
+                .collect();
+            pairs.sort_unstable();
+            pairs.dedup();
+            let scored = linker.scored_pairs(&pairs)?;
+            (linker, touchpoint_of, record_of, scored)
+        }
+        _ => {
+            let (records, touchpoint_of) = touchpoint_records(touchpoints, None, graph, rules, columns)?;
+            let mut linker = Linker::from_records(&rules.matching, records, oversize)?;
+            report.oversize_blocks = linker.oversize_blocks();
+            match given {
+                Some(model) => linker.set_shared_model(std::sync::Arc::clone(model))?,
+                None => {
+                    progress.stage("training", None);
+                    report.training = Some(linker.train()?);
+                }
+            }
+            progress.stage("scoring", None);
+            let cluster_of = &graph.cluster_of;
+            let apart = |a: u32, b: u32| {
+                cluster_of[touchpoint_of[a as usize] as usize] != cluster_of[touchpoint_of[b as usize] as usize]
+            };
+            let scored = linker.scored_links(apart)?.into_iter().map(|(a, b, weight, _)| (a, b, weight)).collect();
+            let record_of = record_of(&touchpoint_of);
+            (linker, touchpoint_of, record_of, scored)
+        }
+    };
     scored.par_sort_unstable_by(|x, y| y.2.total_cmp(&x.2).then_with(|| (x.0, x.1).cmp(&(y.0, y.1))));
     let links = scored
         .into_iter()
-        .map(|(a, b, weight, _)| MatchLink {
+        .map(|(a, b, weight)| MatchLink {
             a: touchpoint_of[a as usize],
             b: touchpoint_of[b as usize],
             weight,
             outcome: MergeOutcome::AlreadyJoined,
         })
         .collect();
-    let mut record_of = vec![0u32; touchpoints.len()];
-    for (record, &tp) in touchpoint_of.iter().enumerate() {
-        record_of[tp as usize] = record as u32;
-    }
     Ok(Matches { linker, record_of, links })
 }
 

@@ -1190,15 +1190,13 @@ pub(crate) struct Whole<'a> {
     pub known: crate::graph::Known<'a>,
     /// Per blocking rule, the key hashes of blocks over `max_block_records` in the whole.
     pub oversize: &'a [rustc_hash::FxHashSet<u64>],
-    /// When given: whether some pair of the part's touchpoints that may reach the threshold lies
-    /// across the deterministic clusters (each touchpoint's cluster, by index in the part).
-    /// Without one, matching cannot join anything and is skipped (the resolution then carries
-    /// no matching state to explain with).
-    pub may_join: Option<MayJoin<'a>>,
+    /// When given: pairs of the part's touchpoints (by index in the part) among which are all
+    /// that blocking would make and that reach the threshold (the live state's). Matching then
+    /// scores only those across the deterministic clusters, and is skipped when there are none
+    /// (the resolution then carries no matching state to explain with); without them, it
+    /// blocks the part's records itself.
+    pub candidates: Option<&'a [(u32, u32)]>,
 }
-
-/// See [`Whole::may_join`].
-pub(crate) type MayJoin<'a> = &'a (dyn Fn(&[u32]) -> bool + Sync);
 
 /// Resolves `touchpoints`: deterministic linking, probabilistic matching, quarantine, profile ids.
 fn compute(
@@ -1210,11 +1208,16 @@ fn compute(
 ) -> Resolution {
     let mut graph = Graph::build(touchpoints, rules, whole.map(|w| &w.known), progress);
     // A part of a live store is scored with the store's model, never one trained on the part.
-    let may_join = whole.and_then(|w| w.may_join).is_none_or(|may_join| may_join(&graph.cluster_of));
+    let crossing: Option<Vec<(u32, u32)>> = whole.and_then(|w| w.candidates).map(|pairs| {
+        let cluster_of = &graph.cluster_of;
+        pairs.iter().copied().filter(|&(a, b)| cluster_of[a as usize] != cluster_of[b as usize]).collect()
+    });
+    let may_join = crossing.as_ref().is_none_or(|pairs| !pairs.is_empty());
     let (matches, matching_report) =
         if rules.config.matching.enabled && (whole.is_none() || model.is_some()) && may_join {
             let oversize = whole.map(|w| w.oversize);
-            let (matches, report) = matching::run(touchpoints, &mut graph, rules, model, oversize, progress);
+            let (matches, report) =
+                matching::run(touchpoints, &mut graph, rules, model, oversize, crossing.as_deref(), progress);
             (matches, Some(report))
         } else {
             (None, None)

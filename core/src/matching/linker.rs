@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use polars::prelude::DataFrame;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::blocking::{Blocking, KeyPart};
@@ -239,16 +239,26 @@ impl Linker {
         super::blocking::same_key(&self.records, &self.key_parts[rule], a, b)
     }
 
-    /// The pairs among `pairs` whose match probability reaches the threshold, in order.
-    pub(crate) fn reaching_threshold(&self, pairs: &[(u32, u32)]) -> Result<Vec<(u32, u32)>> {
+    /// The pairs among `pairs` whose match probability reaches the threshold, with their
+    /// weights, in order.
+    pub(crate) fn scored_pairs(&self, pairs: &[(u32, u32)]) -> Result<Vec<(u32, u32, f64)>> {
         let model = self.require_model()?;
         let weights = Linker::weights(model);
         let threshold = self.plan.settings.threshold;
         Ok(pairs
             .iter()
-            .copied()
-            .filter(|&(a, b)| probability(self.score(model, &weights, a, b)) >= threshold)
+            .map(|&(a, b)| (a, b, self.score(model, &weights, a, b)))
+            .filter(|&(_, _, weight)| probability(weight) >= threshold)
             .collect())
+    }
+
+    /// Whether records `a` and `b` are in one block of some rule that is not left out (its key
+    /// hash among `excluded`, per rule): whether blocking would make them a candidate pair.
+    pub(crate) fn share_block(&self, a: u32, b: u32, excluded: &[FxHashSet<u64>]) -> bool {
+        let keys = self.block_keys(a);
+        keys.iter().enumerate().any(|(rule, &key)| {
+            key != 0 && !excluded.get(rule).is_some_and(|out| out.contains(&key)) && self.share_key(rule, a, b)
+        })
     }
 
     /// The model with every term-frequency comparison's value counts frozen in it: those it
