@@ -497,8 +497,8 @@ impl Engine {
     fn push_live(&mut self, batch: Vec<Touchpoint>) -> u32 {
         let first = self.touchpoints.len() as u32;
         if self.touchpoints.capacity() - self.touchpoints.len() < batch.len() {
-            // Grow by an eighth, not double: the store may hold millions.
-            self.reserve((self.touchpoints.len() / 8).max(batch.len()).max(1024));
+            // Grow by half, as the live state's vectors do (see `live::room_for_one`).
+            self.reserve((self.touchpoints.len() / 2).max(batch.len()).max(1024));
         }
         self.acknowledge(batch.len());
         for tp in batch {
