@@ -276,13 +276,18 @@ impl Live {
             segments: FxHashMap::default(),
             built: std::sync::Mutex::default(),
         };
-        // Room to grow before the first arrivals have to move millions of entries.
-        let more = live.ids.len() / 8 + 64;
+        // Room to grow before the first arrivals have to move millions of entries (the
+        // identifiers' and the touchpoints' vectors grow by half, see `room_for_one`).
+        let more = live.ids.len() / 2 + 64;
         live.ids.reserve(more);
-        live.blocked.reserve(more);
-        live.slot_of.reserve(more);
-        live.members.reserve(more);
-        live.shared.reserve(more);
+        live.blocked.reserve_exact(more);
+        live.slot_of.reserve_exact(more);
+        live.members.reserve_exact(more);
+        live.shared.reserve_exact(more);
+        let more = touchpoints.len() / 2 + 64;
+        live.tp_ids.reserve_exact(more);
+        live.tp_name.reserve_exact(more);
+        live.profile_of.reserve_exact(more);
         for id in 0..live.ids.len() as u32 {
             let (kind, key) = live.ids.key(id);
             live.slots.insert((kind, split_key(key).0.map(Text::from)), live.slot_of[id as usize]);
@@ -290,6 +295,7 @@ impl Live {
         for (tp, id) in live.profile_of.iter().enumerate() {
             live.profiles.entry(id.clone()).or_default().push(tp as u32);
         }
+        live.profiles.reserve(live.profiles.len() / 2);
         let mut created: Vec<&Text> = live.profiles.keys().collect();
         created.sort_unstable();
         let created: Vec<ChangeEvent> =
@@ -318,6 +324,9 @@ impl Live {
             oversize: vec![FxHashSet::default(); rule_count],
             edges: vec![SmallVec::new(); n],
         };
+        // Room for arrivals, as for the other per-touchpoint vectors.
+        state.keys.reserve_exact(n / 2 + 64);
+        state.edges.reserve_exact(n / 2 + 64);
         if n == 0 {
             return Ok(state);
         }
@@ -342,6 +351,10 @@ impl Live {
             for (rule, &key) in keys.iter().enumerate().filter(|(_, &k)| k != 0) {
                 state.blocks[rule].entry(key).or_default().push(tp as u32);
             }
+        }
+        for blocks in &mut state.blocks {
+            // Growing a map of a million blocks rehashes all of them on one arrival.
+            blocks.reserve(blocks.len() / 2);
         }
         if let Some(max) = settings.max_block_records {
             for (blocks, oversize) in state.blocks.iter().zip(&mut state.oversize) {

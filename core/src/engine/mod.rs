@@ -430,7 +430,7 @@ impl Engine {
         }
         // Room for arrivals now, while this is a bulk step: growing the touchpoint store later
         // would move all of it on the call of one arrival.
-        self.reserve(self.touchpoints.len() / 8);
+        self.reserve(self.touchpoints.len() / 2);
         let live = self.build_live()?;
         self.live = Some(Box::new(live));
         // The feed starts with every profile created and every segment membership.
