@@ -9,14 +9,13 @@ use napi::{Env, JsValue};
 /// Makes the assignment objects from chunks `[text, offsets]`: assignment `i` of a chunk is
 /// `text.slice(offsets[2i], offsets[2i + 1])` (its touchpoint id) and `text.slice(offsets[2i +
 /// 1], offsets[2i + 2])` (its profile id); offsets count UTF-16 units, as JavaScript does.
+/// Elements are pushed (not written into a preallocated array) so that the array is packed, as
+/// `JSON.parse` makes it: iterating it later is faster.
 const DECODE: &str = r"(function (chunks) {
-  let n = 0
-  for (const chunk of chunks) n += (chunk[1].length - 1) / 2
-  const out = new Array(n)
-  let k = 0
+  const out = []
   for (const [text, at] of chunks) {
     for (let i = 0; i + 1 < at.length; i += 2) {
-      out[k++] = { touchpointId: text.slice(at[i], at[i + 1]), profileId: text.slice(at[i + 1], at[i + 2]) }
+      out.push({ touchpointId: text.slice(at[i], at[i + 1]), profileId: text.slice(at[i + 1], at[i + 2]) })
     }
   }
   return out
