@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::graph::{finding_from, person_value, shared_finding, Identities, Known, SharedFinding};
 use crate::matching::{touchpoint_records, Linker, Model};
 use crate::model::{Text, Touchpoint};
-use crate::prepare::{prepare, split_key};
+use crate::prepare::{prepare, split_key, Prepared, PreparedId};
 use crate::progress::NoProgress;
 
 /// What a change did to the profiles.
@@ -406,10 +406,30 @@ impl Live {
                 }
             }
         }
+        // The part's touchpoints as prepared when they arrived: their identifiers as interned
+        // here (each once), their name keys.
+        let prepared = |i: usize| {
+            let tp = tps[i] as usize;
+            let ids = self.tp_ids[tp]
+                .iter()
+                .map(|&id| {
+                    let (kind, key) = self.ids.key(id);
+                    PreparedId {
+                        kind,
+                        key: Text::from(key),
+                        blocked: self.blocked[id as usize],
+                        hash: self.ids.hash(id),
+                    }
+                })
+                .collect();
+            let id_hash = crate::graph::hash_of(0, &touchpoints[tp].touchpoint_id);
+            Prepared { ids, name_key: self.tp_name[tp].clone(), id_hash, ..Prepared::default() }
+        };
         let whole = Whole {
             known: Known { shared: &status },
             oversize: self.oversize(),
             candidates: (!explained).then_some(&pairs[..]),
+            prepared: (!explained).then_some(&prepared as &crate::graph::PreparedBy<'_>),
         };
         let model = if self.matching.is_some() { model } else { None };
         let resolution = compute(&copies, rules, model, Some(&whole), &NoProgress);

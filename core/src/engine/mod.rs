@@ -1196,6 +1196,9 @@ pub(crate) struct Whole<'a> {
     /// (the resolution then carries no matching state to explain with); without them, it
     /// blocks the part's records itself.
     pub candidates: Option<&'a [(u32, u32)]>,
+    /// When given: each touchpoint of the part (by index in it) as the whole prepared it, its
+    /// identifiers normalized already (counts of invalid values are left out of its stats).
+    pub prepared: Option<&'a crate::graph::PreparedBy<'a>>,
 }
 
 /// Resolves `touchpoints`: deterministic linking, probabilistic matching, quarantine, profile ids.
@@ -1206,7 +1209,8 @@ fn compute(
     whole: Option<&Whole<'_>>,
     progress: &dyn Progress,
 ) -> Resolution {
-    let mut graph = Graph::build(touchpoints, rules, whole.map(|w| &w.known), progress);
+    let prepared = whole.and_then(|w| w.prepared);
+    let mut graph = Graph::build(touchpoints, prepared, rules, whole.map(|w| &w.known), progress);
     // A part of a live store is scored with the store's model, never one trained on the part.
     let crossing: Option<Vec<(u32, u32)>> = whole.and_then(|w| w.candidates).map(|pairs| {
         let cluster_of = &graph.cluster_of;

@@ -21,6 +21,9 @@ use crate::progress::Progress;
 /// How many touchpoints are prepared in parallel before their identifiers are interned.
 const CHUNK: usize = 1 << 15;
 
+/// Touchpoint `i` of a graph's input, prepared elsewhere (see [`Graph::build`]).
+pub(crate) type PreparedBy<'a> = dyn Fn(usize) -> Prepared + 'a;
+
 /// Where an identifier comes in the linking order: its kind (strongest first), its number of
 /// touchpoints (more first) and its key's hash.
 type OrderKey = (u16, Reverse<u32>, u64);
@@ -128,13 +131,16 @@ pub(crate) struct Graph {
 impl Graph {
     /// Links `touchpoints` under `rules`. Quarantine is left to [`Graph::find_quarantined`], once
     /// probabilistic matches have joined what they join.
+    /// With `prepared`, touchpoint `i` is taken as `prepared(i)` gives it instead of being
+    /// prepared again (the live engine gives what it holds).
     pub(crate) fn build(
         touchpoints: &[Touchpoint],
+        prepared: Option<&PreparedBy<'_>>,
         rules: &Rules,
         known: Option<&Known<'_>>,
         progress: &dyn Progress,
     ) -> Graph {
-        let (mut graph, id_hashes) = Graph::intern_all(touchpoints, rules, progress);
+        let (mut graph, id_hashes) = Graph::intern_all(touchpoints, prepared, rules, progress);
         progress.stage("indexing", None);
         graph.sort_members(touchpoints, &id_hashes);
         drop(id_hashes);
@@ -148,7 +154,12 @@ impl Graph {
     /// Prepares every touchpoint (in parallel, a chunk at a time to bound memory) and interns
     /// its identifiers and name.
     /// Also returns each touchpoint's id hash.
-    fn intern_all(touchpoints: &[Touchpoint], rules: &Rules, progress: &dyn Progress) -> (Graph, Vec<u64>) {
+    fn intern_all(
+        touchpoints: &[Touchpoint],
+        prepared: Option<&PreparedBy<'_>>,
+        rules: &Rules,
+        progress: &dyn Progress,
+    ) -> (Graph, Vec<u64>) {
         progress.stage("normalizing", Some(touchpoints.len() as u64));
         let mut interner = Interner::with_capacity(touchpoints.len().min(CHUNK) * 2);
         let mut blocked = Vec::with_capacity(touchpoints.len());
@@ -209,26 +220,35 @@ impl Graph {
             }
             progress.advance(count as u64);
         };
-        let mut chunks = touchpoints.chunks(CHUNK);
-        // Two buffers take turns: one is interned while the next chunk is prepared into the
-        // other, and both keep their allocation from chunk to chunk.
-        let mut pending: Vec<Prepared> = Vec::new();
-        let mut spare: Vec<Prepared> = Vec::new();
-        loop {
-            let next = chunks.next();
-            if pending.is_empty() && next.is_none() {
-                break;
+        if let Some(prepared) = prepared {
+            let mut given: Vec<Prepared> = (0..touchpoints.len()).map(prepared).collect();
+            absorb(&mut given);
+        } else {
+            // Two buffers take turns: one is interned while the next chunk is prepared into the
+            // other, and both keep their allocation from chunk to chunk.
+            let mut chunks = touchpoints.chunks(CHUNK);
+            let mut pending: Vec<Prepared> = Vec::new();
+            let mut spare: Vec<Prepared> = Vec::new();
+            loop {
+                let next = chunks.next();
+                if pending.is_empty() && next.is_none() {
+                    break;
+                }
+                crate::parallel::join(
+                    touchpoints.len() > CHUNK,
+                    || absorb(&mut pending),
+                    || {
+                        if let Some(chunk) = next {
+                            chunk
+                                .par_iter()
+                                .with_min_len(CHEAP)
+                                .map(|tp| prepare(tp, rules))
+                                .collect_into_vec(&mut spare);
+                        }
+                    },
+                );
+                std::mem::swap(&mut pending, &mut spare);
             }
-            crate::parallel::join(
-                touchpoints.len() > CHUNK,
-                || absorb(&mut pending),
-                || {
-                    if let Some(chunk) = next {
-                        chunk.par_iter().with_min_len(CHEAP).map(|tp| prepare(tp, rules)).collect_into_vec(&mut spare);
-                    }
-                },
-            );
-            std::mem::swap(&mut pending, &mut spare);
         }
         for (kind, count) in invalid.into_iter().enumerate().filter(|(_, count)| *count > 0) {
             stats.invalid_values.insert(rules.kinds[kind].kind.to_string(), count);
