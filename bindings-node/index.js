@@ -1,6 +1,7 @@
 'use strict'
-// The omnitwin package: the native addon (`native.js` loads the build for this platform) and
-// the error classes its errors are instances of. Everything else is the addon's own.
+// The omnitwin package: the native addon (`native.js` loads the build for this platform), the
+// error classes its errors are instances of, and big arrays of rows crossing in slices.
+// Everything else is the addon's own.
 
 /** The registry the addon looks its error classes up in (one per process, whichever copy of
  * the package loaded first, so `instanceof` holds across copies). */
@@ -33,4 +34,38 @@ if (!globalThis[REGISTRY]) {
   Object.defineProperty(globalThis, REGISTRY, { value: errorClasses() })
 }
 
-module.exports = { ...require('./native.js'), ...globalThis[REGISTRY] }
+const native = require('./native.js')
+
+/** Row objects cross to the addon as JSON text, which only this thread can write. A big array
+ * is stringified a slice at a time, letting the event loop turn between slices (a million rows
+ * held it for about three seconds in one `JSON.stringify`); the addon reads the slices, in
+ * order, under this registered symbol. */
+const ROWS = Symbol.for('omnitwin.rows')
+const SLICE = 10000
+
+/** `data` as the addon takes it: a big array as stringified slices, anything else as is. */
+async function sliced(data) {
+  if (!Array.isArray(data) || data.length <= SLICE) return data
+  const texts = []
+  for (let i = 0; i < data.length; i += SLICE) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve))
+    texts.push(JSON.stringify(data.slice(i, i + SLICE)))
+  }
+  return { [ROWS]: texts }
+}
+
+const nativeIngest = native.Engine.prototype.ingest
+Object.defineProperty(native.Engine.prototype, 'ingest', {
+  value: async function ingest(data, options) {
+    return nativeIngest.call(this, await sliced(data), options)
+  },
+  writable: true,
+  configurable: true,
+})
+
+/** Resolves touchpoints in one call (see the addon's `resolve`), a big array crossing in slices. */
+async function resolve(data, config) {
+  return native.resolve(await sliced(data), config)
+}
+
+module.exports = { ...native, resolve, ...globalThis[REGISTRY] }

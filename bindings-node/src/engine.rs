@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use napi::bindgen_prelude::{AsyncTask, Object, Unknown};
+use napi::bindgen_prelude::{AsyncTask, JsObjectValue, Object, Unknown};
 use napi::{Env, JsValue, ValueType};
 use napi_derive::napi;
 use omnitwin::progress::NoProgress;
@@ -50,9 +50,11 @@ pub struct SegmentOptions {
 /// Touchpoints for a batch: rows read already, or a file to read.
 pub(crate) enum Batch {
     /// An array of row objects as JSON text (`JSON.stringify`'s, made on the JavaScript
-    /// thread, read on the worker), and whether they are touchpoints (field names mapped).
+    /// thread, read on the worker): one text, or consecutive slices of the array (`index.js`
+    /// stringifies a big array a slice at a time between turns of the event loop); and whether
+    /// they are touchpoints (field names mapped).
     Rows {
-        json: String,
+        json: Vec<String>,
         touchpoints: bool,
     },
     File(std::path::PathBuf),
@@ -184,25 +186,46 @@ pub(crate) fn batch_of(data: Unknown<'_>, touchpoints: bool) -> Result<Batch, Fa
         ValueType::Object if data.is_array().unwrap_or(false) => {
             // One `JSON.stringify` (native in V8) instead of one napi call per field: the rows
             // are read from the text on the worker thread. `Date`s become ISO 8601 text.
-            Ok(Batch::Rows { json: stringify(data)?, touchpoints })
+            Ok(Batch::Rows { json: vec![stringify(data)?], touchpoints })
         }
-        _ => Err(Failure::Usage(
-            "expected an array of touchpoints (plain objects) or a file path (.csv, .parquet, .jsonl)".into(),
-        )),
+        ValueType::Object => {
+            stringified_slices(&data)?.map(|json| Batch::Rows { json, touchpoints }).ok_or_else(not_a_batch)
+        }
+        _ => Err(not_a_batch()),
     }
 }
 
-/// The rows of a batch from their JSON text: each a plain object (a touchpoint's standard field
-/// names mapped to the core's when `touchpoints`).
-fn rows_of(json: &str, touchpoints: bool) -> Result<Vec<Map<String, Value>>, Failure> {
-    let rows: Vec<Value> = serde_json::from_str(json).map_err(|e| Failure::Usage(format!("the rows: {e}")))?;
-    rows.into_iter()
-        .enumerate()
-        .map(|(i, row)| match row {
-            Value::Object(fields) => Ok(if touchpoints { touchpoint_fields(fields) } else { fields }),
-            _ => Err(Failure::Usage(format!("row {}: expected a plain object", i + 1))),
-        })
-        .collect()
+/// What a batch argument that is neither rows nor a path gets.
+fn not_a_batch() -> Failure {
+    Failure::Usage("expected an array of touchpoints (plain objects) or a file path (.csv, .parquet, .jsonl)".into())
+}
+
+/// The slices of a big array as `index.js` stringified them (JSON array texts, in order, under
+/// the registered symbol `omnitwin.rows`); `None` for any other object.
+fn stringified_slices(data: &Unknown<'_>) -> Result<Option<Vec<String>>, Failure> {
+    let failed = |e: napi::Error| Failure::Usage(e.reason.clone());
+    let env = Env::from_raw(data.value().env);
+    let key: Unknown = env.run_script("Symbol.for('omnitwin.rows')").map_err(failed)?;
+    let object: Object = napi::bindgen_prelude::FromNapiValue::from_unknown(*data).map_err(failed)?;
+    object.get_property_unchecked(key).map_err(failed)
+}
+
+/// The rows of a batch from their JSON texts (slices of one array, in order): each a plain
+/// object (a touchpoint's standard field names mapped to the core's when `touchpoints`), rows
+/// numbered across the slices.
+fn rows_of(json: &[String], touchpoints: bool) -> Result<Vec<Map<String, Value>>, Failure> {
+    let mut out = Vec::new();
+    for text in json {
+        let rows: Vec<Value> = serde_json::from_str(text).map_err(|e| Failure::Usage(format!("the rows: {e}")))?;
+        out.reserve(rows.len());
+        for row in rows {
+            match row {
+                Value::Object(fields) => out.push(if touchpoints { touchpoint_fields(fields) } else { fields }),
+                _ => return Err(Failure::Usage(format!("row {}: expected a plain object", out.len() + 1))),
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[napi]

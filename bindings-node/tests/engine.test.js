@@ -263,6 +263,36 @@ test('results larger than napi’s one-million-value JSON budget still convert',
   assert.deepEqual(Object.keys(assignments[349999]), ['touchpointId', 'profileId'])
 })
 
+test('a big array of rows crosses in slices, the event loop turning between them', async () => {
+  const rows = Array.from({ length: 35000 }, (_, i) => ({ touchpointId: `t${i}`, email: `u${i % 100}@x.vn` }))
+  // Rows are converted as JSON.stringify reaches them: note how often the loop had turned.
+  let turns = 0
+  let ticking = true
+  const tick = () => {
+    if (ticking) {
+      turns++
+      setImmediate(tick)
+    }
+  }
+  const seen = {}
+  const noted = (i, label) => ({ toJSON: () => ((seen[label] = turns), { touchpointId: `t${i}`, email: `u${i % 100}@x.vn` }) })
+  rows[0] = noted(0, 'first')
+  rows[34999] = noted(34999, 'last')
+  setImmediate(tick)
+  const engine = new ot.Engine({ matching: { enabled: false } })
+  const report = await engine.ingest(rows)
+  ticking = false
+  assert.equal(report.accepted, 35000)
+  assert.equal(seen.first, 0, 'the first slice is converted at once')
+  assert.ok(seen.last >= 3, `four slices, the loop turning between them (it turned ${seen.last} times)`)
+  assert.equal((await engine.assignments()).length, 35000)
+  // Rows are numbered across slices; the one-shot resolve slices too.
+  const bad = rows.map((_, i) => ({ touchpointId: `b${i}` }))
+  bad[25000] = 'not an object'
+  await assert.rejects(new ot.Engine().ingest(bad), /row 25001: expected a plain object/)
+  await assert.rejects(ot.resolve(bad), /row 25001: expected a plain object/)
+})
+
 test('assignments keep ids in any script, cut where JavaScript counts characters', async () => {
   // Vietnamese (one UTF-16 unit each), an emoji (two) and ASCII, in texts that are ASCII only
   // and texts that are not.
