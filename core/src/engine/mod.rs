@@ -1185,7 +1185,9 @@ impl Engine {
 }
 
 /// What a part of the touchpoints resolved on its own needs to know of the whole to resolve
-/// exactly as the whole would: identifiers' shared status and the oversize blocks.
+/// exactly as the whole would: identifiers' shared status and the oversize blocks; and what the
+/// whole already worked out that spares the part work: its candidate pairs, its touchpoints
+/// as prepared.
 pub(crate) struct Whole<'a> {
     pub known: crate::graph::Known<'a>,
     /// Per blocking rule, the key hashes of blocks over `max_block_records` in the whole.
