@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use omnitwin::matching::{ComparisonModel, LevelModel, Model, TermFrequencies};
-use omnitwin::{ChangeEvent, Config, Engine, IdKind, Identifier, Touchpoint};
+use omnitwin::{ChangeEvent, Config, Engine, IdKind, Identifier, ProfileRef, Touchpoint};
 use proptest::prelude::*;
 
 /// A fixed model for the default comparisons, with frozen name frequencies ("an nguyen" is
@@ -300,6 +300,39 @@ fn merges_keep_the_older_id_and_old_ids_lead_to_the_survivor() {
         .iter()
         .any(|c| c.event == ChangeEvent::Merged { profile_id: a.profile_id.clone(), into: d.profile_id.clone() }));
     assert_eq!(engine.profile(&b.profile_id).unwrap().profile_id, d.profile_id, "chains of merges are followed");
+}
+
+#[test]
+fn a_live_profile_is_built_once_and_shared_until_its_traits_move() {
+    let mut engine = engine();
+    let a = Touchpoint { email: Some("an@x.vn".into()), timestamp: Some(10), ..Touchpoint::new("a") };
+    engine.ingest_one(a).unwrap();
+    let email = Identifier::new(IdKind::Email, "An@X.vn");
+    let shared = |p: Option<ProfileRef<'_>>| match p {
+        Some(ProfileRef::Shared(arc)) => arc,
+        other => panic!("a live engine's profile is shared with its state, not {other:?}"),
+    };
+    let first = shared(engine.lookup(&email));
+    let again = shared(engine.lookup(&email));
+    assert!(std::sync::Arc::ptr_eq(&first, &again), "the built profile is not copied");
+    assert_eq!(*engine.profile_of("a").unwrap(), *first);
+    // Someone else's later touchpoint moves `as_of`: a's time-dependent traits are computed again,
+    // once, and the result kept.
+    engine
+        .ingest_one(Touchpoint { email: Some("binh@x.vn".into()), timestamp: Some(50), ..Touchpoint::new("b") })
+        .unwrap();
+    let moved = shared(engine.lookup(&email));
+    assert_eq!(first.traits.as_of, Some(10));
+    assert_eq!(moved.traits.as_of, Some(50));
+    assert!(!std::sync::Arc::ptr_eq(&first, &moved));
+    assert!(std::sync::Arc::ptr_eq(&moved, &shared(engine.lookup(&email))));
+    // A copy of one's own outlives the engine's next change.
+    let kept = engine.lookup(&email).unwrap().into_owned();
+    engine
+        .ingest_one(Touchpoint { email: Some("an@x.vn".into()), timestamp: Some(60), ..Touchpoint::new("c") })
+        .unwrap();
+    assert_eq!(kept.touchpoint_count, 1);
+    assert_eq!(engine.lookup(&email).unwrap().touchpoint_count, 2);
 }
 
 #[test]

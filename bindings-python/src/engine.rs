@@ -86,9 +86,7 @@ impl Engine {
         &self,
         py: Python<'py>,
         as_of: Option<&Bound<'py, PyAny>>,
-        read: impl for<'e> FnOnce(&'e omnitwin::Engine, Option<i64>) -> Option<std::borrow::Cow<'e, omnitwin::Profile>>
-            + Send
-            + 'static,
+        read: impl for<'e> FnOnce(&'e omnitwin::Engine, Option<i64>) -> Option<omnitwin::ProfileRef<'e>> + Send + 'static,
     ) -> PyResult<Bound<'py, PyAny>> {
         let as_of = as_of.map(|t| TimeArg::of(t, "as_of")).transpose()?;
         let card = self.reading(py, move |engine, _| {
@@ -159,7 +157,7 @@ fn one_identifier(
 /// A profile with its HTML card (timeline included), made while the engine is at hand.
 fn with_card(
     engine: &omnitwin::Engine,
-    profile: Option<std::borrow::Cow<'_, omnitwin::Profile>>,
+    profile: Option<omnitwin::ProfileRef<'_>>,
 ) -> Option<(omnitwin::Profile, String)> {
     profile.map(|p| {
         let html = engine.profile_html(&p);

@@ -47,7 +47,7 @@ pub use engine::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{LinkStats, SharedFinding};
-pub use model::{Channel, IdKind, Identifier, Profile, ProfileStatus, Touchpoint};
+pub use model::{Channel, IdKind, Identifier, Profile, ProfileRef, ProfileStatus, Touchpoint};
 pub use polars::prelude::DataFrame;
 pub use twin::{
     Aggregate, CartFields, ChannelCountRow, ChannelTransition, ConsentSettings, CustomTrait, EventClasses, FunnelRow,

@@ -11,11 +11,10 @@
 //! change feed is the record of what the rules of the time did). Forgotten touchpoints are
 //! gone from history too.
 
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{compute, Engine, Resolution};
-use crate::model::Profile;
+use crate::model::ProfileRef;
 use crate::progress::NoProgress;
 
 /// The resolution of the touchpoints acknowledged by some time, kept for the next question
@@ -113,7 +112,7 @@ impl Engine {
     /// assert_eq!(engine.profile_of_as_of("t3", before), None, "not acknowledged then");
     /// # Ok::<(), omnitwin::Error>(())
     /// ```
-    pub fn profile_as_of(&self, profile_id: &str, as_of: i64) -> Option<Cow<'_, Profile>> {
+    pub fn profile_as_of(&self, profile_id: &str, as_of: i64) -> Option<ProfileRef<'_>> {
         let held = self.held_at(as_of);
         if held == self.touchpoints.len() {
             return self.profile(profile_id);
@@ -137,7 +136,7 @@ impl Engine {
     /// The profile a touchpoint belonged to at `as_of` (milliseconds since the Unix epoch), as
     /// it was then (see [`Engine::profile_as_of`]); `None` when the touchpoint was not
     /// acknowledged by then.
-    pub fn profile_of_as_of(&self, touchpoint_id: &str, as_of: i64) -> Option<Cow<'_, Profile>> {
+    pub fn profile_of_as_of(&self, touchpoint_id: &str, as_of: i64) -> Option<ProfileRef<'_>> {
         let &tp = self.index.get(touchpoint_id)?;
         let held = self.held_at(as_of);
         if tp as usize >= held {
@@ -190,7 +189,7 @@ impl Engine {
     }
 
     /// A cluster's profile in a past resolution, its traits as of then.
-    fn past_profile(&self, past: &Past, cluster: u32) -> Option<Cow<'_, Profile>> {
+    fn past_profile(&self, past: &Past, cluster: u32) -> Option<ProfileRef<'_>> {
         let touchpoints = &self.touchpoints[..past.held];
         let r = &past.resolution;
         let ctx = crate::twin::TwinContext {
@@ -206,6 +205,6 @@ impl Engine {
         let profile =
             crate::twin::build_some_profiles(touchpoints, &r.graph, &self.rules, &r.profile_ids, &[cluster], &ctx)
                 .pop()?;
-        Some(Cow::Owned(profile))
+        Some(ProfileRef::Shared(Arc::new(profile)))
     }
 }

@@ -11,7 +11,6 @@ mod segments;
 mod simulate;
 mod suppression;
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use polars::prelude::DataFrame;
@@ -28,7 +27,7 @@ pub use simulate::SimulationReport;
 use crate::config::{Config, Rules};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::model::{IdKind, Identifier, Profile, Text, Touchpoint};
+use crate::model::{IdKind, Identifier, Profile, ProfileRef, Text, Touchpoint};
 use crate::prepare::{identifier_value, scope_of, IdValue, SCOPE_SEPARATOR};
 use crate::progress::{NoProgress, Progress};
 use crate::store::frame;
@@ -979,42 +978,39 @@ impl Engine {
 
     /// A profile by id. On a live engine, the id of a profile merged into another leads to
     /// the survivor.
-    pub fn profile(&self, profile_id: &str) -> Option<Cow<'_, Profile>> {
+    pub fn profile(&self, profile_id: &str) -> Option<ProfileRef<'_>> {
         if let Some(live) = self.stale_live() {
             let id = live.current_id(profile_id)?;
-            let tps = live.profile_touchpoints(&id)?;
-            return self.live_profile(live, tps);
+            return self.live_profile(live, &id);
         }
         // A live engine knows where merged-away ids went.
         let current = self.live.as_ref().and_then(|live| live.current_id(profile_id));
         let profile_id = current.as_deref().unwrap_or(profile_id);
         let r = self.resolved(&NoProgress);
         let &c = r.by_id().get(profile_id)?;
-        Some(Cow::Borrowed(&self.built_profiles(&NoProgress)[c as usize]))
+        Some(ProfileRef::Borrowed(&self.built_profiles(&NoProgress)[c as usize]))
     }
 
     /// The profile a touchpoint belongs to.
-    pub fn profile_of(&self, touchpoint_id: &str) -> Option<Cow<'_, Profile>> {
+    pub fn profile_of(&self, touchpoint_id: &str) -> Option<ProfileRef<'_>> {
         let &tp = self.index.get(touchpoint_id)?;
         if let Some(live) = self.stale_live() {
-            let tps = live.profile_touchpoints(&live.profile_of[tp as usize])?;
-            return self.live_profile(live, tps);
+            return self.live_profile(live, &live.profile_of[tp as usize]);
         }
         let c = self.resolved(&NoProgress).graph.cluster_of[tp as usize];
-        Some(Cow::Borrowed(&self.built_profiles(&NoProgress)[c as usize]))
+        Some(ProfileRef::Borrowed(&self.built_profiles(&NoProgress)[c as usize]))
     }
 
     /// The profile an identifier belongs to, from a raw value (normalized here like any input:
     /// `lookup(&Identifier::new(IdKind::Phone, "0912 345 678"))`). For kinds scoped by source,
     /// give the source as the identifier's scope. Blocked and shared identifiers identify nobody
     /// and return `None`.
-    pub fn lookup(&self, identifier: &Identifier) -> Option<Cow<'_, Profile>> {
+    pub fn lookup(&self, identifier: &Identifier) -> Option<ProfileRef<'_>> {
         let (kind_index, key) = self.identifier_key(identifier)?;
         let kind_index = kind_index as usize;
         if let Some(live) = self.stale_live() {
             let owner = live.identifier_owner(kind_index as u16, &key, &self.touchpoints)?;
-            let tps = live.profile_touchpoints(&live.profile_of[owner as usize])?;
-            return self.live_profile(live, tps);
+            return self.live_profile(live, &live.profile_of[owner as usize]);
         }
         let r = self.resolved(&NoProgress);
         let id = r.graph.interner.get(kind_index as u16, &key)?;
@@ -1023,7 +1019,7 @@ impl Engine {
         }
         // The identifier's first member anchors it; members refused a link stay elsewhere.
         let owner = *r.graph.members.get(id as usize).first()?;
-        Some(Cow::Borrowed(&self.built_profiles(&NoProgress)[r.graph.cluster_of[owner as usize] as usize]))
+        Some(ProfileRef::Borrowed(&self.built_profiles(&NoProgress)[r.graph.cluster_of[owner as usize] as usize]))
     }
 
     /// An identifier as the engine interns it: its kind's index and its key (normalized value,
@@ -1052,29 +1048,38 @@ impl Engine {
         self.live.as_deref().filter(|_| self.resolution.get().is_none())
     }
 
-    /// Builds the profile of a cluster of the live state (given by its touchpoints) from the
-    /// components it lies in: an identifier's status in the profile (linked, partly refused)
-    /// depends on its touchpoints in other profiles too.
-    fn live_profile(&self, live: &live::Live, tps: Vec<u32>) -> Option<Cow<'_, Profile>> {
-        let first = *tps.first()?;
+    /// The profile of the live state with id `profile_id`: the one built since its component
+    /// last changed (shared, not copied), else built from the components it lies in (an
+    /// identifier's status in the profile, linked or partly refused, depends on its touchpoints
+    /// in other profiles too) and kept.
+    fn live_profile(&self, live: &live::Live, profile_id: &str) -> Option<ProfileRef<'_>> {
         let ctx = self.live_context();
-        if let Some(profile) = live.built_profile(&live.profile_of[first as usize]) {
-            let mut profile = Profile::clone(&profile);
-            if profile.traits.as_of != ctx.as_of {
+        let built = live.built_profile(profile_id);
+        if let Some(profile) = built.as_ref().filter(|p| p.traits.as_of == ctx.as_of) {
+            return Some(ProfileRef::Shared(std::sync::Arc::clone(profile)));
+        }
+        let tps = live.profile_touchpoints(profile_id)?;
+        let profile = match built {
+            Some(built) => {
                 // Built before the latest arrival moved `as_of`: time-dependent traits again.
+                let mut profile = Profile::clone(&built);
                 let members: Vec<&Touchpoint> = tps.iter().map(|&tp| &self.touchpoints[tp as usize]).collect();
                 crate::twin::enrich(&mut profile, &members, &self.rules.twin, &ctx);
+                profile
             }
-            return Some(Cow::Owned(profile));
-        }
-        let part = live.resolve_part(live.component(&tps), &self.touchpoints, &self.rules, self.model.as_ref(), false);
-        let r = &part.resolution;
-        let c = r.graph.cluster_of[part.local(first) as usize];
-        let profile =
-            crate::twin::build_some_profiles(&part.touchpoints, &r.graph, &self.rules, &r.profile_ids, &[c], &ctx)
-                .pop()?;
-        live.keep_built(std::sync::Arc::new(profile.clone()));
-        Some(Cow::Owned(profile))
+            None => {
+                let first = *tps.first()?;
+                let part =
+                    live.resolve_part(live.component(&tps), &self.touchpoints, &self.rules, self.model.as_ref(), false);
+                let r = &part.resolution;
+                let c = r.graph.cluster_of[part.local(first) as usize];
+                crate::twin::build_some_profiles(&part.touchpoints, &r.graph, &self.rules, &r.profile_ids, &[c], &ctx)
+                    .pop()?
+            }
+        };
+        let profile = std::sync::Arc::new(profile);
+        live.keep_built(std::sync::Arc::clone(&profile));
+        Some(ProfileRef::Shared(profile))
     }
 
     /// On a live engine whose batch resolution is not computed: the touchpoints connected to
