@@ -153,9 +153,63 @@ struct LiveMatching {
     blocks: Vec<FxHashMap<u64, Vec<u32>>>,
     /// Per rule: the keys whose blocks hold more than `max_block_records` touchpoints.
     oversize: Vec<FxHashSet<u64>>,
-    /// Per touchpoint: the touchpoints it forms a candidate pair with that reaches the
-    /// threshold (possibly more: a pair is never taken out, and more only widens a component).
-    edges: Vec<SmallVec<[u32; 2]>>,
+    /// Per touchpoint: the candidate pairs it forms that reach the threshold, with their
+    /// weights, as last scored (a touchpoint scored again loses its old pairs). A pair of a
+    /// block that went over the size limit stays, its block left out when a part reads it.
+    edges: Vec<SmallVec<[Edge; 1]>>,
+}
+
+/// A pair reaching the threshold, seen from one of its touchpoints.
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    /// The other touchpoint.
+    other: u32,
+    /// Bit `r` set when the two had one key under blocking rule `r` when scored (compared
+    /// exactly); rules from the 33rd on are compared by key hash when read.
+    rules: u32,
+    /// The pair's match weight under the live model.
+    weight: f64,
+}
+
+/// Blocking rules an [`Edge`] records exactly.
+const EDGE_RULES: usize = 32;
+
+impl LiveMatching {
+    /// Whether the touchpoints of an edge of `tp` share a block not over the size limit: the
+    /// block of a rule whose key they had in common when scored, the key still `tp`'s.
+    fn open_block(&self, tp: u32, edge: &Edge) -> bool {
+        let (keys, theirs) = (&self.keys[tp as usize], &self.keys[edge.other as usize]);
+        keys.iter().enumerate().any(|(rule, &key)| {
+            let shared = if rule < EDGE_RULES { edge.rules & (1 << rule) != 0 } else { theirs.get(rule) == Some(&key) };
+            shared && key != 0 && !self.oversize[rule].contains(&key)
+        })
+    }
+
+    /// Records a scored pair on both its touchpoints.
+    fn link(&mut self, a: u32, b: u32, rules: u32, weight: f64) {
+        self.edges[a as usize].push(Edge { other: b, rules, weight });
+        self.edges[b as usize].push(Edge { other: a, rules, weight });
+    }
+
+    /// Takes out every pair of `tp`; returns the touchpoints it was paired with.
+    fn unlink(&mut self, tp: u32, partners: &mut Vec<u32>) {
+        for edge in std::mem::take(&mut self.edges[tp as usize]) {
+            self.edges[edge.other as usize].retain(|e| e.other != tp);
+            partners.push(edge.other);
+        }
+    }
+}
+
+/// The rules (the first [`EDGE_RULES`]) under which records `a` and `b` of `linker`, with key
+/// hashes `keys_a` and `keys_b`, have one key, compared exactly.
+fn shared_rules(linker: &Linker, keys_a: &[u64], keys_b: &[u64], a: u32, b: u32) -> u32 {
+    let mut rules = 0u32;
+    for (rule, (&x, &y)) in keys_a.iter().zip(keys_b).enumerate().take(EDGE_RULES) {
+        if x != 0 && x == y && linker.share_key(rule, a, b) {
+            rules |= 1 << rule;
+        }
+    }
+    rules
 }
 
 /// The distinct name keys and person-level identifiers an identifier's touchpoints carry, kept
@@ -331,17 +385,18 @@ impl Live {
             return Ok(state);
         }
         let built;
-        let (linker, record_of): (&Linker, Vec<u32>) = match &r.matches {
-            Some(m) => (&m.linker, m.record_of.clone()),
-            None => {
-                built = derive(touchpoints, None, &r.graph, rules, None, Some(model))?;
-                let mut record_of = vec![0u32; n];
-                for (record, &tp) in built.1.iter().enumerate() {
-                    record_of[tp as usize] = record as u32;
+        let (linker, record_of): (&Linker, Vec<u32>) =
+            match r.matches.as_ref().and_then(|m| Some((m.linker.as_ref()?, m))) {
+                Some((linker, m)) => (linker, m.record_of.clone()),
+                None => {
+                    built = derive(touchpoints, None, &r.graph, rules, None, Some(model))?;
+                    let mut record_of = vec![0u32; n];
+                    for (record, &tp) in built.1.iter().enumerate() {
+                        record_of[tp as usize] = record as u32;
+                    }
+                    (&built.0, record_of)
                 }
-                (&built.0, record_of)
-            }
-        };
+            };
         let mut touchpoint_of = vec![0u32; n];
         for (tp, &record) in record_of.iter().enumerate() {
             touchpoint_of[record as usize] = tp as u32;
@@ -361,10 +416,10 @@ impl Live {
                 oversize.extend(blocks.iter().filter(|(_, b)| b.len() > max).map(|(&k, _)| k));
             }
         }
-        for (a, b, _, _) in linker.scored_links(|_, _| true)? {
-            let (a, b) = (touchpoint_of[a as usize], touchpoint_of[b as usize]);
-            state.edges[a as usize].push(b);
-            state.edges[b as usize].push(a);
+        for (ra, rb, weight, _) in linker.scored_links(|_, _| true)? {
+            let (a, b) = (touchpoint_of[ra as usize], touchpoint_of[rb as usize]);
+            let rules = shared_rules(linker, &state.keys[a as usize], &state.keys[b as usize], ra, rb);
+            state.link(a, b, rules, weight);
         }
         Ok(state)
     }
@@ -381,9 +436,9 @@ impl Live {
 
     /// Resolves the touchpoints `tps` (a union of components, sorted) on their own. Unless
     /// `explained` (the resolution then keeps the matching state explanations read, from
-    /// blocking the part's records), matching scores only the pairs the live state found
-    /// reaching the threshold that lie across the deterministic clusters (the pairs matching
-    /// would find are among those), and is skipped when there are none.
+    /// blocking and scoring the part's records), matching takes the pairs the live state scored
+    /// reaching the threshold in blocks not over the size limit that lie across the
+    /// deterministic clusters, with their weights, and is skipped when there are none.
     pub(crate) fn resolve_part(
         &self,
         tps: Vec<u32>,
@@ -394,13 +449,13 @@ impl Live {
     ) -> Part {
         let copies: Vec<Touchpoint> = tps.iter().map(|&tp| touchpoints[tp as usize].clone()).collect();
         let status = |kind: u16, key: &str| self.known_status(kind, key);
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let mut pairs: Vec<(u32, u32, f64)> = Vec::new();
         if let Some(m) = &self.matching {
             for (i, &tp) in tps.iter().enumerate() {
-                for other in &m.edges[tp as usize] {
-                    if let Ok(j) = tps.binary_search(other) {
-                        if i < j {
-                            pairs.push((i as u32, j as u32));
+                for edge in &m.edges[tp as usize] {
+                    if let Ok(j) = tps.binary_search(&edge.other) {
+                        if i < j && m.open_block(tp, edge) {
+                            pairs.push((i as u32, j as u32, edge.weight));
                         }
                     }
                 }
@@ -462,7 +517,7 @@ impl Live {
                 }
             }
             if let Some(m) = &self.matching {
-                stack.extend(m.edges[tp as usize].iter().filter(|t| !seen.contains(t)));
+                stack.extend(m.edges[tp as usize].iter().map(|e| e.other).filter(|t| !seen.contains(t)));
             }
         }
         let mut out: Vec<u32> = seen.into_iter().collect();
@@ -615,8 +670,9 @@ impl Live {
     }
 
     /// Recomputes the block keys of touchpoints `tps` (sorted, new ones included) and scores them
-    /// against their blocks; returns the touchpoints whose candidate pairs changed otherwise
-    /// (blocks that went over the size limit, or came back under it).
+    /// against their blocks, replacing their pairs; returns the touchpoints whose pairs changed
+    /// otherwise (blocks that went over the size limit, or came back under it, and the partners
+    /// of the replaced pairs).
     fn rekey(
         &self,
         m: &mut LiveMatching,
@@ -668,6 +724,12 @@ impl Live {
         let Some(model) = model else { return Ok(seeds) };
         rescore.sort_unstable();
         rescore.dedup();
+        // The rescored touchpoints' old pairs go (their partners are resolved again: a pair
+        // that no longer reaches the threshold may have held them together); those that reach
+        // it now come back below, with their weights.
+        for &tp in &rescore {
+            m.unlink(tp, &mut seeds);
+        }
         let mut candidates: Vec<u32> = rescore.clone();
         for &tp in &rescore {
             for (rule, &key) in m.keys[tp as usize].iter().enumerate() {
@@ -712,12 +774,10 @@ impl Live {
         }
         pairs.sort_unstable();
         pairs.dedup();
-        for (a, b, _) in linker.scored_pairs(&pairs)? {
-            let (a, b) = (global[a as usize], global[b as usize]);
-            if !m.edges[a as usize].contains(&b) {
-                m.edges[a as usize].push(b);
-                m.edges[b as usize].push(a);
-            }
+        for (a, b, weight) in linker.scored_pairs(&pairs)? {
+            let (ta, tb) = (global[a as usize], global[b as usize]);
+            let rules = shared_rules(&linker, &m.keys[ta as usize], &m.keys[tb as usize], a, b);
+            m.link(ta, tb, rules, weight);
         }
         Ok(seeds)
     }

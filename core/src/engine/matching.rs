@@ -58,24 +58,25 @@ pub(crate) struct MatchLink {
 /// The matching state a resolution keeps for explanations.
 #[derive(Debug)]
 pub(crate) struct Matches {
-    pub linker: Linker,
-    /// Per touchpoint: its record in the linker.
+    /// The records and their comparisons (`None` when the pairs came scored already).
+    pub linker: Option<Linker>,
+    /// Per touchpoint: its record in the linker (empty without one).
     pub record_of: Vec<u32>,
     /// The scored pairs, in the order they were applied.
     pub links: Vec<MatchLink>,
 }
 
 /// Runs matching over the graph's touchpoints and merges what it finds into `graph`. With
-/// `candidates` (pairs of touchpoints across deterministic profiles, every pair blocking could
-/// make that may reach the threshold among them) and a given model, only those are scored;
-/// otherwise blocking finds the candidates.
+/// `candidates` (the pairs of touchpoints across deterministic profiles that blocking makes and
+/// that reach the threshold under the given model, with their weights) and a given model, those
+/// are the links; otherwise blocking finds and scores the candidates.
 pub(crate) fn run(
     touchpoints: &[Touchpoint],
     graph: &mut Graph,
     rules: &Rules,
     given: Option<&std::sync::Arc<Model>>,
     oversize: Option<&[rustc_hash::FxHashSet<u64>]>,
-    candidates: Option<&[(u32, u32)]>,
+    candidates: Option<&[(u32, u32, f64)]>,
     progress: &dyn Progress,
 ) -> (Option<Matches>, MatchingReport) {
     let matching = &rules.config.matching;
@@ -116,7 +117,7 @@ pub(crate) fn run(
 }
 
 /// Builds the records, trains (or takes) the model and scores the candidate pairs that cross
-/// deterministic profiles (those blocking finds, or those given and in one block); the links
+/// deterministic profiles (or takes those given, scored already, with a given model); the links
 /// come back strongest first, ties broken by the records' data-only order.
 #[allow(clippy::too_many_arguments)]
 fn score(
@@ -125,65 +126,32 @@ fn score(
     rules: &Rules,
     given: Option<&std::sync::Arc<Model>>,
     oversize: Option<&[rustc_hash::FxHashSet<u64>]>,
-    candidates: Option<&[(u32, u32)]>,
+    candidates: Option<&[(u32, u32, f64)]>,
     progress: &dyn Progress,
     report: &mut MatchingReport,
 ) -> Result<Matches> {
     progress.stage("matching", None);
+    if let (Some(pairs), Some(_)) = (candidates, given) {
+        return Ok(Matches { linker: None, record_of: Vec::new(), links: given_links(touchpoints, pairs) });
+    }
     let columns = rules.matching.columns();
-    // Per touchpoint: its record (`u32::MAX` for one left out of a given candidates' records).
-    let record_of = |touchpoint_of: &[u32]| {
-        let mut record_of = vec![u32::MAX; touchpoints.len()];
-        for (record, &tp) in touchpoint_of.iter().enumerate() {
-            record_of[tp as usize] = record as u32;
+    let (records, touchpoint_of) = touchpoint_records(touchpoints, None, graph, rules, columns)?;
+    let mut linker = Linker::from_records(&rules.matching, records, oversize)?;
+    report.oversize_blocks = linker.oversize_blocks();
+    match given {
+        Some(model) => linker.set_shared_model(std::sync::Arc::clone(model))?,
+        None => {
+            progress.stage("training", None);
+            report.training = Some(linker.train()?);
         }
-        record_of
+    }
+    progress.stage("scoring", None);
+    let cluster_of = &graph.cluster_of;
+    let apart = |a: u32, b: u32| {
+        cluster_of[touchpoint_of[a as usize] as usize] != cluster_of[touchpoint_of[b as usize] as usize]
     };
-    let (linker, touchpoint_of, record_of, mut scored) = match (candidates, given) {
-        (Some(pairs), Some(model)) => {
-            // Only the candidates' touchpoints become records: their data-only order is the
-            // one all the touchpoints' records would have, so ties break the same way.
-            let mut subset: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
-            subset.sort_unstable();
-            subset.dedup();
-            let (records, touchpoint_of) = touchpoint_records(touchpoints, Some(&subset), graph, rules, columns)?;
-            let linker = Linker::for_pairs(&rules.matching, records, model)?;
-            let record_of = record_of(&touchpoint_of);
-            let excluded = oversize.unwrap_or_default();
-            let mut pairs: Vec<(u32, u32)> = pairs
-                .iter()
-                .map(|&(a, b)| {
-                    let (a, b) = (record_of[a as usize], record_of[b as usize]);
-                    (a.min(b), a.max(b))
-                })
-                .filter(|&(a, b)| linker.share_block(a, b, excluded))
-                .collect();
-            pairs.sort_unstable();
-            pairs.dedup();
-            let scored = linker.scored_pairs(&pairs)?;
-            (linker, touchpoint_of, record_of, scored)
-        }
-        _ => {
-            let (records, touchpoint_of) = touchpoint_records(touchpoints, None, graph, rules, columns)?;
-            let mut linker = Linker::from_records(&rules.matching, records, oversize)?;
-            report.oversize_blocks = linker.oversize_blocks();
-            match given {
-                Some(model) => linker.set_shared_model(std::sync::Arc::clone(model))?,
-                None => {
-                    progress.stage("training", None);
-                    report.training = Some(linker.train()?);
-                }
-            }
-            progress.stage("scoring", None);
-            let cluster_of = &graph.cluster_of;
-            let apart = |a: u32, b: u32| {
-                cluster_of[touchpoint_of[a as usize] as usize] != cluster_of[touchpoint_of[b as usize] as usize]
-            };
-            let scored = linker.scored_links(apart)?.into_iter().map(|(a, b, weight, _)| (a, b, weight)).collect();
-            let record_of = record_of(&touchpoint_of);
-            (linker, touchpoint_of, record_of, scored)
-        }
-    };
+    let mut scored: Vec<(u32, u32, f64)> =
+        linker.scored_links(apart)?.into_iter().map(|(a, b, weight, _)| (a, b, weight)).collect();
     scored.par_sort_unstable_by(|x, y| y.2.total_cmp(&x.2).then_with(|| (x.0, x.1).cmp(&(y.0, y.1))));
     let links = scored
         .into_iter()
@@ -194,7 +162,30 @@ fn score(
             outcome: MergeOutcome::AlreadyJoined,
         })
         .collect();
-    Ok(Matches { linker, record_of, links })
+    let mut record_of = vec![0u32; touchpoints.len()];
+    for (record, &tp) in touchpoint_of.iter().enumerate() {
+        record_of[tp as usize] = record as u32;
+    }
+    Ok(Matches { linker: Some(linker), record_of, links })
+}
+
+/// Pairs scored already as links, in the order scoring the records would give them: strongest
+/// first, ties broken by the records' data-only order (by touchpoint id hash, then id), each
+/// pair's touchpoints in that order.
+fn given_links(touchpoints: &[Touchpoint], pairs: &[(u32, u32, f64)]) -> Vec<MatchLink> {
+    let key = |tp: u32| {
+        let id = &touchpoints[tp as usize].touchpoint_id;
+        (crate::graph::hash_of(0, id), id)
+    };
+    let mut links: Vec<MatchLink> = pairs
+        .iter()
+        .map(|&(a, b, weight)| {
+            let (a, b) = if key(a) <= key(b) { (a, b) } else { (b, a) };
+            MatchLink { a, b, weight, outcome: MergeOutcome::AlreadyJoined }
+        })
+        .collect();
+    links.sort_by(|x, y| y.weight.total_cmp(&x.weight).then_with(|| (key(x.a), key(x.b)).cmp(&(key(y.a), key(y.b)))));
+    links
 }
 
 impl MatchLink {

@@ -285,7 +285,7 @@ impl Engine {
             return self.model.as_deref();
         }
         let r = self.resolved(&NoProgress);
-        r.matches.as_ref().and_then(|m| m.linker.model())
+        r.matches.as_ref().and_then(|m| m.linker.as_ref()?.model())
     }
 
     /// The engine's config.
@@ -446,7 +446,7 @@ impl Engine {
     /// A live state from a batch resolution of everything held, fixing the model it used.
     fn build_live(&mut self) -> Result<live::Live> {
         let r = self.resolved(&NoProgress);
-        let frozen = r.matches.as_ref().and_then(|m| m.linker.model_with_term_frequencies());
+        let frozen = r.matches.as_ref().and_then(|m| m.linker.as_ref()?.model_with_term_frequencies());
         let model = match frozen {
             Some(model) => Some(std::sync::Arc::new(model)),
             None => self.model.clone(),
@@ -1197,12 +1197,13 @@ pub(crate) struct Whole<'a> {
     pub known: crate::graph::Known<'a>,
     /// Per blocking rule, the key hashes of blocks over `max_block_records` in the whole.
     pub oversize: &'a [rustc_hash::FxHashSet<u64>],
-    /// When given: pairs of the part's touchpoints (by index in the part) among which are all
-    /// that blocking would make and that reach the threshold (the live state's). Matching then
-    /// scores only those across the deterministic clusters, and is skipped when there are none
+    /// When given: the pairs of the part's touchpoints (by index in the part) that reach the
+    /// threshold and share a block not left out, with their weights (the live state's, scored
+    /// under the same statuses and model). Matching then takes those across the deterministic
+    /// clusters as they are, with no records or scoring, and is skipped when there are none
     /// (the resolution then carries no matching state to explain with); without them, it
-    /// blocks the part's records itself.
-    pub candidates: Option<&'a [(u32, u32)]>,
+    /// blocks and scores the part's records itself.
+    pub candidates: Option<&'a [(u32, u32, f64)]>,
     /// When given: each touchpoint of the part (by index in it) as the whole prepared it, its
     /// identifiers normalized already (counts of invalid values are left out of its stats).
     pub prepared: Option<&'a crate::graph::PreparedBy<'a>>,
@@ -1219,9 +1220,9 @@ fn compute(
     let prepared = whole.and_then(|w| w.prepared);
     let mut graph = Graph::build(touchpoints, prepared, rules, whole.map(|w| &w.known), progress);
     // A part of a live store is scored with the store's model, never one trained on the part.
-    let crossing: Option<Vec<(u32, u32)>> = whole.and_then(|w| w.candidates).map(|pairs| {
+    let crossing: Option<Vec<(u32, u32, f64)>> = whole.and_then(|w| w.candidates).map(|pairs| {
         let cluster_of = &graph.cluster_of;
-        pairs.iter().copied().filter(|&(a, b)| cluster_of[a as usize] != cluster_of[b as usize]).collect()
+        pairs.iter().copied().filter(|&(a, b, _)| cluster_of[a as usize] != cluster_of[b as usize]).collect()
     });
     let may_join = crossing.as_ref().is_none_or(|pairs| !pairs.is_empty());
     let (matches, matching_report) =
@@ -1325,8 +1326,10 @@ fn explain_in(rules: &Rules, touchpoints: &[Touchpoint], r: &Resolution, a: u32,
                     },
                 })
                 .collect();
-            let (ra, rb) = (matches.record_of[a as usize], matches.record_of[b as usize]);
-            let score = if a == b { None } else { matches.linker.explain_records(ra, rb).ok() };
+            let score = match (&matches.linker, matches.record_of.get(a as usize), matches.record_of.get(b as usize)) {
+                (Some(linker), Some(&ra), Some(&rb)) if a != b => linker.explain_records(ra, rb).ok(),
+                _ => None,
+            };
             (edges, score)
         }
         None => (Vec::new(), None),

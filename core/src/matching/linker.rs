@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use polars::prelude::DataFrame;
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::blocking::{Blocking, KeyPart};
@@ -250,15 +250,6 @@ impl Linker {
             .map(|&(a, b)| (a, b, self.score(model, &weights, a, b)))
             .filter(|&(_, _, weight)| probability(weight) >= threshold)
             .collect())
-    }
-
-    /// Whether records `a` and `b` are in one block of some rule that is not left out (its key
-    /// hash among `excluded`, per rule): whether blocking would make them a candidate pair.
-    pub(crate) fn share_block(&self, a: u32, b: u32, excluded: &[FxHashSet<u64>]) -> bool {
-        let keys = self.block_keys(a);
-        keys.iter().enumerate().any(|(rule, &key)| {
-            key != 0 && !excluded.get(rule).is_some_and(|out| out.contains(&key)) && self.share_key(rule, a, b)
-        })
     }
 
     /// The model with every term-frequency comparison's value counts frozen in it: those it
