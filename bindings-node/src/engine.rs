@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 use crate::assignments::Assignments;
 use crate::case::snake;
 use crate::convert::{
-    from_js, guard, model_of, object_json, reading, stringify, sync, to_js_value, touchpoint_fields, writing, AsOf,
-    Job, Json, Shared,
+    from_js, guard, model_of, object_json, reading, stringify, sync, touchpoint_fields, writing, AsOf, Job, Json,
+    Shared,
 };
 use crate::errors::{self, Failure};
 
@@ -289,12 +289,12 @@ impl Engine {
     /// place, recording the changes (see `changes`). Profiles end exactly as one batch of the
     /// same touchpoints would give.
     #[napi(ts_args_type = "touchpoint: Touchpoint", ts_return_type = "IngestOutcome")]
-    pub fn ingest_one(&self, env: Env, touchpoint: Object) -> napi::Result<Value> {
+    pub fn ingest_one(&self, env: Env, touchpoint: Object) -> napi::Result<Json> {
         sync(&env, || {
             let fields = touchpoint_fields(object_json(&touchpoint, "touchpoint")?);
             writing(&self.inner, |engine| {
                 let touchpoint = engine.touchpoint_from_json(Value::Object(fields))?;
-                to_js_value(&engine.ingest_one(touchpoint)?)
+                Json::of(&engine.ingest_one(touchpoint)?)
             })
         })
     }
@@ -303,10 +303,10 @@ impl Engine {
     /// (`created`, `merged`, `split`, `forgotten`), `profileId` and, for merges and splits,
     /// `into`. Empty until the engine is live.
     #[napi(ts_return_type = "Array<Change>")]
-    pub fn changes(&self, env: Env, since: Option<i64>) -> napi::Result<Value> {
+    pub fn changes(&self, env: Env, since: Option<i64>) -> napi::Result<Json> {
         sync(&env, || {
             let since = u64::try_from(since.unwrap_or(0)).map_err(|_| errors::config("since", "must be 0 or more"))?;
-            reading(&self.inner, |engine| to_js_value(&engine.changes(since)))
+            reading(&self.inner, |engine| Json::of(&engine.changes(since)))
         })
     }
 
@@ -402,12 +402,12 @@ impl Engine {
     /// built from the touchpoints acknowledged by that time, an id the feed had reported merged
     /// by then leading to the survivor (`null` for an id not handed out yet).
     #[napi(ts_args_type = "profileId: string, options?: HistoryOptions", ts_return_type = "Profile | null")]
-    pub fn profile(&self, env: Env, profile_id: String, options: Option<Object>) -> napi::Result<Value> {
+    pub fn profile(&self, env: Env, profile_id: String, options: Option<Object>) -> napi::Result<Json> {
         sync(&env, || {
             let as_of = AsOf::of(options.as_ref(), "profile")?;
             reading(&self.inner, |engine| match as_of {
-                Some(t) => to_js_value(&engine.profile_as_of(&profile_id, t.millis(engine)?)),
-                None => to_js_value(&engine.profile(&profile_id)),
+                Some(t) => Json::of(&engine.profile_as_of(&profile_id, t.millis(engine)?)),
+                None => Json::of(&engine.profile(&profile_id)),
             })
         })
     }
@@ -416,12 +416,12 @@ impl Engine {
     /// `{ asOf }`, the profile it belonged to then, as it was (`null` when the touchpoint was
     /// not acknowledged by then).
     #[napi(ts_args_type = "touchpointId: string, options?: HistoryOptions", ts_return_type = "Profile | null")]
-    pub fn profile_of(&self, env: Env, touchpoint_id: String, options: Option<Object>) -> napi::Result<Value> {
+    pub fn profile_of(&self, env: Env, touchpoint_id: String, options: Option<Object>) -> napi::Result<Json> {
         sync(&env, || {
             let as_of = AsOf::of(options.as_ref(), "profileOf")?;
             reading(&self.inner, |engine| match as_of {
-                Some(t) => to_js_value(&engine.profile_of_as_of(&touchpoint_id, t.millis(engine)?)),
-                None => to_js_value(&engine.profile_of(&touchpoint_id)),
+                Some(t) => Json::of(&engine.profile_of_as_of(&touchpoint_id, t.millis(engine)?)),
+                None => Json::of(&engine.profile_of(&touchpoint_id)),
             })
         })
     }
@@ -438,18 +438,18 @@ impl Engine {
     /// `lookup({ customerId: 'C-17', scope: 'eshop' })`. `null` when nobody has it (or it is
     /// blocked or shared).
     #[napi(ts_args_type = "identifier: IdentifierQuery", ts_return_type = "Profile | null")]
-    pub fn lookup(&self, env: Env, identifier: Object) -> napi::Result<Value> {
+    pub fn lookup(&self, env: Env, identifier: Object) -> napi::Result<Json> {
         sync(&env, || {
             let identifier = identifier_of("lookup", object_json(&identifier, "lookup")?)?;
-            reading(&self.inner, |engine| to_js_value(&engine.lookup(&identifier)))
+            reading(&self.inner, |engine| Json::of(&engine.lookup(&identifier)))
         })
     }
 
     /// Why two touchpoints are, or are not, in one profile: the chain of links (shared
     /// identifiers, probabilistic matches, refusals) and the match score of the pair.
     #[napi(ts_return_type = "Explanation")]
-    pub fn explain(&self, env: Env, touchpoint_a: String, touchpoint_b: String) -> napi::Result<Value> {
-        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.explain(&touchpoint_a, &touchpoint_b)?)))
+    pub fn explain(&self, env: Env, touchpoint_a: String, touchpoint_b: String) -> napi::Result<Json> {
+        sync(&env, || reading(&self.inner, |engine| Json::of(&engine.explain(&touchpoint_a, &touchpoint_b)?)))
     }
 
     /// A profile as an HTML card with its timeline: identifiers with how each took part in
@@ -464,15 +464,15 @@ impl Engine {
 
     /// A touchpoint by id, as ingested, or `null`.
     #[napi(ts_return_type = "Touchpoint | null")]
-    pub fn touchpoint(&self, env: Env, touchpoint_id: String) -> napi::Result<Value> {
-        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.touchpoint(&touchpoint_id))))
+    pub fn touchpoint(&self, env: Env, touchpoint_id: String) -> napi::Result<Json> {
+        sync(&env, || reading(&self.inner, |engine| Json::of(&engine.touchpoint(&touchpoint_id))))
     }
 
     /// The matching model of the last resolution (resolving first if needed), an object that
     /// `setModel` takes back (and `JSON.stringify` saves); `null` when matching is off.
     #[napi(ts_return_type = "Model | null")]
-    pub fn model(&self, env: Env) -> napi::Result<Value> {
-        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.model())))
+    pub fn model(&self, env: Env) -> napi::Result<Json> {
+        sync(&env, || reading(&self.inner, |engine| Json::of(&engine.model())))
     }
 
     /// Uses a saved matching model (as `model()` returns it) instead of training one on the
@@ -513,8 +513,8 @@ impl Engine {
     /// The RFM scale scores are given against (quintile breakpoints over buyers), an object
     /// that `setRfmScale` takes back.
     #[napi(ts_return_type = "RfmScale")]
-    pub fn rfm_scale(&self, env: Env) -> napi::Result<Value> {
-        sync(&env, || reading(&self.inner, |engine| to_js_value(&engine.rfm_scale())))
+    pub fn rfm_scale(&self, env: Env) -> napi::Result<Json> {
+        sync(&env, || reading(&self.inner, |engine| Json::of(&engine.rfm_scale())))
     }
 
     /// Fixes the RFM scale (as `rfmScale()` returns it) instead of computing it from the
@@ -537,8 +537,8 @@ impl Engine {
 
     /// The engine's config, with every default filled in.
     #[napi(ts_return_type = "Config")]
-    pub fn config(&self, env: Env) -> napi::Result<Value> {
-        sync(&env, || reading(&self.inner, |engine| to_js_value(engine.config())))
+    pub fn config(&self, env: Env) -> napi::Result<Json> {
+        sync(&env, || reading(&self.inner, |engine| Json::of(engine.config())))
     }
 
     /// The identifier kinds the engine links on, strongest first.

@@ -16,7 +16,7 @@ use napi_derive::napi;
 use omnitwin::normalize::{self, PhoneRegion};
 use serde_json::Value;
 
-use crate::convert::{from_js, object_json, sync, to_js_value, Job, Json};
+use crate::convert::{from_js, object_json, sync, Job, Json};
 #[cfg(debug_assertions)]
 use crate::errors::Failure;
 
@@ -45,25 +45,25 @@ pub fn resolve(
 /// The canonical form of an email address (`display`, `canonical`), or `null` when it is
 /// not one.
 #[napi(ts_return_type = "NormalizedEmail | null")]
-pub fn normalize_email(env: Env, text: String) -> napi::Result<Value> {
-    sync(&env, || to_js_value(&normalize::normalize_email(&text)))
+pub fn normalize_email(env: Env, text: String) -> napi::Result<Json> {
+    sync(&env, || Json::of(&normalize::normalize_email(&text)))
 }
 
 /// The E.164 form of a phone number, read in `region` (ISO 3166-1 alpha-2, `"VN"` by default)
 /// when it has no country code; `null` when it is not a number.
 #[napi(ts_return_type = "NormalizedPhone | null")]
-pub fn normalize_phone(env: Env, text: String, region: Option<String>) -> napi::Result<Value> {
+pub fn normalize_phone(env: Env, text: String, region: Option<String>) -> napi::Result<Json> {
     sync(&env, || {
         let region: PhoneRegion =
             region.as_deref().unwrap_or("VN").parse().map_err(|e| crate::errors::config("region", e))?;
-        to_js_value(&normalize::normalize_phone(&text, region))
+        Json::of(&normalize::normalize_phone(&text, region))
     })
 }
 
 /// A person's name folded for matching, or `null` when empty.
 #[napi(ts_return_type = "NormalizedName | null")]
-pub fn normalize_name(env: Env, text: String) -> napi::Result<Value> {
-    sync(&env, || to_js_value(&normalize::normalize_name(&text)))
+pub fn normalize_name(env: Env, text: String) -> napi::Result<Json> {
+    sync(&env, || Json::of(&normalize::normalize_name(&text)))
 }
 
 /// A street address folded for matching, or `null` when empty.

@@ -10,7 +10,7 @@ use napi_derive::napi;
 use omnitwin::matching::{ScoredPair, Settings};
 use serde_json::Value;
 
-use crate::convert::{from_js, guard, model_of, object_json, reading, sync, to_js_value, writing, Job, Json, Shared};
+use crate::convert::{from_js, guard, model_of, object_json, reading, sync, writing, Job, Json, Shared};
 use crate::engine::batch_of;
 use crate::errors::Failure;
 
@@ -138,8 +138,8 @@ impl Linker {
     /// Why two records score as they do: each comparison's level and weight, the blocking
     /// rule, the probability against the threshold, and the chain when joined through others.
     #[napi(ts_return_type = "PairExplanation")]
-    pub fn explain(&self, env: Env, left: String, right: String) -> napi::Result<Value> {
-        sync(&env, || reading(&self.inner, |linker| to_js_value(&linker.explain(&left, &right)?)))
+    pub fn explain(&self, env: Env, left: String, right: String) -> napi::Result<Json> {
+        sync(&env, || reading(&self.inner, |linker| Json::of(&linker.explain(&left, &right)?)))
     }
 
     /// Candidate pairs per blocking rule (each pair counted for its first rule only).
@@ -152,8 +152,8 @@ impl Linker {
 
     /// The trained or given model, an object `setModel` takes back; `null` before training.
     #[napi(ts_return_type = "Model | null")]
-    pub fn model(&self, env: Env) -> napi::Result<Value> {
-        sync(&env, || reading(&self.inner, |linker| to_js_value(&linker.model())))
+    pub fn model(&self, env: Env) -> napi::Result<Json> {
+        sync(&env, || reading(&self.inner, |linker| Json::of(&linker.model())))
     }
 
     /// Uses a saved model (as `model()` returns it); its comparisons must be the settings'.
