@@ -410,6 +410,44 @@ fn a_phone_with_many_touchpoints_is_found_shared_when_strangers_arrive_with_it()
     assert!(why.contains("its 103 touchpoints"), "{why}");
 }
 
+/// An identifier already popular when the engine goes live (what its touchpoints carry is worked
+/// out then, not on the first arrival that touches it): the first stranger to arrive with it
+/// after one held before it makes three names, and it is found shared as a batch finds it —
+/// wherever the held stranger stands among the phone's touchpoints.
+#[test]
+fn a_phone_popular_before_going_live_is_found_shared_by_the_next_stranger() {
+    let landline = "0243 826 1234";
+    let tp = |i: usize, name: &str, email: &str| Touchpoint {
+        phone: Some(landline.into()),
+        full_name: Some(name.into()),
+        email: Some(email.into()),
+        timestamp: Some(i as i64),
+        ..Touchpoint::new(format!("t{i}"))
+    };
+    for held in 0..70 {
+        let mut all: Vec<Touchpoint> = (0..70)
+            .map(|i| {
+                if i == held {
+                    tp(i, "Trần Bình", "binh.tran@gmail.com")
+                } else {
+                    tp(i, "Nguyễn An", "an.nguyen@gmail.com")
+                }
+            })
+            .collect();
+        let mut live = engine();
+        live.ingest(all.clone()).unwrap();
+        live.go_live().unwrap();
+        assert!(live.lookup(&Identifier::new(IdKind::Phone, landline)).is_some(), "two names: still linking");
+        let stranger = tp(70, "Phạm Dung", "dung.pham@gmail.com");
+        live.ingest_one(stranger.clone()).unwrap();
+        assert!(live.lookup(&Identifier::new(IdKind::Phone, landline)).is_none(), "now shared by three names");
+        all.push(stranger);
+        let mut batch = engine();
+        batch.ingest(all).unwrap();
+        assert_eq!(sorted_assignments(&live), sorted_assignments(&batch));
+    }
+}
+
 /// Every thread of rayon's shared pool is kept busy while touchpoints arrive one at a time: an
 /// arrival that handed work to the pool would wait until the busy threads gave up (a minute),
 /// and they would report it. Live updates are small; they run on the caller's thread.
