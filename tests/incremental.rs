@@ -335,10 +335,24 @@ fn a_live_profile_is_built_once_and_shared_until_its_traits_move() {
     assert_eq!(engine.lookup(&email).unwrap().touchpoint_count, 2);
 }
 
+/// A shop's landline, which many customers give.
+const LANDLINE: &str = "0243 826 1234";
+
+/// Touchpoint `t{i}` of someone giving the shop's landline, with their name and email.
+fn on_landline(i: usize, name: &str, email: &str) -> Touchpoint {
+    Touchpoint {
+        phone: Some(LANDLINE.into()),
+        full_name: Some(name.into()),
+        email: Some(email.into()),
+        timestamp: Some(i as i64),
+        ..Touchpoint::new(format!("t{i}"))
+    }
+}
+
 #[test]
 fn a_phone_found_shared_splits_the_profile_it_held_together() {
     let mut engine = engine();
-    let landline = "0243 826 1234";
+    let landline = LANDLINE;
     let people = ["Nguyễn An", "Trần Bình", "Lê Cường", "Phạm Dung"];
     let mut changes = Vec::new();
     for (i, name) in people.iter().enumerate() {
@@ -371,14 +385,7 @@ fn a_phone_found_shared_splits_the_profile_it_held_together() {
 /// arriving with it find it shared, exactly as one batch of everything does.
 #[test]
 fn a_phone_with_many_touchpoints_is_found_shared_when_strangers_arrive_with_it() {
-    let landline = "0243 826 1234";
-    let tp = |i: usize, name: &str, email: &str| Touchpoint {
-        phone: Some(landline.into()),
-        full_name: Some(name.into()),
-        email: Some(email.into()),
-        timestamp: Some(i as i64),
-        ..Touchpoint::new(format!("t{i}"))
-    };
+    let (landline, tp) = (LANDLINE, on_landline);
     let mut all: Vec<Touchpoint> = (0..100).map(|i| tp(i, "Nguyễn An", "an.nguyen@gmail.com")).collect();
     let strangers = [
         ("Trần Bình", "binh.tran@gmail.com"),
@@ -416,14 +423,7 @@ fn a_phone_with_many_touchpoints_is_found_shared_when_strangers_arrive_with_it()
 /// wherever the held stranger stands among the phone's touchpoints.
 #[test]
 fn a_phone_popular_before_going_live_is_found_shared_by_the_next_stranger() {
-    let landline = "0243 826 1234";
-    let tp = |i: usize, name: &str, email: &str| Touchpoint {
-        phone: Some(landline.into()),
-        full_name: Some(name.into()),
-        email: Some(email.into()),
-        timestamp: Some(i as i64),
-        ..Touchpoint::new(format!("t{i}"))
-    };
+    let (landline, tp) = (LANDLINE, on_landline);
     for held in 0..70 {
         let mut all: Vec<Touchpoint> = (0..70)
             .map(|i| {

@@ -177,15 +177,16 @@ fn given_links(touchpoints: &[Touchpoint], pairs: &[(u32, u32, f64)]) -> Vec<Mat
         let id = &touchpoints[tp as usize].touchpoint_id;
         (crate::graph::hash_of(0, id), id)
     };
-    let mut links: Vec<MatchLink> = pairs
+    let mut keyed: Vec<_> = pairs
         .iter()
         .map(|&(a, b, weight)| {
-            let (a, b) = if key(a) <= key(b) { (a, b) } else { (b, a) };
-            MatchLink { a, b, weight, outcome: MergeOutcome::AlreadyJoined }
+            let (ka, kb) = (key(a), key(b));
+            let (a, b, order) = if ka <= kb { (a, b, (ka, kb)) } else { (b, a, (kb, ka)) };
+            (MatchLink { a, b, weight, outcome: MergeOutcome::AlreadyJoined }, order)
         })
         .collect();
-    links.sort_by(|x, y| y.weight.total_cmp(&x.weight).then_with(|| (key(x.a), key(x.b)).cmp(&(key(y.a), key(y.b)))));
-    links
+    keyed.sort_by(|(x, kx), (y, ky)| y.weight.total_cmp(&x.weight).then_with(|| kx.cmp(ky)));
+    keyed.into_iter().map(|(link, _)| link).collect()
 }
 
 impl MatchLink {
