@@ -9,9 +9,9 @@
 //! before it returns), the second half in batches of 1,000 (sustained durable ingest); then the
 //! store is reopened (timed) and its size per touchpoint printed. With `batched` too, all the
 //! arrivals but one come in batches of 1,000 (e.g. `310000 150000 durable batched`: 150
-//! batches into an 856,372-touchpoint store).
+//! batches into an 856,372-touchpoint store); `batch=N` sets another batch size.
 //!
-//! `cargo bench --bench live -- [PEOPLE] [ARRIVALS] [deterministic] [durable [batched]]`
+//! `cargo bench --bench live -- [PEOPLE] [ARRIVALS] [deterministic] [durable [batched]] [batch=N]`
 //! (defaults 310000, 20000).
 
 #[path = "../examples/synthetic/mod.rs"]
@@ -68,6 +68,8 @@ fn main() {
     let mut slow: Vec<(f64, String, usize)> = Vec::new();
     let started = Instant::now();
     let batched = durable && std::env::args().any(|a| a == "batched");
+    let batch_size: usize =
+        std::env::args().find_map(|a| a.strip_prefix("batch=").and_then(|n| n.parse().ok())).unwrap_or(1000).max(1);
     let one_at_a_time = match (durable, batched) {
         (true, true) => later.len().min(1),
         (true, false) => later.len() / 2,
@@ -99,12 +101,12 @@ fn main() {
     if durable {
         let rest = &later[one_at_a_time..];
         let t = Instant::now();
-        for chunk in rest.chunks(1000) {
+        for chunk in rest.chunks(batch_size) {
             engine.ingest(chunk.to_vec()).expect("valid");
         }
         let secs = t.elapsed().as_secs_f64();
         println!(
-            "durable ingest in batches of 1,000: {} touchpoints in {secs:.2} s ({:.0}/s)",
+            "durable ingest in batches of {batch_size}: {} touchpoints in {secs:.2} s ({:.0}/s)",
             rest.len(),
             rest.len() as f64 / secs
         );

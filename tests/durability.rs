@@ -176,17 +176,26 @@ fn bad_touchpoints_leave_the_store_unchanged() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Not a test on its own: the writer process of the kill test. It ingests touchpoints one at a
-/// time and prints `ack <id>` after each call returns (that is, after its commit).
+/// Not a test on its own: the writer process of the kill test. It ingests touchpoints, 20 one
+/// at a time then a batch of 40 (written to the store while the engine takes it in), and
+/// prints `ack <id>` for each after its call returns (that is, after its commit).
 #[test]
 #[ignore = "run by killed_writers_lose_nothing_they_acknowledged as a child process"]
 fn writer_child() {
     let Some(path) = std::env::var_os("OMNITWIN_WRITER_STORE") else { return };
     let mut engine = Engine::open(Path::new(&path), config()).unwrap();
-    let start = engine.len();
-    for i in start..start + 100_000 {
-        let outcome = engine.ingest_one(touchpoint(i)).unwrap();
-        println!("ack {}", outcome.touchpoint_id);
+    let mut i = engine.len();
+    while i < 100_000 {
+        for _ in 0..20 {
+            let outcome = engine.ingest_one(touchpoint(i)).unwrap();
+            println!("ack {}", outcome.touchpoint_id);
+            i += 1;
+        }
+        engine.ingest((i..i + 40).map(touchpoint)).unwrap();
+        for j in i..i + 40 {
+            println!("ack {}", touchpoint(j).touchpoint_id);
+        }
+        i += 40;
     }
 }
 
@@ -200,7 +209,7 @@ fn killed_writers_lose_nothing_they_acknowledged() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let kill_after = 1 + (seed % 150) as usize;
+        let kill_after = 1 + (seed % 200) as usize;
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["writer_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
             .env("OMNITWIN_WRITER_STORE", &path)
@@ -413,5 +422,87 @@ fn a_file_into_a_live_engine_rejects_held_and_suppressed_rows_by_their_row() {
     assert!(engine.touchpoint("new-1").is_some());
     let err = engine.ingest_file(&csv, None, omnitwin::OnError::Fail, &omnitwin::progress::NoProgress).unwrap_err();
     assert_eq!(err.row(), Some(1), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The engine's assignments, feed and size: what a failed write must leave as it was.
+fn state(engine: &Engine) -> (Vec<(String, String)>, Vec<omnitwin::Change>, usize) {
+    (sorted_assignments(engine), engine.changes(0).to_vec(), engine.len())
+}
+
+#[test]
+fn a_write_the_store_refuses_leaves_engine_and_store_as_they_were() {
+    let dir = scratch("refused-write");
+    let path = dir.join("cdp.db");
+    let mut engine = Engine::open(&path, config()).unwrap();
+    engine.ingest((0..100).map(touchpoint)).unwrap();
+    engine.ingest_one(touchpoint(100)).unwrap();
+    // The store refuses one touchpoint, as a full disk would refuse a page.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse_touchpoint BEFORE INSERT ON touchpoints WHEN NEW.touchpoint_id = 't00150'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+    )
+    .unwrap();
+    let before = state(&engine);
+    // A batch of 32 or more is inserted while the live state takes it in; one touchpoint is
+    // written after. Each refused write leaves the engine as it was.
+    for (batch, what) in [(101..160, "a batch"), (150..151, "one touchpoint")] {
+        let err = engine.ingest(batch.clone().map(touchpoint)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io, "{what}: {err}");
+        assert!(err.to_string().contains("refused by the test"), "{what}: {err}");
+        assert_eq!(state(&engine), before, "{what}: the engine is as it was");
+    }
+    // Writes the store takes still land, in the right order.
+    engine.ingest((101..150).map(touchpoint)).unwrap();
+    let after = state(&engine);
+    assert_eq!(after.2, 150);
+    drop(engine);
+    assert_eq!(state(&Engine::open(&path, config()).unwrap()), after, "the store holds what the engine held");
+
+    // A write whose changes the store refuses (new people: new profiles) leaves nothing of its
+    // touchpoints either.
+    conn.execute_batch(
+        "DROP TRIGGER refuse_touchpoint;
+         CREATE TRIGGER refuse_change BEFORE INSERT ON changes BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+    )
+    .unwrap();
+    let stranger =
+        |i: usize| Touchpoint { email: Some(format!("new{i}@x.vn").into()), ..Touchpoint::new(format!("n{i}")) };
+    let mut engine = Engine::open(&path, config()).unwrap();
+    let before = state(&engine);
+    for (batch, what) in [(0..100, "a batch"), (0..1, "one touchpoint")] {
+        let err = engine.ingest(batch.map(stranger)).unwrap_err();
+        assert!(err.to_string().contains("refused by the test"), "{what}: {err}");
+        assert_eq!(state(&engine), before, "{what}: the engine is as it was");
+    }
+    conn.execute_batch("DROP TRIGGER refuse_change;").unwrap();
+    engine.ingest((0..100).map(stranger)).unwrap();
+    let after = state(&engine);
+    assert_eq!(after.2, 250);
+    drop(engine);
+    assert_eq!(state(&Engine::open(&path, config()).unwrap()), after);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_log_reaches_the_database_file_while_the_store_stays_open() {
+    let dir = scratch("checkpoint");
+    let path = dir.join("cdp.db");
+    let mut engine = Engine::open(&path, config()).unwrap();
+    // Commits go to the write-ahead log; a thousand pages of it (4 MB) asks for a checkpoint,
+    // which a thread of the store makes (the writer does not wait for it). Without one, the
+    // database file would hold the schema alone until the store closes.
+    for start in (0..24_000).step_by(600) {
+        engine.ingest((start..start + 600).map(touchpoint)).unwrap();
+    }
+    let size = || std::fs::metadata(&path).map_or(0, |m| m.len());
+    let waited = std::time::Instant::now();
+    while size() < 1 << 20 && waited.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(size() >= 1 << 20, "the database file holds {} bytes: the log was not checkpointed", size());
+    drop(engine);
+    assert_eq!(Engine::open(&path, config()).unwrap().len(), 24_000);
     std::fs::remove_dir_all(&dir).ok();
 }

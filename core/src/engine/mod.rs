@@ -37,6 +37,10 @@ use report::REPORT_EXAMPLES;
 /// engine by resolving what they touch; larger ones by resolving everything again.
 const LIVE_BATCH: usize = 1024;
 
+/// Live batches from this size on are inserted in a durable store while the live state takes
+/// them in (below it, handing the insert to another thread costs more than it saves).
+const WRITE_ALONGSIDE_FROM: usize = 32;
+
 /// Which profile a touchpoint belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {
@@ -390,11 +394,22 @@ impl Engine {
     /// Commits to the store (if any) the touchpoints and changes after the marks; when that
     /// fails, undoes them in memory too, so that the engine stays what the store holds.
     fn commit(&mut self, tps: usize, feed: usize) -> Result<()> {
+        self.commit_written(tps, feed, None)
+    }
+
+    /// [`Engine::commit`], the touchpoints already inserted in the store's open write when
+    /// `written` is `Some(Ok(()))` (see [`Engine::add_live_batch`]), or failed to be.
+    fn commit_written(&mut self, tps: usize, feed: usize, written: Option<Result<()>>) -> Result<()> {
         self.stamp_changes(self.touchpoints.len() > tps);
         let Some(store) = &self.store else { return Ok(()) };
         let changes = self.live.as_ref().map_or(&[][..], |l| l.changes(feed as u64));
         let times = &self.change_times[feed.min(self.change_times.len())..];
-        let Err(e) = store.append(&self.touchpoints[tps..], &self.acknowledged[tps..], changes, times) else {
+        let committed = match written {
+            None => store.append(&self.touchpoints[tps..], &self.acknowledged[tps..], changes, times),
+            Some(Ok(())) => store.finish_write(changes, times),
+            Some(Err(e)) => Err(e),
+        };
+        let Err(e) = committed else {
             return Ok(());
         };
         let kept: Vec<Change> = self.live.as_ref().map_or(Vec::new(), |l| l.changes(0)[..feed].to_vec());
@@ -486,10 +501,32 @@ impl Engine {
         self.update_live(|live, touchpoints, rules, model| live.add(tp, touchpoints, rules, model))
     }
 
-    /// Adds checked touchpoints to the live state at once (see [`live::Live::add_batch`]).
-    fn add_live_batch(&mut self, batch: Vec<Touchpoint>) -> Result<()> {
+    /// Adds checked touchpoints to the live state at once (see [`live::Live::add_batch`]). With
+    /// a durable store and a batch of [`WRITE_ALONGSIDE_FROM`] or more, the store inserts them
+    /// on another thread meanwhile, in a write left open for [`Engine::commit_written`]: returns
+    /// how that went (`None` when not written).
+    fn add_live_batch(&mut self, batch: Vec<Touchpoint>) -> Result<Option<Result<()>>> {
+        let tps = self.touchpoints.len();
+        let alongside = self.store.is_some() && batch.len() >= WRITE_ALONGSIDE_FROM;
         let first = self.push_live(batch);
-        self.update_live(|live, touchpoints, rules, model| live.add_batch(first, touchpoints, rules, model))
+        let (Some(store), Some(live), true) = (&self.store, self.live.as_mut(), alongside) else {
+            self.update_live(|live, touchpoints, rules, model| live.add_batch(first, touchpoints, rules, model))?;
+            return Ok(None);
+        };
+        let (touchpoints, acknowledged, rules, model) =
+            (&self.touchpoints, &self.acknowledged, &self.rules, self.model.as_ref());
+        let (written, updated) = rayon::join(
+            || store.write_touchpoints(&touchpoints[tps..], &acknowledged[tps..]),
+            || live.add_batch(first, touchpoints, rules, model),
+        );
+        if let Err(e) = updated {
+            if written.is_ok() {
+                store.abandon_write();
+            }
+            self.rebase();
+            return Err(e);
+        }
+        Ok(Some(written))
     }
 
     /// Appends checked touchpoints for the live state to take in; returns the first one's index.
@@ -737,14 +774,15 @@ impl Engine {
         }
         if self.live.is_some() {
             let (tps, feed) = self.marks();
+            let mut written = None;
             if batch.len() <= LIVE_BATCH.max(self.touchpoints.len() / 8) {
-                self.add_live_batch(batch)?;
+                written = self.add_live_batch(batch)?;
                 self.record_segment_changes(tps, feed);
             } else {
                 self.append_raw(batch);
                 self.rebase();
             }
-            return self.commit(tps, feed);
+            return self.commit_written(tps, feed, written);
         }
         self.append_raw(batch);
         Ok(())

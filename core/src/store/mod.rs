@@ -1,6 +1,7 @@
 //! Import and export: DataFrames and files (CSV, Parquet, JSON Lines) in and out, through polars;
 //! and the durable embedded store (SQLite) behind [`crate::Engine::open`].
 
+mod checkpoint;
 mod files;
 pub(crate) mod frame;
 mod rows;

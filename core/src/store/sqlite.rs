@@ -25,6 +25,9 @@ pub(crate) const FORMAT_VERSION: i64 = 1;
 /// An open store.
 #[derive(Debug)]
 pub(crate) struct Durable {
+    /// Checkpoints the log off the writer's path; declared first, so that it stops (closing
+    /// its connection) before the writer's connection closes.
+    _checkpointer: super::checkpoint::Checkpointer,
     /// One connection; the engine serializes writes, the mutex makes the engine shareable
     /// between threads.
     conn: Mutex<Connection>,
@@ -60,7 +63,7 @@ impl Durable {
     /// Opens (or creates) the store at `path` and reads what it holds.
     pub(crate) fn open(path: &Path) -> Result<(Durable, Stored)> {
         let fail = |e: rusqlite::Error| store_error(path, e);
-        let conn = Connection::open(path).map_err(fail)?;
+        let mut conn = Connection::open(path).map_err(fail)?;
         // WAL: readers never wait for the writer; NORMAL: commits are not synced one by one.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(fail)?;
@@ -126,7 +129,8 @@ impl Durable {
                 }
             }
         }
-        Ok((Durable { conn: Mutex::new(conn), path: path.to_owned() }, stored))
+        let checkpointer = super::checkpoint::Checkpointer::start(path, &mut conn).map_err(fail)?;
+        Ok((Durable { _checkpointer: checkpointer, conn: Mutex::new(conn), path: path.to_owned() }, stored))
     }
 
     /// Stores a meta value (the config, the model).
@@ -146,20 +150,56 @@ impl Durable {
         changes: &[Change],
         change_times: &[i64],
     ) -> Result<()> {
+        self.write_touchpoints(touchpoints, acknowledged)?;
+        self.finish_write(changes, change_times)
+    }
+
+    /// Begins a write: opens a transaction and inserts touchpoints (with when they were
+    /// acknowledged) in it, leaving it open for [`Durable::finish_write`] to add the changes
+    /// they caused and commit — so that the inserts can run while the engine works the changes
+    /// out. Nothing else may use the store in between. On failure nothing stays written.
+    pub(crate) fn write_touchpoints(&self, touchpoints: &[Touchpoint], acknowledged: &[i64]) -> Result<()> {
         let fail = |e: rusqlite::Error| store_error(&self.path, e);
-        let mut conn = self.lock();
-        let tx = conn.transaction().map_err(fail)?;
-        {
-            let mut insert = tx
+        let conn = self.lock();
+        if !conn.is_autocommit() {
+            // A write begun and never finished (its caller panicked): it did not happen.
+            conn.execute_batch("ROLLBACK").map_err(fail)?;
+        }
+        conn.execute_batch("BEGIN").map_err(fail)?;
+        let inserted = (|| -> Result<()> {
+            let mut insert = conn
                 .prepare_cached("INSERT INTO touchpoints (touchpoint_id, data, acknowledged_at) VALUES (?1, ?2, ?3)")
                 .map_err(fail)?;
             for (tp, at) in touchpoints.iter().zip(acknowledged) {
                 let data = serde_json::to_string(tp)?;
                 insert.execute(params![tp.touchpoint_id.as_str(), data, at]).map_err(fail)?;
             }
-            insert_changes(&tx, changes, change_times, &self.path)?;
+            Ok(())
+        })();
+        if inserted.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
         }
-        tx.commit().map_err(fail)
+        inserted
+    }
+
+    /// Ends a write begun by [`Durable::write_touchpoints`]: adds the changes (with when they
+    /// were recorded) and commits; on failure rolls the whole write back.
+    pub(crate) fn finish_write(&self, changes: &[Change], change_times: &[i64]) -> Result<()> {
+        let conn = self.lock();
+        let committed = insert_changes(&conn, changes, change_times, &self.path)
+            .and_then(|()| conn.execute_batch("COMMIT").map_err(|e| store_error(&self.path, e)));
+        if committed.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        committed
+    }
+
+    /// Rolls back a write begun by [`Durable::write_touchpoints`] that is not to be finished.
+    pub(crate) fn abandon_write(&self) {
+        let conn = self.lock();
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
     }
 
     /// Deletes forgotten touchpoints and records the changes, then compacts the file (the log
@@ -216,7 +256,7 @@ impl Durable {
 }
 
 /// Adds changes (with when they were recorded) to the feed table, within a transaction.
-fn insert_changes(tx: &rusqlite::Transaction<'_>, changes: &[Change], times: &[i64], path: &Path) -> Result<()> {
+fn insert_changes(tx: &Connection, changes: &[Change], times: &[i64], path: &Path) -> Result<()> {
     if changes.len() != times.len() {
         let message =
             format!("{} changes with {} times (a bug in omnitwin: nothing was written)", changes.len(), times.len());
