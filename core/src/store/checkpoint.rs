@@ -1,9 +1,12 @@
 //! Checkpoints off the writer's path. SQLite's automatic checkpoint copies the write-ahead log
 //! into the database file inside the commit that crosses its threshold, so every thousandth page
 //! written made one caller wait for a few megabytes of file writes (a fifth of the store's share
-//! of sustained ingest). Here the writer's commits only wake a thread that holds its own
-//! connection and checkpoints passively (never blocking the writer or readers); the writer
-//! checkpoints itself only if that thread falls far behind or could not start.
+//! of sustained ingest). Here commits wake a thread that holds its own connection and
+//! checkpoints passively (never blocking the writer or readers), at most once per half
+//! threshold of new pages. The log starts over only when a checkpoint has caught up with it
+//! before the next write, which a steady stream of small commits rarely lets happen: once the
+//! log holds a few thresholds, the writer checkpoints in its commit as SQLite would, copying
+//! only what the thread has not copied yet, and the log starts over.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,9 +20,9 @@ use rusqlite::{Connection, OpenFlags};
 /// threshold for its automatic checkpoints).
 const WAKE_AT: i32 = 1_000;
 
-/// Log pages after which the writer checkpoints in its commit, as SQLite would (256 MiB of log
+/// Log pages after which the writer checkpoints in its commit, as SQLite would (16 MiB of log
 /// at 4 KiB pages): the log never grows without bound.
-const BACKSTOP_AT: i32 = 64_000;
+const BACKSTOP_AT: i32 = 4 * WAKE_AT;
 
 /// The thread that checkpoints a store's log; stopped (and its connection closed) on drop.
 #[derive(Debug)]
@@ -46,17 +49,24 @@ impl Checkpointer {
                 .ok(),
             Err(_) => None,
         };
-        // Without the thread, commits wake nobody and the backstop checkpoints instead.
+        // Without the thread, the writer checkpoints in its commits as SQLite would.
         let waker = thread.as_ref().map(|_| wake.clone());
+        // The log's length when the thread was last woken (0: not since the log started over).
+        let mut woken_at: i32 = 0;
         writer.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
-            if pages >= BACKSTOP_AT {
+            if pages < woken_at {
+                woken_at = 0;
+            }
+            if pages >= BACKSTOP_AT || (pages >= WAKE_AT && waker.is_none()) {
                 // Whatever fails here, the commit that called the hook has happened.
                 let _ = wal.checkpoint();
-            } else if pages >= WAKE_AT {
+                woken_at = 0;
+            } else if pages >= WAKE_AT && pages - woken_at >= WAKE_AT / 2 {
                 if let Some(waker) = &waker {
                     // Full: a checkpoint is already asked for.
                     let _ = waker.try_send(());
                 }
+                woken_at = pages;
             }
             Ok(())
         }))?;
