@@ -225,6 +225,10 @@ struct Carried {
 /// Identifiers with at least this many touchpoints keep what they carry ([`Carried`]).
 const CARRIED_FROM: usize = 64;
 
+/// A batch's touchpoints are normalized on several threads in pieces of at least this many
+/// (one takes a few microseconds; handing a piece to another thread about as long).
+const PREPARED_APART: usize = 64;
+
 /// The live state of an engine.
 #[derive(Debug)]
 pub(crate) struct Live {
@@ -570,11 +574,17 @@ impl Live {
         rules: &Rules,
         model: Option<&Arc<Model>>,
     ) -> Result<Part> {
+        use rayon::prelude::*;
         let new_tps: Vec<u32> = (first..touchpoints.len() as u32).collect();
+        // Normalizing is the touchpoints' own business: a batch's are normalized in parallel.
+        let all_prepared: Vec<Prepared> = new_tps
+            .par_iter()
+            .with_min_len(PREPARED_APART)
+            .map(|&tp| prepare(&touchpoints[tp as usize], rules))
+            .collect();
         // Each touched identifier's status before the batch.
         let mut before: FxHashMap<u32, bool> = FxHashMap::default();
-        for &tp in &new_tps {
-            let prepared = prepare(&touchpoints[tp as usize], rules);
+        for (&tp, prepared) in new_tps.iter().zip(all_prepared) {
             let mut ids: SmallVec<[u32; 4]> = SmallVec::new();
             for p in prepared.ids {
                 let scope: Option<Text> = split_key(&p.key).0.map(Text::from);

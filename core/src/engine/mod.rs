@@ -508,15 +508,25 @@ impl Engine {
     fn add_live_batch(&mut self, batch: Vec<Touchpoint>) -> Result<Option<Result<()>>> {
         let tps = self.touchpoints.len();
         let alongside = self.store.is_some() && batch.len() >= WRITE_ALONGSIDE_FROM;
-        let first = self.push_live(batch);
-        let (Some(store), Some(live), true) = (&self.store, self.live.as_mut(), alongside) else {
+        if !alongside {
+            let first = self.push_live(batch);
             self.update_live(|live, touchpoints, rules, model| live.add_batch(first, touchpoints, rules, model))?;
             return Ok(None);
+        }
+        let first = self.push_unindexed(batch);
+        let (Some(store), Some(live)) = (&self.store, self.live.as_mut()) else {
+            unreachable!("a live engine with a store")
         };
         let (touchpoints, acknowledged, rules, model) =
             (&self.touchpoints, &self.acknowledged, &self.rules, self.model.as_ref());
+        let index = &mut self.index;
+        // The live state reads neither the store nor the id index.
         let (written, updated) = rayon::join(
-            || store.write_touchpoints(&touchpoints[tps..], &acknowledged[tps..]),
+            || {
+                let written = store.write_touchpoints(&touchpoints[tps..], &acknowledged[tps..]);
+                index_from(index, touchpoints, tps);
+                written
+            },
             || live.add_batch(first, touchpoints, rules, model),
         );
         if let Err(e) = updated {
@@ -531,6 +541,14 @@ impl Engine {
 
     /// Appends checked touchpoints for the live state to take in; returns the first one's index.
     fn push_live(&mut self, batch: Vec<Touchpoint>) -> u32 {
+        let first = self.push_unindexed(batch);
+        index_from(&mut self.index, &self.touchpoints, first as usize);
+        first
+    }
+
+    /// [`Engine::push_live`] but for the id index, which the caller brings up to date
+    /// ([`index_from`]) before anything reads it.
+    fn push_unindexed(&mut self, batch: Vec<Touchpoint>) -> u32 {
         let first = self.touchpoints.len() as u32;
         if self.touchpoints.capacity() - self.touchpoints.len() < batch.len() {
             // Grow by half, as the live state's vectors do (see `live::room_for_one`).
@@ -538,7 +556,6 @@ impl Engine {
         }
         self.acknowledge(batch.len());
         for tp in batch {
-            self.index.insert(tp.touchpoint_id.clone(), self.touchpoints.len() as u32);
             self.latest = self.latest.max(tp.timestamp);
             self.touchpoints.push(tp);
         }
@@ -1248,6 +1265,13 @@ pub(crate) struct Whole<'a> {
 }
 
 /// Resolves `touchpoints`: deterministic linking, probabilistic matching, quarantine, profile ids.
+/// Adds the touchpoints from `from` on to the id index.
+fn index_from(index: &mut FxHashMap<Text, u32>, touchpoints: &[Touchpoint], from: usize) {
+    for (i, tp) in touchpoints.iter().enumerate().skip(from) {
+        index.insert(tp.touchpoint_id.clone(), i as u32);
+    }
+}
+
 fn compute(
     touchpoints: &[Touchpoint],
     rules: &Rules,
