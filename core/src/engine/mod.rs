@@ -508,14 +508,11 @@ impl Engine {
     fn add_live_batch(&mut self, batch: Vec<Touchpoint>) -> Result<Option<Result<()>>> {
         let tps = self.touchpoints.len();
         let alongside = self.store.is_some() && batch.len() >= WRITE_ALONGSIDE_FROM;
-        if !alongside {
-            let first = self.push_live(batch);
+        let first = self.push_unindexed(batch);
+        let (Some(store), Some(live), true) = (&self.store, self.live.as_mut(), alongside) else {
+            index_from(&mut self.index, &self.touchpoints, tps);
             self.update_live(|live, touchpoints, rules, model| live.add_batch(first, touchpoints, rules, model))?;
             return Ok(None);
-        }
-        let first = self.push_unindexed(batch);
-        let (Some(store), Some(live)) = (&self.store, self.live.as_mut()) else {
-            unreachable!("a live engine with a store")
         };
         let (touchpoints, acknowledged, rules, model) =
             (&self.touchpoints, &self.acknowledged, &self.rules, self.model.as_ref());
@@ -1264,7 +1261,6 @@ pub(crate) struct Whole<'a> {
     pub prepared: Option<&'a crate::graph::PreparedBy<'a>>,
 }
 
-/// Resolves `touchpoints`: deterministic linking, probabilistic matching, quarantine, profile ids.
 /// Adds the touchpoints from `from` on to the id index.
 fn index_from(index: &mut FxHashMap<Text, u32>, touchpoints: &[Touchpoint], from: usize) {
     for (i, tp) in touchpoints.iter().enumerate().skip(from) {
@@ -1272,6 +1268,7 @@ fn index_from(index: &mut FxHashMap<Text, u32>, touchpoints: &[Touchpoint], from
     }
 }
 
+/// Resolves `touchpoints`: deterministic linking, probabilistic matching, quarantine, profile ids.
 fn compute(
     touchpoints: &[Touchpoint],
     rules: &Rules,
