@@ -161,10 +161,6 @@ impl Durable {
     pub(crate) fn write_touchpoints(&self, touchpoints: &[Touchpoint], acknowledged: &[i64]) -> Result<()> {
         let fail = |e: rusqlite::Error| store_error(&self.path, e);
         let conn = self.lock();
-        if !conn.is_autocommit() {
-            // A write begun and never finished (its caller panicked): it did not happen.
-            conn.execute_batch("ROLLBACK").map_err(fail)?;
-        }
         conn.execute_batch("BEGIN").map_err(fail)?;
         let inserted = (|| -> Result<()> {
             let mut insert = conn
@@ -185,7 +181,7 @@ impl Durable {
     /// Ends a write begun by [`Durable::write_touchpoints`]: adds the changes (with when they
     /// were recorded) and commits; on failure rolls the whole write back.
     pub(crate) fn finish_write(&self, changes: &[Change], change_times: &[i64]) -> Result<()> {
-        let conn = self.lock();
+        let conn = self.lock_open_write();
         let committed = insert_changes(&conn, changes, change_times, &self.path)
             .and_then(|()| conn.execute_batch("COMMIT").map_err(|e| store_error(&self.path, e)));
         if committed.is_err() && !conn.is_autocommit() {
@@ -196,7 +192,7 @@ impl Durable {
 
     /// Rolls back a write begun by [`Durable::write_touchpoints`] that is not to be finished.
     pub(crate) fn abandon_write(&self) {
-        let conn = self.lock();
+        let conn = self.lock_open_write();
         if !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
@@ -248,9 +244,22 @@ impl Durable {
         &self.path
     }
 
+    /// The connection, with no write in progress: a write begun by
+    /// [`Durable::write_touchpoints`] and never finished (its caller panicked) did not happen.
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the connection leaves it usable: SQLite rolls back what the
-        // transaction did not commit.
+        let conn = self.lock_open_write();
+        if !conn.is_autocommit() {
+            // If this fails, the next statement's error says why.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        conn
+    }
+
+    /// The connection as it is, in the middle of a write begun by
+    /// [`Durable::write_touchpoints`].
+    fn lock_open_write(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the connection leaves it usable: SQLite rolls back what an
+        // unfinished transaction did not commit.
         self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
