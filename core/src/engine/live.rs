@@ -833,8 +833,12 @@ impl Live {
             let old = (tp < first_new).then(|| &self.profile_of[tp as usize]);
             (old, new_of(i))
         }));
-        let olds: Vec<Text> =
-            part.tps.iter().filter(|&&tp| tp < first_new).map(|&tp| self.profile_of[tp as usize].clone()).collect();
+        // Each old profile once (a batch's part holds many touchpoints of one profile).
+        let mut olds: Vec<&Text> =
+            part.tps.iter().filter(|&&tp| tp < first_new).map(|&tp| &self.profile_of[tp as usize]).collect();
+        olds.sort_unstable();
+        olds.dedup();
+        let olds: Vec<Text> = olds.into_iter().cloned().collect();
         let built = self.built.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
         for old in &olds {
             built.remove(old);
@@ -842,14 +846,21 @@ impl Live {
         for id in &r.profile_ids {
             built.remove(id);
         }
-        for old in olds {
-            self.profiles.remove(&old);
+        for old in &olds {
+            self.profiles.remove(old);
         }
         self.note_merges(&events);
+        // The part's touchpoints by new profile (in part order within one): each profile's
+        // entries are looked up once, not once per touchpoint.
+        let mut by_profile: Vec<u32> = (0..part.tps.len() as u32).collect();
+        by_profile.sort_by_key(|&i| r.graph.cluster_of[i as usize]);
+        for run in by_profile.chunk_by(|&a, &b| r.graph.cluster_of[a as usize] == r.graph.cluster_of[b as usize]) {
+            let id = new_of(run[0] as usize);
+            self.merged_into.remove(id);
+            self.profiles.entry(id.clone()).or_default().extend(run.iter().map(|&i| part.tps[i as usize]));
+        }
         for (i, &tp) in part.tps.iter().enumerate() {
             let id = new_of(i).clone();
-            self.merged_into.remove(&id);
-            self.profiles.entry(id.clone()).or_default().push(tp);
             if tp as usize == self.profile_of.len() {
                 self.profile_of.push(id);
             } else {
