@@ -442,9 +442,7 @@ impl Engine {
         if self.live.is_some() {
             return Ok(());
         }
-        // Room for arrivals now, while this is a bulk step: growing the touchpoint store later
-        // would move all of it on the call of one arrival.
-        self.reserve(self.touchpoints.len() / 2);
+        self.room_for_arrivals();
         let live = self.build_live()?;
         self.live = Some(Box::new(live));
         // The feed starts with every profile created and every segment membership.
@@ -456,6 +454,14 @@ impl Engine {
             store.set_meta("rfm_scale", &serde_json::to_string(scale.as_ref())?)?;
         }
         Ok(())
+    }
+
+    /// Room for half as many touchpoints again, made while going live or rebasing (bulk steps):
+    /// growing the touchpoint store later would move all of it on the call of one arrival (a
+    /// store opened empty and given a million touchpoints in one batch took 1.3 s over its next
+    /// arrival). Nothing is moved when the room is there.
+    fn room_for_arrivals(&mut self) {
+        self.reserve(self.touchpoints.len() / 2);
     }
 
     /// A live state from a batch resolution of everything held, fixing the model it used.
@@ -482,6 +488,7 @@ impl Engine {
     /// batch), recording what changed in the feed.
     fn rebase(&mut self) {
         self.resolution = OnceLock::new();
+        self.room_for_arrivals();
         let feed = self.marks().1;
         match self.build_live() {
             Ok(next) => {
@@ -1406,4 +1413,38 @@ fn describe_refusal(rules: &Rules, graph: &Graph, slot: u32, existing: u32, inco
         kind.max_per_profile.unwrap_or(1),
         kind.kind
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Touchpoints of `n` people, one each, with ids from `from`.
+    fn people(from: usize, n: usize) -> Vec<Touchpoint> {
+        (from..from + n)
+            .map(|i| Touchpoint {
+                email: Some(format!("person{i}@example.com").into()),
+                timestamp: Some(i as i64),
+                ..Touchpoint::new(format!("t{i}"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_large_batch_into_a_live_engine_leaves_room_for_arrivals() {
+        let mut engine = Engine::new(Config::default()).unwrap();
+        engine.go_live().unwrap();
+        // Larger than a live batch: appended whole, then the live state is rebuilt.
+        engine.ingest(people(0, 3 * LIVE_BATCH)).unwrap();
+        assert!(engine.live.is_some());
+        let held = engine.touchpoints.len();
+        assert!(
+            engine.touchpoints.capacity() >= held + held / 2,
+            "capacity {} for {held} touchpoints: the next arrival would move them all",
+            engine.touchpoints.capacity()
+        );
+        let before = engine.touchpoints.as_ptr();
+        engine.ingest_one(people(held, 1).pop().unwrap()).unwrap();
+        assert_eq!(engine.touchpoints.as_ptr(), before, "an arrival moved the touchpoint store");
+    }
 }
