@@ -361,7 +361,13 @@ impl Engine {
         let [touchpoint] = batch;
         self.go_live()?;
         let (tps, feed) = self.marks();
-        let mut outcome = self.add_live(touchpoint)?;
+        let mut outcome = match self.add_live(touchpoint) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.undo_to(tps, feed)?;
+                return Err(e);
+            }
+        };
         self.record_segment_changes(tps, feed);
         if let Some(live) = &self.live {
             // The outcome lists every change the arrival caused, segment ones too.
@@ -412,6 +418,15 @@ impl Engine {
         let Err(e) = committed else {
             return Ok(());
         };
+        self.undo_to(tps, feed)?;
+        Err(e)
+    }
+
+    /// Takes back, in memory, the touchpoints and changes after the marks `tps` and `feed` and
+    /// rebuilds the live state from what is left: after a write the store refused, or a live
+    /// update that failed part way, the engine holds again exactly what it held before the call
+    /// (and what the store holds), so the caller's error means nothing was taken in.
+    fn undo_to(&mut self, tps: usize, feed: usize) -> Result<()> {
         let kept: Vec<Change> = self.live.as_ref().map_or(Vec::new(), |l| l.changes(0)[..feed].to_vec());
         self.change_times.truncate(feed);
         self.live = None;
@@ -420,7 +435,7 @@ impl Engine {
         if let Some(live) = self.live.as_mut() {
             live.restore_feed(kept);
         }
-        Err(e)
+        Ok(())
     }
 
     /// The change feed after position `since` (0 for all): every profile created, merged and
@@ -533,11 +548,10 @@ impl Engine {
             },
             || live.add_batch(first, touchpoints, rules, model),
         );
-        if let Err(e) = updated {
+        if let Err(e) = updated.and_then(|()| failure_injected()) {
             if written.is_ok() {
                 store.abandon_write();
             }
-            self.rebase();
             return Err(e);
         }
         Ok(Some(written))
@@ -570,8 +584,9 @@ impl Engine {
         first
     }
 
-    /// Runs an update of the live state; if it fails (not expected: the touchpoints were
-    /// checked), falls back to a batch resolution.
+    /// Runs an update of the live state. If it fails (not expected: the touchpoints were
+    /// checked), the live state may be half updated: the caller takes the touchpoints back
+    /// ([`Engine::undo_to`]), which rebuilds it.
     fn update_live<T>(
         &mut self,
         update: impl FnOnce(
@@ -583,11 +598,7 @@ impl Engine {
     ) -> Result<T> {
         let live = self.live.as_mut().expect("the engine is live");
         let (touchpoints, rules, model) = (&self.touchpoints, &self.rules, self.model.as_ref());
-        let result = update(live, touchpoints, rules, model);
-        if result.is_err() {
-            self.rebase();
-        }
-        result
+        update(live, touchpoints, rules, model).and_then(|done| failure_injected().map(|()| done))
     }
 
     /// The touchpoints of a converted batch this engine takes: one already held, or carrying an
@@ -797,7 +808,13 @@ impl Engine {
             let (tps, feed) = self.marks();
             let mut written = None;
             if batch.len() <= LIVE_BATCH.max(self.touchpoints.len() / 8) {
-                written = self.add_live_batch(batch)?;
+                written = match self.add_live_batch(batch) {
+                    Ok(written) => written,
+                    Err(e) => {
+                        self.undo_to(tps, feed)?;
+                        return Err(e);
+                    }
+                };
                 self.record_segment_changes(tps, feed);
             } else {
                 self.append_raw(batch);
@@ -1268,6 +1285,22 @@ pub(crate) struct Whole<'a> {
     pub prepared: Option<&'a crate::graph::PreparedBy<'a>>,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Set by tests: live updates on this thread fail after they ran (no valid input makes
+    /// one fail), to check that the engine takes the touchpoints back.
+    static FAIL_LIVE_UPDATES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The failure a test asked live updates to end in ([`FAIL_LIVE_UPDATES`]); `Ok` outside tests.
+fn failure_injected() -> Result<()> {
+    #[cfg(test)]
+    if FAIL_LIVE_UPDATES.with(std::cell::Cell::get) {
+        return Err(Error::Schema("a live update failed (injected by a test)".into()));
+    }
+    Ok(())
+}
+
 /// Adds the touchpoints from `from` on to the id index.
 fn index_from(index: &mut FxHashMap<Text, u32>, touchpoints: &[Touchpoint], from: usize) {
     for (i, tp) in touchpoints.iter().enumerate().skip(from) {
@@ -1446,5 +1479,59 @@ mod tests {
         let before = engine.touchpoints.as_ptr();
         engine.ingest_one(people(held, 1).pop().unwrap()).unwrap();
         assert_eq!(engine.touchpoints.as_ptr(), before, "an arrival moved the touchpoint store");
+    }
+
+    /// What a caller sees of an engine: its touchpoints' profiles and the change feed.
+    fn seen(engine: &Engine) -> (usize, Vec<(String, String)>, Vec<Change>) {
+        let mut assignments: Vec<_> =
+            engine.assignments().into_iter().map(|a| (a.touchpoint_id, a.profile_id)).collect();
+        assignments.sort();
+        (engine.len(), assignments, engine.changes(0).to_vec())
+    }
+
+    #[test]
+    fn a_live_update_that_fails_takes_its_touchpoints_back_from_engine_and_store() {
+        let dir = std::env::temp_dir().join(format!("omnitwin-failed-update-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cdp.db");
+        let mut config = Config::default();
+        config.matching.enabled = false;
+        let mut engine = Engine::open(&path, config.clone()).unwrap();
+        engine.ingest(people(0, 100)).unwrap();
+        engine.ingest_one(people(100, 1).pop().unwrap()).unwrap();
+        // Returning visitors (they join, and merge two people's profiles) and new people.
+        let arrivals = |n: usize| -> Vec<Touchpoint> {
+            (0..n)
+                .map(|k| Touchpoint {
+                    email: Some(format!("person{}@example.com", k % 120).into()),
+                    phone: (k % 7 == 0).then(|| "0912345678".into()),
+                    timestamp: Some(1_000 + k as i64),
+                    ..Touchpoint::new(format!("v{k}"))
+                })
+                .collect()
+        };
+        let before = seen(&engine);
+        FAIL_LIVE_UPDATES.with(|fail| fail.set(true));
+        // Written alongside the live update (32 or more), written after it, and one arrival.
+        for (n, what) in [(59, "a batch written alongside"), (5, "a small batch"), (1, "one touchpoint")] {
+            let err = if n == 1 {
+                engine.ingest_one(arrivals(1).pop().unwrap()).unwrap_err()
+            } else {
+                engine.ingest(arrivals(n)).unwrap_err()
+            };
+            assert!(err.to_string().contains("injected by a test"), "{what}: {err}");
+            assert_eq!(seen(&engine), before, "{what}: the engine is as it was");
+        }
+        FAIL_LIVE_UPDATES.with(|fail| fail.set(false));
+        // The same touchpoints are taken now, not refused as held already, and the store holds
+        // what the engine does.
+        engine.ingest(arrivals(59)).unwrap();
+        let after = seen(&engine);
+        assert_eq!(after.0, 160);
+        assert!(after.2.len() > before.2.len(), "the arrivals changed profiles");
+        drop(engine);
+        assert_eq!(seen(&Engine::open(&path, config).unwrap()), after, "the store holds what the engine held");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
