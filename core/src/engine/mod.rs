@@ -1292,7 +1292,7 @@ thread_local! {
     static FAIL_LIVE_UPDATES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// The failure a test asked live updates to end in ([`FAIL_LIVE_UPDATES`]); `Ok` outside tests.
+/// The failure a test asked live updates to end in (`FAIL_LIVE_UPDATES`); `Ok` outside tests.
 fn failure_injected() -> Result<()> {
     #[cfg(test)]
     if FAIL_LIVE_UPDATES.with(std::cell::Cell::get) {
