@@ -368,3 +368,29 @@ test('simulate a rule change, then apply it', async () => {
   assert.deepEqual(engine.changes(feed).map((c) => c.change), ['created', 'split'])
   await assert.rejects(engine.simulate({ timezone: 'ICT' }), ot.ConfigError)
 })
+
+test('worker threads convert with their own JSON functions, before and after another ends', async () => {
+  const { Worker } = require('node:worker_threads')
+  const pkg = path.resolve(__dirname, '..')
+  const inWorker = () =>
+    new Promise((resolve, reject) => {
+      const worker = new Worker(
+        `const { parentPort, workerData } = require('node:worker_threads')
+         const ot = require(workerData)
+         const engine = new ot.Engine({ matching: { enabled: false } })
+         const a = engine.ingestOne({ touchpointId: 'w1', email: 'An@Gmail.com' })
+         const b = engine.ingestOne({ touchpointId: 'w2', email: 'an@gmail.com', phone: '0912345678' })
+         parentPort.postMessage({ same: a.profileId === b.profileId, count: engine.lookup({ email: 'AN@gmail.com' }).touchpointCount })`,
+        { eval: true, workerData: pkg },
+      )
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })
+  const engine = new ot.Engine({ matching: { enabled: false } })
+  engine.ingestOne({ touchpointId: 'm1', email: 'main@x.vn' })
+  assert.deepEqual(await inWorker(), { same: true, count: 2 })
+  // The first worker's environment is gone: the main thread and a new worker still convert.
+  assert.equal(engine.ingestOne({ touchpointId: 'm2', email: 'MAIN@x.vn' }).profileId, engine.profileOf('m1').profileId)
+  assert.equal(engine.lookup({ email: 'main@x.vn' }).touchpointCount, 2)
+  assert.deepEqual(await inWorker(), { same: true, count: 2 })
+})
