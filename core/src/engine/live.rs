@@ -838,16 +838,13 @@ impl Live {
             part.tps.iter().filter(|&&tp| tp < first_new).map(|&tp| &self.profile_of[tp as usize]).collect();
         olds.sort_unstable();
         olds.dedup();
-        let olds: Vec<Text> = olds.into_iter().cloned().collect();
         let built = self.built.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for old in &olds {
+        for &old in &olds {
             built.remove(old);
+            self.profiles.remove(old);
         }
         for id in &r.profile_ids {
             built.remove(id);
-        }
-        for old in &olds {
-            self.profiles.remove(old);
         }
         self.note_merges(&events);
         // The part's touchpoints by new profile (in part order within one): each profile's
