@@ -177,3 +177,84 @@ fn csv_batches_keep_row_numbers_and_quoted_newlines() {
     assert_eq!(engine.len(), 999);
     assert_eq!(engine.touchpoint("t50").unwrap().address.as_deref(), Some("12 Lê Lợi,\nQ.1"));
 }
+
+/// A size from the environment for the big-input cases (`OMNITWIN_BIG_INPUTS=1` runs the
+/// gigabyte line), or the bounded default.
+fn big_line_bytes() -> usize {
+    if std::env::var("OMNITWIN_BIG_INPUTS").is_ok_and(|v| v == "1") {
+        1 << 30
+    } else {
+        64 << 20
+    }
+}
+
+#[test]
+fn a_very_long_csv_line_through_the_file_reader_is_one_bad_row() {
+    let n = big_line_bytes();
+    let path = write("long-line.csv", b"");
+    {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        file.write_all(b"touchpoint_id,email,full_name\nt1,a@x.vn,").unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..n >> 20 {
+            file.write_all(&chunk).unwrap();
+        }
+        file.write_all(b"\nt2,b@x.vn,Binh\n").unwrap();
+    }
+    let mut engine = Engine::new(Config::default()).unwrap();
+    let progress = omnitwin::progress::NoProgress;
+    let err = engine.ingest_file(&path, None, OnError::Fail, &progress).unwrap_err();
+    assert_eq!((err.row(), err.column()), (Some(1), Some("full_name")), "{err}");
+    assert!(engine.is_empty(), "all or nothing");
+    let report = engine.ingest_file(&path, None, OnError::Skip, &progress).unwrap();
+    assert_eq!((report.accepted, report.rejected.len()), (1, 1));
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
+fn a_huge_value_or_a_hundred_thousand_identifiers_in_one_touchpoint_are_refused_or_bounded() {
+    let mut engine = Engine::new(Config::default()).unwrap();
+    let name = "á".repeat(5 << 20); // 10 MB of UTF-8
+    let err = engine.ingest_one(Touchpoint { full_name: Some(name.into()), ..Touchpoint::new("t1") }).unwrap_err();
+    assert_eq!(err.column(), Some("full_name"), "{err}");
+    // A hundred thousand custom identifiers and attributes, as JSON from a binding.
+    let mut identifiers = serde_json::Map::new();
+    let mut attributes = serde_json::Map::new();
+    for i in 0..100_000 {
+        identifiers.insert(format!("kind_{i}"), serde_json::Value::String(format!("v{i}")));
+        attributes.insert(format!("attr_{i}"), serde_json::Value::String(format!("a{i}")));
+    }
+    let value = serde_json::json!({"touchpoint_id": "t2", "email": "an@x.vn", "identifiers": identifiers, "attributes": attributes});
+    match engine.touchpoint_from_json(value).and_then(|tp| engine.ingest_one(tp)) {
+        Ok(outcome) => {
+            assert_eq!(outcome.touchpoint_id, "t2");
+            assert!(engine.profile_of("t2").is_some());
+        }
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+}
+
+#[test]
+fn deeply_nested_json_is_an_error_at_every_entry_point() {
+    let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    let nested = format!(r#"{{"touchpoint_id": "t1", "attributes": {{"x": {}}}}}"#, deep(100_000));
+    assert!(Touchpoint::from_json(&nested).is_err());
+    assert!(Config::from_json_str(&format!(r#"{{"columns": {}}}"#, deep(100_000))).is_err());
+    assert!(omnitwin::matching::Model::from_json(&deep(100_000)).is_err());
+    assert!(omnitwin::matching::Settings::from_json(&deep(100_000)).is_err());
+    let err = omnitwin::Segment::parse(&format!("{}orders > 1{}", "(".repeat(100_000), ")".repeat(100_000)));
+    assert!(err.unwrap_err().to_string().contains("nested more than"));
+    assert!(omnitwin::Segment::parse(&format!("{}orders > 1", "not ".repeat(100_000))).is_err());
+    let chain = vec!["orders > 1"; 100_000].join(" and ");
+    assert!(omnitwin::Segment::parse(&chain).unwrap_err().to_string().contains("conditions"));
+    assert!(omnitwin::Segment::parse(&vec!["orders > 1"; 500].join(" or ")).is_ok(), "long real segments still parse");
+    // In a JSON Lines file: that line is a bad row.
+    let mut lines = String::from("{\"touchpoint_id\": \"ok\", \"email\": \"a@x.vn\"}\n");
+    lines.push_str(&nested);
+    lines.push('\n');
+    let path = write("deep.jsonl", lines.as_bytes());
+    let mut engine = Engine::new(Config::default()).unwrap();
+    let progress = omnitwin::progress::NoProgress;
+    assert!(engine.ingest_file(&path, None, OnError::Fail, &progress).is_err());
+    assert!(engine.is_empty());
+}

@@ -22,7 +22,7 @@ fn scratch(name: &str) -> PathBuf {
 fn touchpoint(i: usize) -> Touchpoint {
     Touchpoint {
         email: Some(format!("user{}@x.vn", i % 97).into()),
-        phone: (i % 3 == 0).then(|| format!("0912{:06}", (i / 3) % 89).into()),
+        phone: i.is_multiple_of(3).then(|| format!("0912{:06}", (i / 3) % 89).into()),
         full_name: Some(["Nguyễn An", "Trần Bình", "Lê Cường"][i % 3].into()),
         timestamp: Some(1_700_000_000_000 + (i as i64 * 7919) % 100_000),
         ..Touchpoint::new(format!("t{i:05}"))

@@ -25,6 +25,10 @@
 //! The pipeline: [`normalize`] (emails, phones, names, addresses) → the identity graph with
 //! merge protection → profiles with survivorship and provenance, all behind [`Engine`].
 
+// Unit tests share the examples' synthetic data generator, which names the crate as users do.
+#[cfg(test)]
+extern crate self as omnitwin;
+
 pub mod config;
 mod engine;
 pub mod error;
@@ -43,7 +47,7 @@ pub use config::Config;
 pub use engine::{
     Assignment, Change, ChangeEvent, Engine, Explanation, ForgetReport, ForgetTarget, IngestOutcome, IngestReport,
     LinkStep, MatchingReport, ModelSource, OnError, QuarantineReport, RejectedRow, ResolveReport,
-    SharedIdentifierReport, SimulationReport, StepStatus,
+    SharedIdentifierReport, SimulationReport, StepStatus, StoreCheck,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{LinkStats, SharedFinding};

@@ -71,6 +71,11 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Maintain a durable store (the SQLite file behind `Engine::open`).
+    Store {
+        #[command(subcommand)]
+        action: StoreCommand,
+    },
     /// Explain why two touchpoints are, or are not, in one profile.
     Explain {
         #[command(flatten)]
@@ -80,6 +85,31 @@ enum Command {
         /// The second touchpoint id.
         b: String,
         /// Print the explanation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Check a store without changing it: SQLite's integrity check of the file, the stored
+    /// touchpoints, feed, model and config against each other, every invariant of the derived
+    /// state, and the profiles against a resolution from scratch. Exits with 1 when something
+    /// is wrong. Works while another process has the store open for writing.
+    Check {
+        /// The store's file.
+        path: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild a store's derived state from its touchpoints: a model the engine trained is
+    /// trained again (one set by the user is kept), profiles are resolved again and what moved
+    /// is recorded in the change feed; then the file is compacted and checked.
+    Rebuild {
+        /// The store's file.
+        path: PathBuf,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -404,6 +434,27 @@ fn link(settings: &Path, inputs: &[PathBuf], out: &Path, model: Option<&Path>) -
     Ok(())
 }
 
+/// `omnitwin store check|rebuild`.
+fn store(action: &StoreCommand) -> omnitwin::Result<()> {
+    let (check, json) = match action {
+        StoreCommand::Check { path, json } => (Engine::open_read_only(path)?.check()?, *json),
+        StoreCommand::Rebuild { path, json } => (Engine::open_existing(path)?.rebuild()?, *json),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&check)?);
+    } else {
+        println!("{check}");
+    }
+    if check.is_ok() {
+        Ok(())
+    } else {
+        Err(omnitwin::Error::Store {
+            path: check.path.clone().unwrap_or_default().into(),
+            message: format!("{} problem(s) found", check.problems.len()),
+        })
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -417,6 +468,7 @@ fn main() -> ExitCode {
         Command::Explain { input, a, b, json } => explain(input, a, b, *json),
         Command::Report { input, out, json } => report(input, out, json.as_deref()),
         Command::Link { settings, input, out, model } => link(settings, input, out, model.as_deref()),
+        Command::Store { action } => store(action),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::live::Change;
 use super::Engine;
 use crate::error::{Error, Result};
-use crate::model::{Identifier, Text};
+use crate::model::{Identifier, Text, Touchpoint};
 
 /// Whom to forget.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +67,7 @@ impl Engine {
     }
 
     fn forget_person(&mut self, target: ForgetTarget, suppress: bool) -> Result<ForgetReport> {
+        self.writable()?;
         self.go_live()?;
         let live = self.live.as_ref().expect("the engine is live");
         let profiles: Vec<Text> = match &target {
@@ -111,20 +112,17 @@ impl Engine {
         gone.sort_unstable();
         let (_, feed) = self.marks();
 
-        // The model's value counts without the forgotten touchpoints.
-        let model = match (&self.model, live.derived_values(&gone, &self.touchpoints, &self.rules)?) {
+        // The model's value counts without the forgotten touchpoints they counted (those
+        // that came after the counts were frozen are in no count).
+        let counted = self.model_origin.counted.min(self.touchpoints.len());
+        let in_counts: Vec<u32> = gone.iter().copied().filter(|&tp| (tp as usize) < counted).collect();
+        let model = match (&self.model, live.derived_values(&in_counts, &self.touchpoints, &self.rules)?) {
             (Some(model), Some(values)) => {
                 let mut model = crate::matching::Model::clone(model);
                 for (cm, column) in model.comparisons.iter_mut().zip(values) {
                     if let (Some(tf), Some(column)) = (cm.term_frequencies.as_mut(), column) {
                         for value in column.into_iter().flatten() {
-                            tf.total = tf.total.saturating_sub(1);
-                            if let Some(count) = tf.counts.get_mut(value.as_str()) {
-                                *count -= 1;
-                                if *count < 2 {
-                                    tf.counts.remove(value.as_str());
-                                }
-                            }
+                            tf.remove(value.as_str());
                         }
                     }
                 }
@@ -132,16 +130,19 @@ impl Engine {
             }
             (model, _) => model.clone(),
         };
+        let origin = super::durable::ModelOrigin { counted: counted - in_counts.len(), ..self.model_origin };
 
         // Remove the touchpoints, then resolve the rest again with that model.
         let mut old_profile_of: Vec<Text> = Vec::with_capacity(self.touchpoints.len() - gone.len());
         let mut kept = Vec::with_capacity(self.touchpoints.len() - gone.len());
         let mut removed = Vec::with_capacity(gone.len());
         let all = std::mem::take(&mut self.touchpoints);
+        let mut removed_acknowledged = Vec::with_capacity(gone.len());
         let mut acknowledged = Vec::with_capacity(kept.capacity());
         for (tp, touchpoint) in all.into_iter().enumerate() {
             if gone.binary_search(&(tp as u32)).is_ok() {
                 removed.push(touchpoint);
+                removed_acknowledged.push(self.acknowledged[tp]);
             } else {
                 old_profile_of.push(live.profile_of[tp].clone());
                 acknowledged.push(self.acknowledged[tp]);
@@ -154,6 +155,7 @@ impl Engine {
         self.touchpoints = kept;
         self.latest = self.touchpoints.iter().filter_map(|tp| tp.timestamp).max();
         self.model = model;
+        self.model_origin = origin;
         self.resolution = std::sync::OnceLock::new();
         let mut live = self.live.take().expect("the engine is live");
         live.forget_profiles(&profiles, old_profile_of);
@@ -166,14 +168,60 @@ impl Engine {
         let changes = self.live.as_ref().map_or(Vec::new(), |l| l.changes(feed as u64).to_vec());
         let suppressed = if suppress { self.suppression.add(&removed, &self.rules) } else { Vec::new() };
         if let Some(store) = &self.store {
-            store.suppress(&suppressed)?;
-            if let Some(model) = &self.model {
-                store.set_meta("model", &model.to_json())?;
+            // One transaction: the list, the deletions, the changes and the counts, or none.
+            let written = self
+                .meta_updates()
+                .and_then(|meta| store.forget(&removed, &suppressed, &changes, &self.change_times[feed..], &meta));
+            if let Err(e) = written {
+                self.suppression.remove(&suppressed);
+                self.unforget(removed, removed_acknowledged, &gone, feed)?;
+                return Err(e);
             }
-            store.forget(&removed, &changes, &self.change_times[feed..])?;
+        }
+        self.persisted_now();
+        if let Some(store) = &self.store {
+            // Committed: the person is forgotten. Compacting takes their values out of the
+            // file's free pages and log; if it fails, the next compact (or forget) does it.
+            store.compact().map_err(|e| Error::Store {
+                path: store.path().to_owned(),
+                message: format!(
+                    "the person is forgotten, but the file could not be compacted ({e}): their erased values may \
+                     remain in its free pages until Engine::compact succeeds"
+                ),
+            })?;
         }
         let mut touchpoints: Vec<String> = removed.iter().map(|t| t.touchpoint_id.to_string()).collect();
         touchpoints.sort_unstable();
         Ok(ForgetReport { profiles: profiles.iter().map(|p| p.to_string()).collect(), touchpoints, changes })
+    }
+}
+
+impl Engine {
+    /// Takes back a forget the store refused: the removed touchpoints go back where they were
+    /// (`gone`: their positions before) with their acknowledgement times, the feed is cut back
+    /// to `feed` entries, the model goes back to what the store holds, and the live state is
+    /// rebuilt.
+    fn unforget(&mut self, removed: Vec<Touchpoint>, acknowledged: Vec<i64>, gone: &[u32], feed: usize) -> Result<()> {
+        let kept = std::mem::take(&mut self.touchpoints);
+        let kept_acknowledged = std::mem::take(&mut self.acknowledged);
+        let total = kept.len() + removed.len();
+        let (mut kept, mut kept_acknowledged) = (kept.into_iter(), kept_acknowledged.into_iter());
+        let (mut removed, mut acknowledged) = (removed.into_iter(), acknowledged.into_iter());
+        let mut next_gone = gone.iter().peekable();
+        for i in 0..total as u32 {
+            let (tp, at) = if next_gone.peek() == Some(&&i) {
+                next_gone.next();
+                (removed.next(), acknowledged.next())
+            } else {
+                (kept.next(), kept_acknowledged.next())
+            };
+            self.touchpoints.extend(tp);
+            self.acknowledged.extend(at);
+        }
+        let kept_feed: Vec<Change> = self.live.as_ref().map_or(Vec::new(), |l| l.changes(0)[..feed].to_vec());
+        self.index = self.touchpoints.iter().enumerate().map(|(i, tp)| (tp.touchpoint_id.clone(), i as u32)).collect();
+        self.latest = self.touchpoints.iter().filter_map(|tp| tp.timestamp).max();
+        self.change_times.truncate(feed);
+        self.live_again(kept_feed)
     }
 }

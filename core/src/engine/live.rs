@@ -876,6 +876,12 @@ impl Live {
         }
     }
 
+    /// Appends events to the feed, noting where merged-away ids lead.
+    pub(crate) fn note_and_record(&mut self, events: Vec<ChangeEvent>) {
+        self.note_merges(&events);
+        self.record(events);
+    }
+
     /// Appends events to the feed (a forgotten profile's memberships go with it).
     pub(crate) fn record(&mut self, events: Vec<ChangeEvent>) {
         for event in events {

@@ -1,7 +1,11 @@
 //! The `Engine` facade: every verb (ingest, resolve, assignments, profiles, lookup, explain)
 //! goes through it.
 
+mod check;
+mod durable;
 mod explain;
+#[cfg(test)]
+mod fault_tests;
 mod forget;
 mod history;
 mod live;
@@ -17,6 +21,7 @@ use polars::prelude::DataFrame;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+pub use check::StoreCheck;
 pub use explain::{Explanation, LinkStep, StepStatus};
 pub use forget::{ForgetReport, ForgetTarget};
 pub use live::{Change, ChangeEvent, IngestOutcome};
@@ -124,6 +129,18 @@ pub struct Engine {
     clock: i64,
     /// The last resolution of an earlier time (see [`Engine::profile_as_of`]).
     history: history::HistoryCache,
+    /// Where the model came from and which touchpoints its value counts cover.
+    model_origin: durable::ModelOrigin,
+    /// The model, origin, RFM scale and config as the store holds them (or as the last
+    /// successful call left them): what a failed write goes back to.
+    persisted: durable::Persisted,
+    /// What opening the store found wrong with derived state and rebuilt.
+    warnings: Vec<String>,
+    /// The store's file once [`Engine::close`] released it: writes are refused.
+    closed: Option<std::path::PathBuf>,
+    /// Set while a store opens without a model: its profiles are those without matching, as
+    /// the engine that wrote it had them.
+    matching_paused: bool,
 }
 
 impl Engine {
@@ -144,127 +161,23 @@ impl Engine {
             change_times: Vec::new(),
             clock: i64::MIN,
             history: history::HistoryCache::default(),
+            model_origin: durable::ModelOrigin::default(),
+            persisted: durable::Persisted::default(),
+            warnings: Vec::new(),
+            closed: None,
+            matching_paused: false,
         })
-    }
-
-    /// Opens the durable store at `path` (an SQLite file, created if missing) and carries on
-    /// where it stopped: the stored touchpoints are resolved again with the stored model, which
-    /// gives exactly the profiles and ids the engine had, and the change feed continues. The
-    /// engine is live (see [`Engine::ingest_one`]); every ingest is committed before it returns.
-    /// A store created with another config is refused (see [`Engine::open_existing`]).
-    ///
-    /// ```
-    /// use omnitwin::{Config, Engine, Touchpoint};
-    ///
-    /// let dir = std::env::temp_dir().join(format!("omnitwin-doc-{}", std::process::id()));
-    /// std::fs::create_dir_all(&dir).unwrap();
-    /// let path = dir.join("cdp.db");
-    /// # let _ = std::fs::remove_file(&path);
-    /// let mut engine = Engine::open(&path, Config::default())?;
-    /// let outcome = engine.ingest_one(Touchpoint { email: Some("an@x.vn".into()), ..Touchpoint::new("t1") })?;
-    /// drop(engine);
-    /// let engine = Engine::open(&path, Config::default())?;
-    /// assert_eq!(engine.profile_of("t1").unwrap().profile_id, outcome.profile_id);
-    /// # std::fs::remove_dir_all(&dir).ok();
-    /// # Ok::<(), omnitwin::Error>(())
-    /// ```
-    pub fn open(path: impl AsRef<std::path::Path>, config: Config) -> Result<Engine> {
-        let path = path.as_ref();
-        let (durable, stored) = crate::store::Durable::open(path)?;
-        let given = serde_json::to_value(&config)?;
-        match &stored.config {
-            Some(text) if serde_json::from_str::<serde_json::Value>(text)? != given => {
-                return Err(Error::config(
-                    "store",
-                    format!(
-                        "{} was created with another config: open it with that config, or with \
-                         Engine::open_existing, which reads the config from the store",
-                        path.display()
-                    ),
-                ))
-            }
-            Some(_) => {}
-            None => durable.set_meta("config", &given.to_string())?,
-        }
-        Engine::from_stored(config, durable, stored)
-    }
-
-    /// Opens an existing store with the config it was created with.
-    pub fn open_existing(path: impl AsRef<std::path::Path>) -> Result<Engine> {
-        let path = path.as_ref();
-        if !path.exists() {
-            return Err(Error::Store { path: path.to_owned(), message: "no such store".into() });
-        }
-        let (durable, stored) = crate::store::Durable::open(path)?;
-        let Some(text) = &stored.config else {
-            return Err(Error::Store { path: path.to_owned(), message: "the store holds no config".into() });
-        };
-        let config = Config::from_json_str(text)?;
-        Engine::from_stored(config, durable, stored)
-    }
-
-    /// Opens the store at `path` with the config it was created with, or creates it with the
-    /// default config when there is none yet.
-    pub fn open_or_create(path: impl AsRef<std::path::Path>) -> Result<Engine> {
-        let path = path.as_ref();
-        if path.exists() {
-            Engine::open_existing(path)
-        } else {
-            Engine::open(path, Config::default())
-        }
-    }
-
-    /// An engine from what a store holds.
-    fn from_stored(config: Config, durable: crate::store::Durable, stored: crate::store::Stored) -> Result<Engine> {
-        let damaged = |e: Error| Error::Store { path: durable.path().to_owned(), message: format!("damaged: {e}") };
-        let mut engine = Engine::new(config)?;
-        match &stored.salt {
-            Some(salt) => {
-                engine.suppression =
-                    suppression::Suppression::with_salt(salt.clone(), stored.suppressed.iter().copied())
-            }
-            None => durable.set_meta("salt", engine.suppression.salt())?,
-        }
-        if let Some(model) = &stored.model {
-            engine.set_model(crate::matching::Model::from_json(model).map_err(damaged)?).map_err(damaged)?;
-        }
-        if let Some(scale) = &stored.rfm_scale {
-            let scale: crate::twin::RfmScale = serde_json::from_str(scale).map_err(|e| damaged(e.into()))?;
-            engine.rfm_scale = Some(std::sync::Arc::new(scale));
-        }
-        engine.check_new(&stored.touchpoints).map_err(damaged)?;
-        engine.append_raw(stored.touchpoints);
-        engine.acknowledged = stored.acknowledged;
-        engine.clock = engine.acknowledged.last().copied().unwrap_or(i64::MIN);
-        engine.go_live()?;
-        if let Some(live) = engine.live.as_mut() {
-            live.restore_feed(stored.changes);
-        }
-        engine.clock = engine.clock.max(stored.change_times.last().copied().unwrap_or(i64::MIN));
-        engine.change_times = stored.change_times;
-        if stored.model.is_none() {
-            if let Some(model) = &engine.model {
-                durable.set_meta("model", &model.to_json())?;
-            }
-        }
-        if stored.rfm_scale.is_none() {
-            if let Some(scale) = &engine.rfm_scale {
-                durable.set_meta("rfm_scale", &serde_json::to_string(scale.as_ref())?)?;
-            }
-        }
-        engine.store = Some(durable);
-        Ok(engine)
     }
 
     /// Uses a saved matching model instead of training one on the input (a model trained on a
     /// large history scores a small batch better than one trained on the batch). It must have
     /// the config's matching comparisons.
     pub fn set_model(&mut self, model: crate::matching::Model) -> Result<()> {
+        self.writable()?;
+        model.check()?;
         model.check_fits(&self.rules.config.matching.comparisons)?;
-        if let Some(store) = &self.store {
-            store.set_meta("model", &model.to_json())?;
-        }
         self.model = Some(std::sync::Arc::new(model));
+        self.model_origin = durable::ModelOrigin { source: durable::OriginSource::Given, counted: 0 };
         self.rules_changed()
     }
 
@@ -407,15 +320,23 @@ impl Engine {
     /// `written` is `Some(Ok(()))` (see [`Engine::add_live_batch`]), or failed to be.
     fn commit_written(&mut self, tps: usize, feed: usize, written: Option<Result<()>>) -> Result<()> {
         self.stamp_changes(self.touchpoints.len() > tps);
-        let Some(store) = &self.store else { return Ok(()) };
+        let Some(store) = &self.store else {
+            self.persisted_now();
+            return Ok(());
+        };
         let changes = self.live.as_ref().map_or(&[][..], |l| l.changes(feed as u64));
         let times = &self.change_times[feed.min(self.change_times.len())..];
-        let committed = match written {
-            None => store.append(&self.touchpoints[tps..], &self.acknowledged[tps..], changes, times),
-            Some(Ok(())) => store.finish_write(changes, times),
+        let alongside = written.is_some();
+        let committed = self.meta_updates().and_then(|meta| match written {
+            None => store.append(&self.touchpoints[tps..], &self.acknowledged[tps..], changes, times, &meta),
+            Some(Ok(())) => store.finish_write(changes, times, &meta),
             Some(Err(e)) => Err(e),
-        };
+        });
+        if committed.is_err() && alongside {
+            store.abandon_write();
+        }
         let Err(e) = committed else {
+            self.persisted_now();
             return Ok(());
         };
         self.undo_to(tps, feed)?;
@@ -429,13 +350,8 @@ impl Engine {
     fn undo_to(&mut self, tps: usize, feed: usize) -> Result<()> {
         let kept: Vec<Change> = self.live.as_ref().map_or(Vec::new(), |l| l.changes(0)[..feed].to_vec());
         self.change_times.truncate(feed);
-        self.live = None;
         self.truncate(tps);
-        self.go_live()?;
-        if let Some(live) = self.live.as_mut() {
-            live.restore_feed(kept);
-        }
-        Ok(())
+        self.live_again(kept)
     }
 
     /// The change feed after position `since` (0 for all): every profile created, merged and
@@ -462,11 +378,9 @@ impl Engine {
         self.live = Some(Box::new(live));
         // The feed starts with every profile created and every segment membership.
         self.record_segment_changes(0, 0);
-        if let (Some(store), Some(model)) = (&self.store, &self.model) {
-            store.set_meta("model", &model.to_json())?;
-        }
-        if let (Some(store), Some(scale)) = (&self.store, &self.rfm_scale) {
-            store.set_meta("rfm_scale", &serde_json::to_string(scale.as_ref())?)?;
+        if self.store.is_none() {
+            // Nothing to write: this is the state a failed call comes back to.
+            self.persisted_now();
         }
         Ok(())
     }
@@ -483,10 +397,23 @@ impl Engine {
     fn build_live(&mut self) -> Result<live::Live> {
         let r = self.resolved(&NoProgress);
         let frozen = r.matches.as_ref().and_then(|m| m.linker.as_ref()?.model_with_term_frequencies());
-        let model = match frozen {
-            Some(model) => Some(std::sync::Arc::new(model)),
-            None => self.model.clone(),
+        let held = self.touchpoints.len();
+        let model = match (frozen, &self.model) {
+            // Trained on what is held: its value counts are those of every touchpoint held.
+            (Some(trained), None) => {
+                self.model_origin = durable::ModelOrigin { source: durable::OriginSource::Trained, counted: held };
+                Some(std::sync::Arc::new(trained))
+            }
+            // Given: value counts it lacked were taken from what is held.
+            (Some(frozen), Some(given)) if frozen != **given => {
+                self.model_origin.counted = held;
+                Some(std::sync::Arc::new(frozen))
+            }
+            (_, model) => model.clone(),
         };
+        if model.is_none() {
+            self.model_origin = durable::ModelOrigin::default();
+        }
         let r = self.resolution.get().expect("resolved above");
         let live = live::Live::new(&self.touchpoints, &self.rules, r, model.as_ref())?;
         // Scores stay put under arrivals: the scale is fixed with the model.
@@ -612,6 +539,7 @@ impl Engine {
         on_error: OnError,
         first_row: usize,
     ) -> Result<Vec<Touchpoint>> {
+        self.writable()?;
         let skipped: rustc_hash::FxHashSet<usize> = rejected.iter().map(|r| r.row).collect();
         let mut rows = (first_row.max(1)..).filter(|row| !skipped.contains(row));
         let mut kept = Vec::with_capacity(batch.len());
@@ -646,6 +574,7 @@ impl Engine {
     /// Checks new touchpoints: ids present, not repeated (among them or with those held),
     /// values within `max_field_bytes`.
     fn check_new(&self, batch: &[Touchpoint]) -> Result<()> {
+        self.writable()?;
         let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
         for (i, tp) in batch.iter().enumerate() {
             let row = i + 1;
@@ -859,6 +788,11 @@ impl Engine {
     }
 
     fn compute(&self, progress: &dyn Progress) -> Resolution {
+        if self.matching_paused {
+            let mut rules = self.rules.clone();
+            rules.config.matching.enabled = false;
+            return compute(&self.touchpoints, &rules, None, None, progress);
+        }
         compute(&self.touchpoints, &self.rules, self.model.as_ref(), None, progress)
     }
 
@@ -904,10 +838,14 @@ impl Engine {
     /// Fixes the RFM scale scores are given against (say, last quarter's, so this quarter's
     /// scores compare), instead of computing it from the profiles held.
     pub fn set_rfm_scale(&mut self, scale: crate::twin::RfmScale) -> Result<()> {
+        self.writable()?;
+        scale.check()?;
+        let scale = std::sync::Arc::new(scale);
         if let Some(store) = &self.store {
-            store.set_meta("rfm_scale", &serde_json::to_string(&scale)?)?;
+            store.set_meta(&[("rfm_scale", Some(serde_json::to_string(scale.as_ref())?))])?;
         }
-        self.rfm_scale = Some(std::sync::Arc::new(scale));
+        self.persisted.rfm_scale = Some(std::sync::Arc::clone(&scale));
+        self.rfm_scale = Some(scale);
         self.history.clear();
         if let Some(r) = self.resolution.get_mut() {
             r.twin = OnceLock::new();

@@ -67,6 +67,7 @@ impl Engine {
     /// that depend on time (recency, lapsing, abandoned carts, windows) move for every profile
     /// as `as_of` moves: run this on a schedule (say, nightly) to keep audiences in step.
     pub fn refresh_segments(&mut self) -> Result<usize> {
+        self.writable()?;
         if !self.tracks_segments() {
             return Ok(0);
         }

@@ -75,13 +75,14 @@ impl Engine {
     /// [`Engine::simulate`] reported). A durable store records the new config, so it reopens
     /// with it.
     pub fn apply_config(&mut self, config: Config) -> Result<()> {
+        self.writable()?;
         let rules = config.compile()?;
-        let model = self.model.as_deref().filter(|m| m.check_fits(&rules.config.matching.comparisons).is_ok()).cloned();
-        if let Some(store) = &self.store {
-            store.set_meta("config", &serde_json::to_value(&config)?.to_string())?;
+        let model = self.model.as_ref().filter(|m| m.check_fits(&rules.config.matching.comparisons).is_ok()).cloned();
+        if model.is_none() {
+            self.model_origin = super::durable::ModelOrigin::default();
         }
         self.rules = rules;
-        self.model = model.map(std::sync::Arc::new);
+        self.model = model;
         self.rules_changed()
     }
 }

@@ -69,6 +69,13 @@ impl Suppression {
         added
     }
 
+    /// Takes digests back off the list (a forget the store refused).
+    pub(crate) fn remove(&mut self, digests: &[[u8; 32]]) {
+        for digest in digests {
+            self.digests.remove(digest);
+        }
+    }
+
     /// Refuses a touchpoint (at 1-based `row`) that carries a suppressed identifier.
     pub(crate) fn check(&self, tp: &Touchpoint, rules: &Rules, row: usize) -> Result<()> {
         if self.digests.is_empty() {

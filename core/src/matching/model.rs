@@ -51,6 +51,36 @@ pub struct TermFrequencies {
 }
 
 impl TermFrequencies {
+    /// Whether the counts hold together: they add up to no more than the total (a value not
+    /// listed counts once), so every share is at most 1. A comparison with no values at all
+    /// has a total of 0 and no counts.
+    pub fn is_consistent(&self) -> bool {
+        self.counts.values().try_fold(0u64, |sum, &n| sum.checked_add(n)).is_some_and(|sum| sum <= self.total)
+    }
+
+    /// Raises the total to the sum of the counts when it is below it; returns whether it was.
+    pub(crate) fn repair(&mut self) -> bool {
+        if self.is_consistent() {
+            return false;
+        }
+        self.total = self.counts.values().fold(0u64, |sum, &n| sum.saturating_add(n));
+        true
+    }
+
+    /// Takes one record's value out of the counts (a forgotten touchpoint that was counted),
+    /// keeping them consistent: the total never goes below the counts listed.
+    pub(crate) fn remove(&mut self, value: &str) {
+        if let Some(count) = self.counts.get_mut(value) {
+            *count -= 1;
+            if *count < 2 {
+                self.counts.remove(value);
+            }
+        }
+        self.total = self.total.saturating_sub(1);
+        let listed = self.counts.values().fold(0u64, |sum, &n| sum.saturating_add(n));
+        self.total = self.total.max(listed);
+    }
+
     /// A value's share of the records that had one: its count (1 when not listed) over the total.
     pub fn share(&self, value: &str) -> f64 {
         let count = self.counts.get(value).copied().unwrap_or(1);
@@ -74,20 +104,27 @@ impl Model {
         serde_json::from_str::<Model>(text)?.checked()
     }
 
-    /// The model, when what serde cannot check holds: a prior strictly between 0 and 1,
-    /// positive finite m and u, term frequency counts within a positive total. For models
-    /// read another way than [`Model::from_json`] (the Node package's objects).
+    /// The model, when what serde cannot check holds (see [`Model::check`]). For models read
+    /// another way than [`Model::from_json`] (the Node package's objects).
     pub fn checked(self) -> Result<Model> {
+        self.check()?;
+        Ok(self)
+    }
+
+    /// Checks what serde cannot: a prior strictly between 0 and 1, positive finite m and u,
+    /// term frequency counts that add up to no more than their total (see
+    /// [`TermFrequencies::is_consistent`]). The store checks what it writes by the same rules
+    /// it reads by.
+    pub fn check(&self) -> Result<()> {
         let model = self;
         if !(model.prior > 0.0 && model.prior < 1.0) {
             return Err(Error::Json(format!("model prior {} is not strictly between 0 and 1", model.prior)));
         }
         for c in &model.comparisons {
-            if c.term_frequencies.as_ref().is_some_and(|tf| tf.total == 0 || tf.counts.values().any(|&n| n > tf.total))
-            {
+            if let Some(tf) = c.term_frequencies.as_ref().filter(|tf| !tf.is_consistent()) {
                 return Err(Error::Json(format!(
-                    "model comparison `{}`: term frequency counts must not exceed a positive total",
-                    c.name
+                    "model comparison `{}`: term frequency counts add up to more than their total {}",
+                    c.name, tf.total
                 )));
             }
             if let Some(l) = c.levels.iter().find(|l| !(l.m > 0.0 && l.u > 0.0 && l.m.is_finite() && l.u.is_finite())) {
@@ -97,7 +134,7 @@ impl Model {
                 )));
             }
         }
-        Ok(model)
+        Ok(())
     }
 
     /// The model as JSON.

@@ -436,7 +436,7 @@ mod tests {
         let surname = ["nguyen", "tran", "an", "le", "binh"];
         let n = 300;
         let value = |pool: &[&str], i: usize, k: usize| -> Option<Text> {
-            ((i * k) % 11 != 0).then(|| Text::from(pool[(i * k / 3 + i) % pool.len()]))
+            (!(i * k).is_multiple_of(11)).then(|| Text::from(pool[(i * k / 3 + i) % pool.len()]))
         };
         let ids = (0..n).map(|i| Text::from(format!("r{i}"))).collect();
         let columns =

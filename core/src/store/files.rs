@@ -66,7 +66,9 @@ pub fn read_frame(
         let df = ParquetReader::new(file).finish().map_err(format_error)?;
         return non_empty(df, path).map(|df| (df, Vec::new()));
     }
-    let (bytes, rejected) = read_text(path, on_error, format == InputFormat::Csv)?;
+    let (bytes, mut rejected) = read_text(path, on_error, format == InputFormat::Csv)?;
+    let bytes =
+        if format == InputFormat::Jsonl { shallow_json_lines(bytes, path, on_error, &mut rejected)? } else { bytes };
     let df = match format {
         InputFormat::Csv => parse_csv(bytes),
         InputFormat::Jsonl => JsonReader::new(Cursor::new(bytes)).with_json_format(JsonFormat::JsonLines).finish(),
@@ -240,6 +242,64 @@ fn valid_utf8_lines(
         line_start = line_end;
     }
     Ok((kept, rejected))
+}
+
+/// How deeply a JSON line may nest arrays and objects (serde_json's own limit): the JSON
+/// reader recurses once per level, and a line of a hundred thousand `[` would exhaust its stack.
+const MAX_JSON_DEPTH: usize = 128;
+
+/// The nesting depth a JSON line reaches (brackets inside strings do not count).
+fn json_depth(line: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in line {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// JSON Lines text without lines nested deeper than [`MAX_JSON_DEPTH`]: such a line fails the
+/// read, naming it, or with [`OnError::Skip`] is left out and listed in `rejected`.
+fn shallow_json_lines(
+    bytes: Vec<u8>,
+    path: &Path,
+    on_error: OnError,
+    rejected: &mut Vec<RejectedRow>,
+) -> Result<Vec<u8>> {
+    let too_deep = |line: &[u8]| json_depth(line) > MAX_JSON_DEPTH;
+    if !bytes.split(|b| *b == b'\n').any(too_deep) {
+        return Ok(bytes);
+    }
+    let mut kept = Vec::with_capacity(bytes.len());
+    for (n, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
+        if !too_deep(line) {
+            kept.extend_from_slice(line);
+            continue;
+        }
+        let reason = format!("line {}: JSON nested more than {MAX_JSON_DEPTH} levels deep", n + 1);
+        if on_error == OnError::Fail {
+            return Err(Error::Format { path: path.to_owned(), message: reason });
+        }
+        rejected.push(RejectedRow { row: n + 1, touchpoint_id: None, reasons: vec![reason] });
+    }
+    rejected.sort_by_key(|r| r.row);
+    Ok(kept)
 }
 
 /// Writes a DataFrame as CSV or Parquet.

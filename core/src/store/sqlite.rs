@@ -4,34 +4,57 @@
 //! stored: reopening resolves the stored touchpoints with the stored model, which gives exactly
 //! the profiles (and ids) the engine had.
 //!
-//! A write is one transaction: the touchpoints of a call and the changes they caused are
-//! committed together or not at all, and a call returns only after its commit. The log is
-//! synced at checkpoints (`synchronous = NORMAL`): a killed process loses nothing it
-//! acknowledged; a power cut may lose the last commits, never leaving half of one.
+//! A write is one transaction: the touchpoints of a call, the changes they caused and whatever
+//! the call changed of the model, config or scale are committed together or not at all, and a
+//! call returns only after its commit. The log is synced at checkpoints (`synchronous =
+//! NORMAL`): a killed process loses nothing it acknowledged; a power cut may lose the last
+//! commits, never leaving half of one.
+//!
+//! One process writes a store at a time: the writer holds an advisory lock on `<store>-lock`
+//! for as long as the store is open (the system releases it when the process ends, however it
+//! ends). Readers open the store read-only and see what was committed when they opened it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use super::checksum::row_checksum;
+use super::lock::{scan_log, WriterLock};
 use crate::engine::Change;
 use crate::error::{Error, Result};
 use crate::model::Touchpoint;
 
 /// The store format this version writes and reads; a store written by a newer format is
-/// refused rather than misread.
+/// refused rather than misread. Stores of format 0 (before the version was written) are
+/// migrated when opened for writing.
 pub(crate) const FORMAT_VERSION: i64 = 1;
+
+/// Meta values a write sets (`Some`) or removes (`None`), by key.
+pub(crate) type MetaUpdates = Vec<(&'static str, Option<String>)>;
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// The one writer: created if missing, locked against other writers.
+    Write,
+    /// A reader: never written, not locked; sees what was committed when it opened.
+    ReadOnly,
+}
 
 /// An open store.
 #[derive(Debug)]
 pub(crate) struct Durable {
-    /// Checkpoints the log off the writer's path; declared first, so that it stops (closing
-    /// its connection) before the writer's connection closes.
-    _checkpointer: super::checkpoint::Checkpointer,
+    /// Checkpoints the log off the writer's path (none for a reader); declared first, so that
+    /// it stops (closing its connection) before the writer's connection closes.
+    _checkpointer: Option<super::checkpoint::Checkpointer>,
     /// One connection; the engine serializes writes, the mutex makes the engine shareable
     /// between threads.
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// The writer's lock, held while the store is open (none for a reader); declared after
+    /// the connection, so that the lock outlives it.
+    lock: Option<WriterLock>,
 }
 
 /// What a store holds when opened.
@@ -41,6 +64,9 @@ pub(crate) struct Stored {
     pub config: Option<String>,
     /// The matching model (JSON), once one was fixed.
     pub model: Option<String>,
+    /// Where the model came from and what its value counts cover (JSON), once one was fixed
+    /// by a version that noted it.
+    pub model_origin: Option<String>,
     /// The RFM scale (JSON), once one was fixed.
     pub rfm_scale: Option<String>,
     /// Every touchpoint, in the order acknowledged.
@@ -57,48 +83,84 @@ pub(crate) struct Stored {
     pub salt: Option<String>,
     /// The suppression list: salted digests of forgotten identifiers.
     pub suppressed: Vec<[u8; 32]>,
+    /// Suppression entries that are not 32-byte digests or fail their checksum (damaged
+    /// rows), left out.
+    pub bad_digests: usize,
+    /// Meta values that fail their checksum (damaged), by key: read as absent.
+    pub damaged_meta: Vec<&'static str>,
+    /// The highest touchpoint `seq` (0 for none).
+    pub max_touchpoint_seq: i64,
+    /// What the store found while opening that the engine should say (commits a damaged log
+    /// loses, fewer commits than the last writer acknowledged).
+    pub warnings: Vec<String>,
 }
 
+/// The first bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
 impl Durable {
-    /// Opens (or creates) the store at `path` and reads what it holds.
-    pub(crate) fn open(path: &Path) -> Result<(Durable, Stored)> {
+    /// Opens the store at `path` (for writing: created if missing) and reads what it holds.
+    pub(crate) fn open(path: &Path, access: Access) -> Result<(Durable, Stored)> {
         let fail = |e: rusqlite::Error| store_error(path, e);
-        let mut conn = Connection::open(path).map_err(fail)?;
-        // WAL: readers never wait for the writer; NORMAL: commits are not synced one by one.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(fail)?;
-        // Deleted rows are overwritten, not left in free pages: what `forget` erases is gone.
-        conn.pragma_update(None, "secure_delete", "ON").map_err(fail)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(fail)?;
-        let found: Option<String> = conn
-            .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |r| r.get(0))
-            .optional()
-            .map_err(fail)?;
-        if found.is_none() {
-            conn.execute_batch(
-                "BEGIN;
-                 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                 CREATE TABLE touchpoints (seq INTEGER PRIMARY KEY, touchpoint_id TEXT NOT NULL UNIQUE, data TEXT NOT NULL,
-                                           acknowledged_at INTEGER);
-                 CREATE TABLE changes (seq INTEGER PRIMARY KEY, data TEXT NOT NULL, recorded_at INTEGER);
-                 COMMIT;",
-            )
-            .map_err(fail)?;
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('format_version', ?1)",
-                params![FORMAT_VERSION.to_string()],
-            )
-            .map_err(fail)?;
-        }
-        conn.execute_batch("CREATE TABLE IF NOT EXISTS suppressed (digest BLOB PRIMARY KEY);").map_err(fail)?;
-        // Stores written before these times were kept gain the columns (empty for their rows);
-        // older versions of omnitwin read and write such stores unchanged.
-        add_column(&conn, path, "touchpoints", "acknowledged_at")?;
-        add_column(&conn, path, "changes", "recorded_at")?;
-        let meta = |key: &str| -> Result<Option<String>> {
-            conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional().map_err(fail)
+        check_file(path, access)?;
+        let lock = match access {
+            Access::Write => Some(WriterLock::take(path)?),
+            Access::ReadOnly => None,
         };
-        let version: i64 = meta("format_version")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let wal_warning = scan_log(path, access);
+        let flags = match access {
+            Access::Write => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+        } | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(fail)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(fail)?;
+        let tables = table_names(&conn, path)?;
+        if access == Access::Write {
+            // WAL: readers never wait for the writer; NORMAL: commits are not synced one by one.
+            conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
+            conn.pragma_update(None, "synchronous", "NORMAL").map_err(fail)?;
+            // Deleted rows are overwritten, not left in free pages: what `forget` erases is gone.
+            conn.pragma_update(None, "secure_delete", "ON").map_err(fail)?;
+            if tables.is_empty() {
+                conn.execute_batch(&format!(
+                    "BEGIN;
+                     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL, checksum INTEGER);
+                     CREATE TABLE touchpoints (seq INTEGER PRIMARY KEY, touchpoint_id TEXT NOT NULL UNIQUE, data TEXT NOT NULL,
+                                               acknowledged_at INTEGER, checksum INTEGER);
+                     CREATE TABLE changes (seq INTEGER PRIMARY KEY, data TEXT NOT NULL, recorded_at INTEGER, checksum INTEGER);
+                     CREATE TABLE suppressed (digest BLOB PRIMARY KEY, checksum INTEGER);
+                     INSERT INTO meta (key, value) VALUES ('format_version', '{FORMAT_VERSION}');
+                     COMMIT;"
+                ))
+                .map_err(fail)?;
+            }
+        }
+        let tables = if access == Access::Write && tables.is_empty() { table_names(&conn, path)? } else { tables };
+        if !tables.iter().any(|t| t == "meta") || !tables.iter().any(|t| t == "touchpoints") {
+            let message = if tables.is_empty() {
+                "no such store (the file holds no tables; open it with Engine::open to create one)".to_owned()
+            } else {
+                format!(
+                    "not an omnitwin store: the database holds tables {} but not omnitwin's (meta, touchpoints); \
+                     give the path of a store, or a new file to create one",
+                    tables.join(", ")
+                )
+            };
+            return Err(Error::Store { path: path.to_owned(), message });
+        }
+        let version = match read_meta(&conn, path, "format_version")? {
+            Meta::Missing => 0,
+            Meta::Value(v) if v.trim().parse::<i64>().is_ok() => v.trim().parse::<i64>().unwrap_or(0),
+            _ => {
+                return Err(Error::Store {
+                    path: path.to_owned(),
+                    message: "damaged: its format version cannot be read (restore the file from a backup, or run \
+                              `omnitwin store check` on it to see what else is damaged)"
+                        .into(),
+                })
+            }
+        };
         if version > FORMAT_VERSION {
             return Err(Error::Store {
                 path: path.to_owned(),
@@ -108,50 +170,83 @@ impl Durable {
                 ),
             });
         }
-        let mut stored = Stored {
-            config: meta("config")?,
-            model: meta("model")?,
-            rfm_scale: meta("rfm_scale")?,
-            salt: meta("salt")?,
-            ..Stored::default()
-        };
-        stored.touchpoints = read_rows(&conn, path, "touchpoints", "touchpoint")?;
-        stored.changes = read_rows(&conn, path, "changes", "change")?;
-        stored.acknowledged = read_times(&conn, path, "touchpoints", "acknowledged_at")?;
-        stored.change_times = read_times(&conn, path, "changes", "recorded_at")?;
-        {
-            let mut rows = conn.prepare("SELECT digest FROM suppressed").map_err(fail)?;
-            let mut rows = rows.query([]).map_err(fail)?;
-            while let Some(row) = rows.next().map_err(fail)? {
-                let digest: Vec<u8> = row.get(0).map_err(fail)?;
-                if let Ok(digest) = <[u8; 32]>::try_from(digest.as_slice()) {
-                    stored.suppressed.push(digest);
-                }
+        if access == Access::Write {
+            migrate(&conn, path, version, &tables)?;
+        }
+        let mut stored = read_all(&conn, path)?;
+        stored.warnings.extend(wal_warning);
+        if let Some(lock) = &lock {
+            if let Some(warning) = lock.lost_commits(&stored) {
+                stored.warnings.push(warning);
             }
         }
-        let checkpointer = super::checkpoint::Checkpointer::start(path, &mut conn).map_err(fail)?;
-        Ok((Durable { _checkpointer: checkpointer, conn: Mutex::new(conn), path: path.to_owned() }, stored))
+        let checkpointer = match access {
+            Access::Write => Some(super::checkpoint::Checkpointer::start(path, &mut conn).map_err(fail)?),
+            Access::ReadOnly => None,
+        };
+        let durable = Durable { _checkpointer: checkpointer, conn: Mutex::new(conn), path: path.to_owned(), lock };
+        durable.note_commit(&stored);
+        Ok((durable, stored))
     }
 
-    /// Stores a meta value (the config, the model).
-    pub(crate) fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        let conn = self.lock();
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])
-            .map_err(|e| store_error(&self.path, e))?;
+    /// Whether the store was opened read-only.
+    pub(crate) fn read_only(&self) -> bool {
+        self.lock.is_none()
+    }
+
+    /// Notes, in the lock file, what the store holds after a commit (what the next writer
+    /// checks the store against; see [`WriterLock::lost_commits`]).
+    fn note_commit(&self, stored: &Stored) {
+        if let Some(lock) = &self.lock {
+            lock.note(stored.max_touchpoint_seq, stored.changes.len() as i64);
+        }
+    }
+
+    /// [`Durable::note_commit`] from the connection, after a write.
+    fn note_commit_of(&self, conn: &Connection) {
+        if let Some(lock) = &self.lock {
+            let max: i64 =
+                conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM touchpoints", [], |r| r.get(0)).unwrap_or(0);
+            let changes: i64 = conn.query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0)).unwrap_or(0);
+            lock.note(max, changes);
+        }
+    }
+
+    /// Refuses a write to a store opened read-only, naming how to open it for writing.
+    fn writable(&self) -> Result<()> {
+        if self.read_only() {
+            return Err(Error::Store {
+                path: self.path.clone(),
+                message: "opened read-only: nothing is written (open it with Engine::open to write, once no other \
+                          process has it open for writing)"
+                    .into(),
+            });
+        }
         Ok(())
     }
 
-    /// Commits touchpoints (with when they were acknowledged) and the changes they caused, in
-    /// one transaction.
+    /// Sets or removes meta values in one transaction.
+    pub(crate) fn set_meta(&self, updates: &[(&'static str, Option<String>)]) -> Result<()> {
+        self.writable()?;
+        let fail = |e: rusqlite::Error| store_error(&self.path, e);
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(fail)?;
+        write_meta(&tx, updates, &self.path)?;
+        tx.commit().map_err(fail)
+    }
+
+    /// Commits touchpoints (with when they were acknowledged), the changes they caused and meta
+    /// updates, in one transaction.
     pub(crate) fn append(
         &self,
         touchpoints: &[Touchpoint],
         acknowledged: &[i64],
         changes: &[Change],
         change_times: &[i64],
+        meta: &[(&'static str, Option<String>)],
     ) -> Result<()> {
         self.write_touchpoints(touchpoints, acknowledged)?;
-        self.finish_write(changes, change_times)
+        self.finish_write(changes, change_times, meta)
     }
 
     /// Begins a write: opens a transaction and inserts touchpoints (with when they were
@@ -159,16 +254,21 @@ impl Durable {
     /// they caused and commit — so that the inserts can run while the engine works the changes
     /// out. Nothing else may use the store in between. On failure nothing stays written.
     pub(crate) fn write_touchpoints(&self, touchpoints: &[Touchpoint], acknowledged: &[i64]) -> Result<()> {
+        self.writable()?;
         let fail = |e: rusqlite::Error| store_error(&self.path, e);
         let conn = self.lock();
         conn.execute_batch("BEGIN").map_err(fail)?;
         let inserted = (|| -> Result<()> {
+            injected_failure(&self.path, Step::Touchpoints)?;
             let mut insert = conn
-                .prepare_cached("INSERT INTO touchpoints (touchpoint_id, data, acknowledged_at) VALUES (?1, ?2, ?3)")
+                .prepare_cached(
+                    "INSERT INTO touchpoints (touchpoint_id, data, acknowledged_at, checksum) VALUES (?1, ?2, ?3, ?4)",
+                )
                 .map_err(fail)?;
             for (tp, at) in touchpoints.iter().zip(acknowledged) {
                 let data = serde_json::to_string(tp)?;
-                insert.execute(params![tp.touchpoint_id.as_str(), data, at]).map_err(fail)?;
+                let sum = touchpoint_checksum(&tp.touchpoint_id, &data, Some(*at));
+                insert.execute(params![tp.touchpoint_id.as_str(), data, at, sum]).map_err(fail)?;
             }
             Ok(())
         })();
@@ -179,13 +279,23 @@ impl Durable {
     }
 
     /// Ends a write begun by [`Durable::write_touchpoints`]: adds the changes (with when they
-    /// were recorded) and commits; on failure rolls the whole write back.
-    pub(crate) fn finish_write(&self, changes: &[Change], change_times: &[i64]) -> Result<()> {
+    /// were recorded) and the meta updates, and commits; on failure rolls the whole write back.
+    pub(crate) fn finish_write(
+        &self,
+        changes: &[Change],
+        change_times: &[i64],
+        meta: &[(&'static str, Option<String>)],
+    ) -> Result<()> {
         let conn = self.lock_open_write();
         let committed = insert_changes(&conn, changes, change_times, &self.path)
+            .and_then(|()| write_meta(&conn, meta, &self.path))
+            .and_then(|()| injected_failure(&self.path, Step::Commit))
             .and_then(|()| conn.execute_batch("COMMIT").map_err(|e| store_error(&self.path, e)));
         if committed.is_err() && !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
+        }
+        if committed.is_ok() {
+            self.note_commit_of(&conn);
         }
         committed
     }
@@ -198,45 +308,71 @@ impl Durable {
         }
     }
 
-    /// Deletes forgotten touchpoints and records the changes, then compacts the file (the log
-    /// folded in and truncated, the database rewritten), so the erased values are nowhere in it.
-    pub(crate) fn forget(&self, touchpoints: &[Touchpoint], changes: &[Change], change_times: &[i64]) -> Result<()> {
-        let fail = |e: rusqlite::Error| store_error(&self.path, e);
-        {
-            let mut conn = self.lock();
-            let tx = conn.transaction().map_err(fail)?;
-            {
-                let mut delete = tx.prepare_cached("DELETE FROM touchpoints WHERE touchpoint_id = ?1").map_err(fail)?;
-                for tp in touchpoints {
-                    delete.execute(params![tp.touchpoint_id.as_str()]).map_err(fail)?;
-                }
-            }
-            insert_changes(&tx, changes, change_times, &self.path)?;
-            tx.commit().map_err(fail)?;
-        }
-        self.compact()
-    }
-
-    /// Adds digests to the suppression list.
-    pub(crate) fn suppress(&self, digests: &[[u8; 32]]) -> Result<()> {
+    /// Forgets: in one transaction, adds digests to the suppression list, deletes the
+    /// forgotten touchpoints, records the changes and applies the meta updates (the model's
+    /// value counts without them). Nothing of it happens if any of it fails. The file is not
+    /// compacted here (see [`Durable::compact`]).
+    pub(crate) fn forget(
+        &self,
+        touchpoints: &[Touchpoint],
+        suppressed: &[[u8; 32]],
+        changes: &[Change],
+        change_times: &[i64],
+        meta: &[(&'static str, Option<String>)],
+    ) -> Result<()> {
+        self.writable()?;
         let fail = |e: rusqlite::Error| store_error(&self.path, e);
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(fail)?;
         {
-            let mut insert =
-                tx.prepare_cached("INSERT OR IGNORE INTO suppressed (digest) VALUES (?1)").map_err(fail)?;
-            for digest in digests {
-                insert.execute(params![&digest[..]]).map_err(fail)?;
+            let mut insert = tx
+                .prepare_cached("INSERT OR IGNORE INTO suppressed (digest, checksum) VALUES (?1, ?2)")
+                .map_err(fail)?;
+            for digest in suppressed {
+                insert.execute(params![&digest[..], row_checksum(&[&digest[..]])]).map_err(fail)?;
+            }
+            let mut delete = tx.prepare_cached("DELETE FROM touchpoints WHERE touchpoint_id = ?1").map_err(fail)?;
+            for tp in touchpoints {
+                delete.execute(params![tp.touchpoint_id.as_str()]).map_err(fail)?;
             }
         }
-        tx.commit().map_err(fail)
+        injected_failure(&self.path, Step::Touchpoints)?;
+        insert_changes(&tx, changes, change_times, &self.path)?;
+        write_meta(&tx, meta, &self.path)?;
+        injected_failure(&self.path, Step::Commit)?;
+        tx.commit().map_err(fail)?;
+        self.note_commit_of(&conn);
+        Ok(())
     }
 
     /// Folds the log into the database, rewrites it without free pages and truncates the log.
     pub(crate) fn compact(&self) -> Result<()> {
+        self.writable()?;
         let conn = self.lock();
+        injected_failure(&self.path, Step::Compact)?;
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
             .map_err(|e| store_error(&self.path, e))
+    }
+
+    /// What SQLite's own check of the file finds wrong (empty when the file is sound).
+    pub(crate) fn integrity_problems(&self) -> Result<Vec<String>> {
+        let conn = self.lock();
+        let mut statement = conn.prepare("PRAGMA integrity_check").map_err(|e| store_error(&self.path, e))?;
+        let rows = statement.query_map([], |r| r.get::<_, String>(0)).map_err(|e| store_error(&self.path, e))?;
+        let mut problems = Vec::new();
+        for row in rows {
+            let row = row.map_err(|e| store_error(&self.path, e))?;
+            if row != "ok" {
+                problems.push(row);
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Reads back what the store holds now (for checking it against the engine).
+    pub(crate) fn read_back(&self) -> Result<Stored> {
+        let conn = self.lock();
+        read_all(&conn, &self.path)
     }
 
     /// The store's file.
@@ -264,6 +400,166 @@ impl Durable {
     }
 }
 
+/// Refuses, before SQLite sees it, a path that cannot be a store: a directory, a file that is
+/// not an SQLite database, a missing file opened read-only.
+fn check_file(path: &Path, access: Access) -> Result<()> {
+    let refuse = |message: String| Err(Error::Store { path: path.to_owned(), message });
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return match access {
+                Access::ReadOnly => refuse("no such store".into()),
+                Access::Write => match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    Some(dir) if !dir.is_dir() => refuse(format!(
+                        "its folder {} does not exist (create it first, or give another path)",
+                        dir.display()
+                    )),
+                    _ => Ok(()),
+                },
+            }
+        }
+        Err(e) => return Err(Error::Io { path: path.to_owned(), source: e }),
+    };
+    if meta.is_dir() {
+        return refuse("is a directory, not a store file (give the path of the store's file, e.g. …/cdp.db)".into());
+    }
+    let mut header = [0u8; 100];
+    let read = std::fs::File::open(path).and_then(|mut f| {
+        use std::io::Read;
+        let mut n = 0;
+        while n < header.len() {
+            match f.read(&mut header[n..])? {
+                0 => break,
+                k => n += k,
+            }
+        }
+        Ok(n)
+    });
+    let n = match read {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return refuse(format!("permission denied reading the file ({e}): give this user read access to it"))
+        }
+        Err(e) => return Err(Error::Io { path: path.to_owned(), source: e }),
+    };
+    if n == 0 {
+        // An empty file: a new store (opening for writing creates its tables).
+        return Ok(());
+    }
+    if n < SQLITE_HEADER.len() || &header[..SQLITE_HEADER.len()] != SQLITE_HEADER {
+        return refuse(
+            "not an omnitwin store: the file is not an SQLite database (or its first page is damaged; restore it \
+             from a backup)"
+                .into(),
+        );
+    }
+    if n < header.len() {
+        return refuse(format!(
+            "damaged: the file is cut short ({n} bytes, less than its own header); restore it from a backup"
+        ));
+    }
+    // The header's page count is valid when its two change counters agree; a file shorter than
+    // that many pages was cut short (its last pages, and what they held, are gone).
+    let be32 = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        size => u64::from(size),
+    };
+    let pages = u64::from(be32(28));
+    if be32(24) == be32(92) && pages > 0 && meta.len() < pages * page_size {
+        return refuse(format!(
+            "damaged: the file is cut short ({} bytes where its header counts {pages} pages of {page_size}); restore it \
+             from a backup",
+            meta.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The tables of a database.
+fn table_names(conn: &Connection, path: &Path) -> Result<Vec<String>> {
+    let fail = |e: rusqlite::Error| store_error(path, e);
+    let mut statement =
+        conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map_err(fail)?;
+    let names = statement.query_map([], |r| r.get::<_, String>(0)).map_err(fail)?;
+    names.collect::<rusqlite::Result<Vec<String>>>().map_err(fail)
+}
+
+/// Brings a store written by an older version up to this one's layout: the suppression table,
+/// the time columns (empty for existing rows: older versions read and write such stores
+/// unchanged) and the format version.
+fn migrate(conn: &Connection, path: &Path, version: i64, tables: &[String]) -> Result<()> {
+    let fail = |e: rusqlite::Error| store_error(path, e);
+    if !tables.iter().any(|t| t == "changes") {
+        conn.execute_batch("CREATE TABLE changes (seq INTEGER PRIMARY KEY, data TEXT NOT NULL, recorded_at INTEGER);")
+            .map_err(fail)?;
+    }
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS suppressed (digest BLOB PRIMARY KEY);").map_err(fail)?;
+    add_column(conn, path, "touchpoints", "acknowledged_at")?;
+    add_column(conn, path, "changes", "recorded_at")?;
+    for table in ["meta", "touchpoints", "changes", "suppressed"] {
+        add_column(conn, path, table, "checksum")?;
+    }
+    if version < FORMAT_VERSION {
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('format_version', ?1)",
+            params![FORMAT_VERSION.to_string()],
+        )
+        .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Sets or removes meta values, within a transaction.
+fn write_meta(conn: &Connection, updates: &[(&'static str, Option<String>)], path: &Path) -> Result<()> {
+    let fail = |e: rusqlite::Error| store_error(path, e);
+    for (key, value) in updates {
+        match value {
+            Some(value) => conn
+                .prepare_cached("INSERT OR REPLACE INTO meta (key, value, checksum) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute(params![key, value, row_checksum(&[key.as_bytes(), value.as_bytes()])]))
+                .map_err(fail)?,
+            None => conn
+                .prepare_cached("DELETE FROM meta WHERE key = ?1")
+                .and_then(|mut s| s.execute(params![key]))
+                .map_err(fail)?,
+        };
+    }
+    Ok(())
+}
+
+/// A step of a write where a test can make the store fail (see [`fail_store_writes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Inserting or deleting touchpoints.
+    Touchpoints,
+    /// Just before the commit.
+    Commit,
+    /// Compacting the file.
+    Compact,
+}
+
+/// The store (by path) whose writes fail, and where: set by tests only.
+#[cfg(test)]
+static FAIL_AT: Mutex<Option<(PathBuf, Step)>> = Mutex::new(None);
+
+/// Makes writes to the store at `path` fail at `step` (as an I/O error would), from any
+/// thread, until called with `None`: for tests of what a failed write leaves behind.
+#[cfg(test)]
+pub(crate) fn fail_store_writes(path: &Path, step: Option<Step>) {
+    *FAIL_AT.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = step.map(|s| (path.to_owned(), s));
+}
+
+/// The failure a test asked for at this step; `Ok` otherwise.
+fn injected_failure(path: &Path, step: Step) -> Result<()> {
+    #[cfg(test)]
+    if FAIL_AT.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() == Some(&(path.to_owned(), step)) {
+        return Err(Error::Store { path: path.to_owned(), message: format!("disk I/O error (injected at {step:?})") });
+    }
+    let _ = (path, step);
+    Ok(())
+}
+
 /// Adds changes (with when they were recorded) to the feed table, within a transaction.
 fn insert_changes(tx: &Connection, changes: &[Change], times: &[i64], path: &Path) -> Result<()> {
     if changes.len() != times.len() {
@@ -272,12 +568,12 @@ fn insert_changes(tx: &Connection, changes: &[Change], times: &[i64], path: &Pat
         return Err(Error::Store { path: path.to_owned(), message });
     }
     let mut insert = tx
-        .prepare_cached("INSERT INTO changes (seq, data, recorded_at) VALUES (?1, ?2, ?3)")
+        .prepare_cached("INSERT INTO changes (seq, data, recorded_at, checksum) VALUES (?1, ?2, ?3, ?4)")
         .map_err(|e| store_error(path, e))?;
     for (change, at) in changes.iter().zip(times) {
-        insert
-            .execute(params![change.seq as i64, serde_json::to_string(change)?, at])
-            .map_err(|e| store_error(path, e))?;
+        let data = serde_json::to_string(change)?;
+        let sum = change_checksum(change.seq as i64, &data, Some(*at));
+        insert.execute(params![change.seq as i64, data, at, sum]).map_err(|e| store_error(path, e))?;
     }
     Ok(())
 }
@@ -296,44 +592,161 @@ fn add_column(conn: &Connection, path: &Path, table: &str, column: &str) -> Resu
     Ok(())
 }
 
-/// A time column of a `seq` table in `seq` order, never decreasing (a missing time counts as
-/// `i64::MIN`: from the start).
-fn read_times(conn: &Connection, path: &Path, table: &str, column: &str) -> Result<Vec<i64>> {
-    let fail = |e: rusqlite::Error| store_error(path, e);
-    let mut statement = conn.prepare(&format!("SELECT {column} FROM {table} ORDER BY seq")).map_err(fail)?;
-    let times = statement.query_map([], |r| r.get::<_, Option<i64>>(0)).map_err(fail)?;
-    let mut last = i64::MIN;
-    let mut out = Vec::new();
-    for at in times {
-        last = last.max(at.map_err(fail)?.unwrap_or(i64::MIN));
-        out.push(last);
-    }
-    Ok(out)
+/// Whether a table has a column (stores written before it existed, opened read-only, lack it).
+fn has_column(conn: &Connection, path: &Path, table: &str, column: &str) -> Result<bool> {
+    let found: i64 = conn
+        .query_row(&format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"), [column], |r| {
+            r.get(0)
+        })
+        .map_err(|e| store_error(path, e))?;
+    Ok(found > 0)
 }
 
-/// Every row of a `(seq, data)` table, read from its JSON in `seq` order; `what` names a
-/// damaged row in the error.
-fn read_rows<T: serde::de::DeserializeOwned>(
-    conn: &Connection,
-    path: &Path,
-    table: &str,
-    what: &str,
-) -> Result<Vec<T>> {
+/// A column, or NULL when the table lacks it.
+fn column_or_null(conn: &Connection, path: &Path, table: &str, column: &str) -> Result<String> {
+    Ok(if has_column(conn, path, table, column)? { column.to_owned() } else { "NULL".to_owned() })
+}
+
+/// A meta value as read: absent, present, or failing its checksum.
+enum Meta {
+    Missing,
+    Value(String),
+    Damaged,
+}
+
+/// Reads a meta value, checking its checksum.
+fn read_meta(conn: &Connection, path: &Path, key: &str) -> Result<Meta> {
+    let checksum = column_or_null(conn, path, "meta", "checksum")?;
+    let row: Option<(String, Option<i64>)> = conn
+        .query_row(&format!("SELECT value, {checksum} FROM meta WHERE key = ?1"), params![key], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .map_err(|e| store_error(path, e))?;
+    Ok(match row {
+        None => Meta::Missing,
+        Some((value, Some(sum))) if sum != row_checksum(&[key.as_bytes(), value.as_bytes()]) => Meta::Damaged,
+        Some((value, _)) => Meta::Value(value),
+    })
+}
+
+/// The checksum of a touchpoint row.
+fn touchpoint_checksum(id: &str, data: &str, acknowledged: Option<i64>) -> i64 {
+    let at = acknowledged.map_or([0xff; 8], i64::to_le_bytes);
+    row_checksum(&[id.as_bytes(), data.as_bytes(), &at])
+}
+
+/// The checksum of a change row.
+fn change_checksum(seq: i64, data: &str, recorded: Option<i64>) -> i64 {
+    let at = recorded.map_or([0xff; 8], i64::to_le_bytes);
+    row_checksum(&[&seq.to_le_bytes(), data.as_bytes(), &at])
+}
+
+/// Everything a store holds, every row checked against its checksum.
+fn read_all(conn: &Connection, path: &Path) -> Result<Stored> {
     let fail = |e: rusqlite::Error| store_error(path, e);
-    let mut statement = conn.prepare(&format!("SELECT seq, data FROM {table} ORDER BY seq")).map_err(fail)?;
+    let mut stored = Stored::default();
+    for (key, slot) in [
+        ("config", &mut stored.config),
+        ("model", &mut stored.model),
+        ("model_origin", &mut stored.model_origin),
+        ("rfm_scale", &mut stored.rfm_scale),
+        ("salt", &mut stored.salt),
+    ] {
+        match read_meta(conn, path, key)? {
+            Meta::Missing => {}
+            Meta::Value(value) => *slot = Some(value),
+            Meta::Damaged => stored.damaged_meta.push(key),
+        }
+    }
+    let damaged = |what: String| Error::Store {
+        path: path.to_owned(),
+        message: format!(
+            "damaged: {what}; restore the file from a backup (`omnitwin store check` lists what else is damaged)"
+        ),
+    };
+    // Touchpoints, in the order acknowledged; a missing time counts as from the start, and
+    // times never decrease.
+    let (at, sum) = (
+        column_or_null(conn, path, "touchpoints", "acknowledged_at")?,
+        column_or_null(conn, path, "touchpoints", "checksum")?,
+    );
+    let mut statement = conn
+        .prepare(&format!("SELECT seq, touchpoint_id, data, {at}, {sum} FROM touchpoints ORDER BY seq"))
+        .map_err(fail)?;
     let mut rows = statement.query([]).map_err(fail)?;
-    let mut out = Vec::new();
+    let mut last = i64::MIN;
+    while let Some(row) = rows.next().map_err(fail)? {
+        let seq: i64 = row.get(0).map_err(fail)?;
+        let id: String = row.get(1).map_err(fail)?;
+        let data: String = row.get(2).map_err(fail)?;
+        let acknowledged: Option<i64> = row.get(3).map_err(fail)?;
+        if let Some(sum) = row.get::<_, Option<i64>>(4).map_err(fail)? {
+            if sum != touchpoint_checksum(&id, &data, acknowledged) {
+                return Err(damaged(format!("touchpoint {seq} (`{id}`) does not match its checksum")));
+            }
+        }
+        let tp: Touchpoint = serde_json::from_str(&data)
+            .map_err(|e| damaged(format!("touchpoint {seq} (`{id}`) cannot be read ({e})")))?;
+        if tp.touchpoint_id != id.as_str() {
+            return Err(damaged(format!("touchpoint {seq} is filed as `{id}` but holds `{}`", tp.touchpoint_id)));
+        }
+        last = last.max(acknowledged.unwrap_or(i64::MIN));
+        stored.touchpoints.push(tp);
+        stored.acknowledged.push(last);
+        stored.max_touchpoint_seq = seq;
+    }
+    drop(rows);
+    drop(statement);
+    let tables = table_names(conn, path)?;
+    if !tables.iter().any(|t| t == "changes") {
+        return Ok(stored);
+    }
+    // The change feed, numbered from 1 without gaps.
+    let (at, sum) =
+        (column_or_null(conn, path, "changes", "recorded_at")?, column_or_null(conn, path, "changes", "checksum")?);
+    let mut statement =
+        conn.prepare(&format!("SELECT seq, data, {at}, {sum} FROM changes ORDER BY seq")).map_err(fail)?;
+    let mut rows = statement.query([]).map_err(fail)?;
+    let mut last = i64::MIN;
     while let Some(row) = rows.next().map_err(fail)? {
         let seq: i64 = row.get(0).map_err(fail)?;
         let data: String = row.get(1).map_err(fail)?;
-        out.push(
-            serde_json::from_str(&data).map_err(|e| Error::Store {
-                path: path.to_owned(),
-                message: format!("{what} {seq} is damaged: {e}"),
-            })?,
-        );
+        let recorded: Option<i64> = row.get(2).map_err(fail)?;
+        if let Some(sum) = row.get::<_, Option<i64>>(3).map_err(fail)? {
+            if sum != change_checksum(seq, &data, recorded) {
+                return Err(damaged(format!("change {seq} does not match its checksum")));
+            }
+        }
+        let change: Change =
+            serde_json::from_str(&data).map_err(|e| damaged(format!("change {seq} cannot be read ({e})")))?;
+        if change.seq != seq as u64 || seq != stored.changes.len() as i64 + 1 {
+            return Err(damaged(format!(
+                "change {seq} is out of place (the feed is numbered from 1 without gaps; this is entry {})",
+                stored.changes.len() + 1
+            )));
+        }
+        last = last.max(recorded.unwrap_or(i64::MIN));
+        stored.changes.push(change);
+        stored.change_times.push(last);
     }
-    Ok(out)
+    drop(rows);
+    drop(statement);
+    if !tables.iter().any(|t| t == "suppressed") {
+        return Ok(stored);
+    }
+    let sum = column_or_null(conn, path, "suppressed", "checksum")?;
+    let mut statement = conn.prepare(&format!("SELECT digest, {sum} FROM suppressed")).map_err(fail)?;
+    let mut rows = statement.query([]).map_err(fail)?;
+    while let Some(row) = rows.next().map_err(fail)? {
+        let digest: Option<Vec<u8>> = row.get(0).ok();
+        let sum: Option<i64> = row.get(1).map_err(fail)?;
+        match digest.as_deref().and_then(|d| <[u8; 32]>::try_from(d).ok()) {
+            Some(digest) if sum.is_none_or(|s| s == row_checksum(&[&digest[..]])) => stored.suppressed.push(digest),
+            _ => stored.bad_digests += 1,
+        }
+    }
+    Ok(stored)
 }
 
 /// An SQLite failure as the crate's error, naming the file.
@@ -375,13 +788,13 @@ mod tests {
             )
             .unwrap();
         }
-        let (store, stored) = Durable::open(&path).unwrap();
+        let (store, stored) = Durable::open(&path, Access::Write).unwrap();
         assert_eq!(stored.touchpoints.len(), 1);
         assert_eq!(stored.acknowledged, [i64::MIN]);
         assert_eq!(stored.change_times, [i64::MIN]);
-        store.append(&[Touchpoint::new("t2")], &[42], &[], &[]).unwrap();
+        store.append(&[Touchpoint::new("t2")], &[42], &[], &[], &[]).unwrap();
         drop(store);
-        let (_, stored) = Durable::open(&path).unwrap();
+        let (_, stored) = Durable::open(&path, Access::Write).unwrap();
         assert_eq!(stored.acknowledged, [i64::MIN, 42]);
         std::fs::remove_dir_all(&dir).ok();
     }

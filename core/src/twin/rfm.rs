@@ -32,6 +32,22 @@ pub struct RfmScale {
     pub monetary: Vec<f64>,
 }
 
+impl RfmScale {
+    /// Checks the breakpoints: finite and ascending, at most four per measure (what scores
+    /// from 1 to 5 need). The store checks what it writes and reads by this.
+    pub fn check(&self) -> crate::Result<()> {
+        for (name, points) in [("recency", &self.recency), ("frequency", &self.frequency), ("monetary", &self.monetary)]
+        {
+            if points.len() > 4 || points.iter().any(|p| !p.is_finite()) || points.windows(2).any(|w| w[0] > w[1]) {
+                return Err(crate::Error::Json(format!(
+                    "RFM scale `{name}`: breakpoints must be at most four finite numbers in ascending order, got {points:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The quantiles 0.2, 0.4, 0.6 and 0.8 of sorted values, interpolated linearly between the
 /// neighbouring values.
 fn breakpoints(sorted: &[f64]) -> Vec<f64> {

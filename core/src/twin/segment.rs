@@ -184,9 +184,20 @@ fn is_keyword(word: &str, keyword: &str) -> bool {
     word.eq_ignore_ascii_case(keyword)
 }
 
+/// How deeply parentheses and `not` may nest in an expression.
+const MAX_NESTING: usize = 64;
+
+/// How many conditions an expression may join with `and` and `or` (its tree is as deep as the
+/// chain is long, and evaluating or dropping it recurses that deep).
+const MAX_CONDITIONS: usize = 1_000;
+
 struct Parser {
     tokens: Vec<(Token, usize)>,
     at: usize,
+    /// Parentheses and `not`s open around the current position.
+    depth: usize,
+    /// Conditions read so far.
+    conditions: usize,
 }
 
 impl Parser {
@@ -240,19 +251,43 @@ impl Parser {
 
     fn not(&mut self) -> Result<Expr, ParseError> {
         if self.keyword("not") {
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            self.nest()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         self.condition()
     }
 
+    /// Enters one more level of nesting, refused past [`MAX_NESTING`].
+    fn nest(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(ParseError {
+                position: self.position(),
+                message: format!("parentheses and `not` nested more than {MAX_NESTING} deep"),
+            });
+        }
+        Ok(())
+    }
+
     fn condition(&mut self) -> Result<Expr, ParseError> {
+        self.conditions += 1;
+        if self.conditions > MAX_CONDITIONS {
+            return Err(ParseError {
+                position: self.position(),
+                message: format!("more than {MAX_CONDITIONS} conditions in one expression"),
+            });
+        }
         if *self.peek() == Token::Open {
+            self.nest()?;
             self.next();
             let inner = self.or()?;
             if *self.peek() != Token::Close {
                 return self.fail("`)` to close the `(`");
             }
             self.next();
+            self.depth -= 1;
             return Ok(inner);
         }
         let left = self.operand()?;
@@ -369,7 +404,7 @@ impl Segment {
     }
 
     pub(crate) fn parse_inner(text: &str) -> Result<Segment, ParseError> {
-        let mut parser = Parser { tokens: tokens(text)?, at: 0 };
+        let mut parser = Parser { tokens: tokens(text)?, at: 0, depth: 0, conditions: 0 };
         if *parser.peek() == Token::End {
             return parser.fail("a condition");
         }
