@@ -92,6 +92,19 @@ export interface ForgetReport {
   changes: Array<Change>
 }
 
+/** What `check` (and `rebuild`) found. */
+export interface StoreCheck {
+  /** The store's file (`null` for an engine without one). */
+  path: string | null
+  touchpoints: number
+  changes: number
+  profiles: number
+  /** What is wrong, one sentence each; empty when every check holds. */
+  problems: Array<string>
+  /** What opening the store found wrong with derived state and rebuilt. */
+  rebuiltOnOpen: Array<string>
+}
+
 export interface Assignment {
   touchpointId: string
   profileId: string

@@ -268,6 +268,71 @@ impl Engine {
         })
     }
 
+    /// An existing store opened to read it while another process may have it open for
+    /// writing: the engine holds what was committed when it opened and refuses every write.
+    #[napi(ts_return_type = "Promise<Engine>")]
+    pub fn open_read_only(path: String) -> AsyncTask<Job<Engine>> {
+        Job::new(move || Ok(Engine::with(omnitwin::Engine::open_read_only(&path)?)))
+    }
+
+    /// Closes the store, off the event loop once calls in flight are done: its connection and
+    /// writer lock are released, so another engine or process can open it. The engine keeps
+    /// what it holds for reading; writes are refused.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close(&self) -> AsyncTask<Job<Json>> {
+        self.write_job(|engine| {
+            engine.close();
+            Ok(())
+        })
+    }
+
+    /// What opening the store found wrong with its derived state (a damaged model, RFM scale
+    /// or config) and rebuilt, one sentence each; empty when it opened clean.
+    #[napi]
+    pub fn warnings(&self, env: Env) -> napi::Result<Vec<String>> {
+        sync(&env, || reading(&self.inner, |engine| Ok(engine.warnings().to_vec())))
+    }
+
+    /// The store's file, or `null` for an engine without one.
+    #[napi]
+    pub fn store_path(&self, env: Env) -> napi::Result<Option<String>> {
+        sync(&env, || reading(&self.inner, |engine| Ok(engine.store_path().map(|p| p.display().to_string()))))
+    }
+
+    /// Whether the engine was opened with `openReadOnly`.
+    #[napi]
+    pub fn is_read_only(&self, env: Env) -> napi::Result<bool> {
+        sync(&env, || reading(&self.inner, |engine| Ok(engine.is_read_only())))
+    }
+
+    /// Checks the engine and its store off the event loop (SQLite's integrity check, the store
+    /// against the engine, every invariant of the derived state, a resolution from scratch).
+    #[napi(ts_return_type = "Promise<StoreCheck>")]
+    pub fn check(&self) -> AsyncTask<Job<Json>> {
+        self.read_job(|engine| Ok(engine.check()?))
+    }
+
+    /// Rebuilds the derived state from the touchpoints (a model the engine trained is trained
+    /// again; one set with `setModel` is kept), records what moved in the change feed, compacts
+    /// the file and checks everything.
+    #[napi(ts_return_type = "Promise<StoreCheck>")]
+    pub fn rebuild(&self) -> AsyncTask<Job<Json>> {
+        self.write_job(|engine| Ok(engine.rebuild()?))
+    }
+
+    /// Trains a new matching model on every touchpoint held and adopts it, off the event loop;
+    /// profiles it moves are recorded in the change feed (and committed, on a store).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn retrain(&self) -> AsyncTask<Job<Json>> {
+        self.write_job(|engine| Ok(engine.retrain()?))
+    }
+
+    /// Rewrites the store's file without free pages and folds its log in, off the event loop.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn compact(&self) -> AsyncTask<Job<Json>> {
+        self.write_job(|engine| Ok(engine.compact()?))
+    }
+
     /// Adds touchpoints, off the event loop: an array of plain objects (the touchpoint fields,
     /// other keys kept as custom attributes) or a file path (.csv, .parquet, .jsonl). Resolves
     /// with the report: `accepted` and `rejected` rows with their reasons.

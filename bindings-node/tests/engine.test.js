@@ -218,6 +218,11 @@ test('a durable store reopens where it stopped', async () => {
   engine.ingestOne({ touchpointId: 't2', email: 'an@x.vn', phone: '0912345678' })
   await engine.ingest([{ touchpointId: 't3', phone: '0912 345 678' }])
   const feed = engine.changes()
+  // One writer at a time: a second engine on the store is refused until the first closes.
+  await assert.rejects(ot.Engine.open(file), /in use by another process/)
+  await engine.close()
+  assert.throws(() => engine.ingestOne({ touchpointId: 't4', email: 'x@x.vn' }), /closed/)
+  assert.equal(engine.len(), 3, 'a closed engine still reads')
   const reopened = await ot.Engine.open(file)
   assert.equal(reopened.len(), 3)
   assert.equal(reopened.profileOf('t3').profileId, a.profileId)

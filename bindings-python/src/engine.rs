@@ -220,11 +220,89 @@ impl Engine {
                 Some(run(py, || Config::from_json_str(&json))?)
             }
         };
-        run(py, move || match config {
+        let engine = run(py, move || match config {
             Some(config) => omnitwin::Engine::open(&path, config),
             None => omnitwin::Engine::open_or_create(&path),
+        })?;
+        // What opening rebuilt is said as Python warnings too, where notebooks show them.
+        for warning in engine.warnings() {
+            let text = std::ffi::CString::new(format!("omnitwin store: {warning}")).unwrap_or_default();
+            PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyRuntimeWarning>(), &text, 1)?;
+        }
+        Ok(Engine::with(engine, progress))
+    }
+
+    /// An existing store opened to read it while another process may have it open for
+    /// writing: the engine holds what was committed when it opened and refuses every write.
+    #[staticmethod]
+    #[pyo3(signature = (path, progress=false))]
+    fn open_read_only(py: Python<'_>, path: PathBuf, progress: bool) -> PyResult<Engine> {
+        run(py, move || omnitwin::Engine::open_read_only(&path)).map(|e| Engine::with(e, progress))
+    }
+
+    /// Closes the store: its connection and writer lock are released, so another engine or
+    /// process can open it. The engine keeps what it holds for reading; writes are refused.
+    /// `with ot.Engine.open(path) as engine:` closes it at the end of the block.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.writing(py, move |engine, _| {
+            engine.close();
+            Ok(())
         })
-        .map(|e| Engine::with(e, progress))
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    /// What opening the store found wrong with its derived state (a damaged model, RFM scale
+    /// or config) and rebuilt, one sentence each; empty when it opened clean. Also issued as
+    /// Python warnings (`RuntimeWarning`) when the store opens.
+    fn warnings(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.reading(py, move |engine, _| Ok(engine.warnings().to_vec()))
+    }
+
+    /// The store's file, or `None` for an engine without one.
+    fn store_path(&self, py: Python<'_>) -> PyResult<Option<PathBuf>> {
+        self.reading(py, move |engine, _| Ok(engine.store_path().map(std::path::Path::to_owned)))
+    }
+
+    /// Whether the engine was opened with `open_read_only`.
+    fn is_read_only(&self, py: Python<'_>) -> PyResult<bool> {
+        self.reading(py, move |engine, _| Ok(engine.is_read_only()))
+    }
+
+    /// Checks the engine and its store (SQLite's integrity check, the store against the
+    /// engine, every invariant of the derived state, a resolution from scratch); returns
+    /// `path`, `touchpoints`, `changes`, `profiles`, `problems` (empty when all holds) and
+    /// `rebuilt_on_open`.
+    fn check<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let check = self.reading(py, move |engine, _| engine.check())?;
+        to_python(py, &check)
+    }
+
+    /// Rebuilds the derived state from the touchpoints (a model the engine trained is trained
+    /// again; one set with `set_model` is kept), records what moved in the change feed,
+    /// compacts the file and checks everything; returns the check.
+    fn rebuild<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let check = self.writing(py, move |engine, _| engine.rebuild())?;
+        to_python(py, &check)
+    }
+
+    /// Trains a new matching model on every touchpoint held and adopts it; profiles it moves
+    /// are recorded in the change feed (and committed, on a store).
+    fn retrain(&self, py: Python<'_>) -> PyResult<()> {
+        self.writing(py, move |engine, _| engine.retrain())
+    }
+
+    /// Rewrites the store's file without free pages and folds its log in.
+    fn compact(&self, py: Python<'_>) -> PyResult<()> {
+        self.writing(py, move |engine, _| engine.compact())
     }
 
     /// Adds touchpoints: a table (polars, pandas >= 2.2, pyarrow, DuckDB), a file path (.csv,

@@ -392,6 +392,7 @@ def test_a_durable_store_reopens_where_it_stopped(tmp_path):
     assert len(again) == 1 + len(ROWS)
     assert groups(again) == before and again.changes() == feed
     assert again.profile_of("a")["profile_id"] == first["profile_id"]
+    again.close()
     with pytest.raises(ot.ConfigError, match="another config"):
         ot.Engine.open(path, {"matching": {"enabled": True}})
     with pytest.raises(ot.IoError):
