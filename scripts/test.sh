@@ -64,4 +64,7 @@ echo "== Node: the package built by napi-rs (ci profile, the same target directo
   node --test tests/
 )
 
+echo "== fuzzing (bounded; OMNITWIN_FUZZ_SECONDS per target)"
+bash scripts/fuzz.sh
+
 echo "all suites passed"

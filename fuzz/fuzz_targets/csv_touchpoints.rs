@@ -1,0 +1,7 @@
+//! Fuzz target `csv_touchpoints`: see `fuzz/targets.rs`.
+#![no_main]
+
+#[path = "../targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::csv_touchpoints(data));

@@ -1,0 +1,7 @@
+//! Fuzz target `parquet_touchpoints`: see `fuzz/targets.rs`.
+#![no_main]
+
+#[path = "../targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::parquet_touchpoints(data));
