@@ -39,7 +39,8 @@ for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
       "$scratch/$target" "fuzz/corpus/$target" -- \
       -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=30 -max_len=65536 \
       -artifact_prefix="fuzz/regressions/$target/" >"$log" 2>&1; then
-    tail -40 "$log"
+    grep -m5 -E 'panicked at|ERROR: |deadly signal|out-of-memory|timeout' "$log" || true
+    tail -15 "$log"
     echo "fuzzing: $target crashed; the input is in fuzz/regressions/$target/ (commit it)" >&2
     exit 1
   fi

@@ -258,3 +258,15 @@ fn deeply_nested_json_is_an_error_at_every_entry_point() {
     assert!(engine.ingest_file(&path, None, OnError::Fail, &progress).is_err());
     assert!(engine.is_empty());
 }
+
+#[test]
+fn a_parquet_file_the_reader_chokes_on_is_an_error_naming_the_file() {
+    // Found by the fuzzer: malformed metadata on which the Parquet reader panics.
+    let crash = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions/parquet_touchpoints/crash-d500f7747d8c698a63b6a1d105e6425eed9d5851");
+    let path = write("choke.parquet", &std::fs::read(crash).unwrap());
+    let mut engine = Engine::new(Config::default()).unwrap();
+    let err = engine.ingest_file(&path, None, OnError::Skip, &omnitwin::progress::NoProgress).unwrap_err();
+    assert!(err.to_string().contains("choke.parquet") && err.to_string().contains("malformed"), "{err}");
+    assert!(engine.is_empty());
+}

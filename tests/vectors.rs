@@ -277,3 +277,57 @@ fn twin_vectors_match() {
         check_twin_vector(&path);
     }
 }
+
+/// A store vector: sessions of touchpoints given one at a time to a store opened with
+/// `config`, each ended by `close()`; after each, the profiles and the feed's length. Then a
+/// read-only engine, a second writer and a closed engine are each refused a write, and the
+/// store's check finds nothing wrong.
+fn check_store_vector(path: &Path) {
+    let vector = load(path);
+    let dir = std::env::temp_dir().join(format!(
+        "omnitwin-store-vector-{}-{}",
+        path.file_stem().unwrap().to_string_lossy(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cdp.db");
+    let config = Config::from_json_str(&vector["config"].to_string()).unwrap();
+    let mut got = Vec::new();
+    for session in vector["sessions"].as_array().unwrap() {
+        let mut engine = Engine::open(&file, config.clone()).unwrap();
+        assert!(engine.warnings().is_empty(), "{:?}", engine.warnings());
+        for tp in session["touchpoints"].as_array().unwrap() {
+            let tp = engine.touchpoint_from_json(tp.clone()).unwrap();
+            engine.ingest_one(tp).unwrap();
+        }
+        let profiles: BTreeMap<String, String> =
+            engine.assignments().into_iter().map(|a| (a.touchpoint_id, a.profile_id)).collect();
+        got.push(json!({"profiles": profiles, "feed": engine.changes(0).len()}));
+        engine.close();
+    }
+    let expected = &vector["expected"];
+    assert_eq!(Value::Array(got), expected["sessions"], "{}", path.display());
+    let mut reader = Engine::open_read_only(&file).unwrap();
+    let err = reader.ingest_one(Touchpoint::new("r1")).unwrap_err();
+    assert!(err.to_string().contains(expected["read_only_error"].as_str().unwrap()), "{err}");
+    let mut writer = Engine::open(&file, config.clone()).unwrap();
+    let err = Engine::open(&file, config.clone()).unwrap_err();
+    assert!(err.to_string().contains(expected["second_writer_error"].as_str().unwrap()), "{err}");
+    assert_eq!(serde_json::to_value(&writer.check().unwrap().problems).unwrap(), expected["problems"]);
+    writer.close();
+    let err = writer.ingest_one(Touchpoint::new("w1")).unwrap_err();
+    assert!(err.to_string().contains(expected["closed_error"].as_str().unwrap()), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn store_vectors_match() {
+    let mut paths: Vec<_> =
+        std::fs::read_dir(vectors_dir().join("store")).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    assert!(!paths.is_empty());
+    for path in paths {
+        check_store_vector(&path);
+    }
+}

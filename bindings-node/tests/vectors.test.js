@@ -12,11 +12,13 @@ const RESOLVE = vectorFiles('resolve')
 const LIVE = vectorFiles('live')
 const TWIN = vectorFiles('twin')
 const WHAT_IF = vectorFiles('what_if')
+const STORE = vectorFiles('store')
 
 test('every vector file is run', () => {
   assert.ok(RESOLVE.length >= 3)
   assert.ok(LIVE.length >= 1)
   assert.ok(TWIN.length >= 1)
+  assert.ok(STORE.length >= 1)
   const cases = Object.values(NORMALIZE).filter(Array.isArray).reduce((n, list) => n + list.length, 0)
   assert.ok(cases >= 30)
 })
@@ -151,5 +153,32 @@ for (const file of WHAT_IF) {
     assert.deepEqual(engine.changes(feed), camelKeys(expected.recorded))
     const after = Object.fromEntries((await engine.assignments()).map((a) => [a.touchpointId, a.profileId]))
     assert.deepEqual(after, expected.assignments)
+  })
+}
+
+for (const file of STORE) {
+  test(`store vector ${path.basename(file, '.json')}`, async () => {
+    const vector = load(file)
+    const expected = vector.expected
+    const db = path.join(require('./helpers').tempDir(), 'cdp.db')
+    const got = []
+    for (const session of vector.sessions) {
+      const engine = await ot.Engine.open(db, vector.config)
+      assert.deepEqual(engine.warnings(), [])
+      for (const tp of session.touchpoints) engine.ingestOne(touchpointInJs(tp))
+      const profiles = {}
+      for (const a of await engine.assignments()) profiles[a.touchpointId] = a.profileId
+      const sorted = Object.fromEntries(Object.entries(profiles).sort(([a], [b]) => (a < b ? -1 : 1)))
+      got.push({ profiles: sorted, feed: engine.changes().length })
+      await engine.close()
+    }
+    assert.deepEqual(got, expected.sessions)
+    const reader = await ot.Engine.openReadOnly(db)
+    assert.throws(() => reader.ingestOne({ touchpointId: 'r1' }), (e) => e instanceof ot.IoError && e.message.includes(expected.read_only_error))
+    const writer = await ot.Engine.open(db, vector.config)
+    await assert.rejects(ot.Engine.open(db, vector.config), (e) => e instanceof ot.IoError && e.message.includes(expected.second_writer_error))
+    assert.deepEqual((await writer.check()).problems, expected.problems)
+    await writer.close()
+    assert.throws(() => writer.ingestOne({ touchpointId: 'w1' }), (e) => e.message.includes(expected.closed_error))
   })
 }

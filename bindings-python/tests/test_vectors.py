@@ -157,3 +157,33 @@ def test_what_if_vector(path):
     assert engine.changes(feed) == expected["recorded"]
     after = engine.assignments()
     assert dict(zip(after["touchpoint_id"], after["profile_id"])) == expected["assignments"]
+
+
+STORE = sorted((VECTORS / "store").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", STORE, ids=lambda p: p.stem)
+def test_store_vector(path, tmp_path):
+    vector = load(path)
+    expected = vector["expected"]
+    file = tmp_path / "cdp.db"
+    got = []
+    for session in vector["sessions"]:
+        engine = ot.Engine.open(file, vector["config"])
+        assert engine.warnings() == []
+        for touchpoint in session["touchpoints"]:
+            engine.ingest_one(touchpoint)
+        profiles = dict(engine.assignments().select("touchpoint_id", "profile_id").iter_rows())
+        got.append({"profiles": dict(sorted(profiles.items())), "feed": len(engine.changes())})
+        engine.close()
+    assert got == expected["sessions"]
+    reader = ot.Engine.open_read_only(file)
+    with pytest.raises(ot.IoError, match=expected["read_only_error"]):
+        reader.ingest_one({"touchpoint_id": "r1"})
+    writer = ot.Engine.open(file, vector["config"])
+    with pytest.raises(ot.IoError, match=expected["second_writer_error"]):
+        ot.Engine.open(file, vector["config"])
+    assert writer.check()["problems"] == expected["problems"]
+    writer.close()
+    with pytest.raises(ot.IoError, match=expected["closed_error"]):
+        writer.ingest_one({"touchpoint_id": "w1"})

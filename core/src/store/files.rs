@@ -63,19 +63,36 @@ pub fn read_frame(
         if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
             return Err(Error::EmptyInput(path.display().to_string()));
         }
-        let df = ParquetReader::new(file).finish().map_err(format_error)?;
+        let df = shielded(path, || ParquetReader::new(file).finish())?.map_err(format_error)?;
         return non_empty(df, path).map(|df| (df, Vec::new()));
     }
     let (bytes, mut rejected) = read_text(path, on_error, format == InputFormat::Csv)?;
     let bytes =
         if format == InputFormat::Jsonl { shallow_json_lines(bytes, path, on_error, &mut rejected)? } else { bytes };
-    let df = match format {
+    let df = shielded(path, || match format {
         InputFormat::Csv => parse_csv(bytes),
         InputFormat::Jsonl => JsonReader::new(Cursor::new(bytes)).with_json_format(JsonFormat::JsonLines).finish(),
         InputFormat::Parquet => unreachable!("parquet was read above"),
-    }
+    })?
     .map_err(format_error)?;
     non_empty(df, path).map(|df| (df, rejected))
+}
+
+/// Runs a reader of the DataFrame library: a file it cannot read must be an error naming the
+/// file, but on some malformed files (the fuzzer found Parquet metadata that does it) the
+/// reader panics instead of returning one. The panic is turned into that error here.
+fn shielded<T>(path: &Path, read: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).map_err(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no reason given".into());
+        Error::Format {
+            path: path.to_owned(),
+            message: format!("damaged or malformed file: the reader failed ({why})"),
+        }
+    })
 }
 
 /// Reads a text file: refuses an empty one and checks its encoding (see [`valid_utf8_lines`]).
@@ -181,7 +198,8 @@ impl Iterator for CsvBatches {
             piece.push(b'\n');
         }
         piece.extend_from_slice(&self.bytes[range]);
-        let df = parse_csv(piece).map_err(|e| Error::Format { path: self.path.clone(), message: e.to_string() });
+        let df = shielded(&self.path, || parse_csv(piece))
+            .and_then(|df| df.map_err(|e| Error::Format { path: self.path.clone(), message: e.to_string() }));
         Some(df.map(|df| (df, first_row)))
     }
 }
