@@ -27,6 +27,14 @@ pub const TARGETS: [Target; 8] = [
     ("store_file", store_file),
 ];
 
+/// libFuzzer's panic hook aborts on every panic, even one the core catches on purpose (the
+/// DataFrame library panics on some malformed files; the core turns that into an error). A
+/// panic that escapes the target still aborts: libfuzzer-sys catches it around every input.
+pub fn only_uncaught_panics_crash() {
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+}
+
 /// A scratch file of this process (and thread), rewritten by every input.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("omnitwin-fuzz-{}", std::process::id()));

@@ -4,4 +4,7 @@
 #[path = "../targets.rs"]
 mod targets;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::csv_touchpoints(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    targets::only_uncaught_panics_crash();
+    targets::csv_touchpoints(data)
+});

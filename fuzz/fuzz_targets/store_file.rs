@@ -4,4 +4,7 @@
 #[path = "../targets.rs"]
 mod targets;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::store_file(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    targets::only_uncaught_panics_crash();
+    targets::store_file(data)
+});

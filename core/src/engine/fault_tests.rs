@@ -145,5 +145,6 @@ fn a_write_that_fails_at_any_step_leaves_engine_and_store_as_they_were() {
         assert!(check.is_ok(), "{what}: {check}");
     }
     assert!(failed >= 20, "only {failed} injected failures reached a write");
+    eprintln!("I/O faults: {failed} injected failures over {} write kinds, each followed by a reopen", writes().len());
     std::fs::remove_dir_all(path.parent().unwrap()).ok();
 }
