@@ -46,16 +46,21 @@ fn crash_writer_child() {
     // The default config: matching on, its model trained by the engine.
     let mut engine = Engine::open_or_create(Path::new(&path)).unwrap();
     let mut cursor = 0;
-    // The next `n` touchpoints of the pool the engine does not hold.
+    // The next `n` touchpoints of the pool the engine does not hold; past the end of the pool,
+    // its touchpoints again under new ids (`~1`, `~2`, …), so a long run never runs dry.
     let mut fresh = |engine: &Engine, n: usize| -> Vec<Touchpoint> {
-        let mut out = Vec::with_capacity(n);
+        let mut out: Vec<Touchpoint> = Vec::with_capacity(n);
         while out.len() < n {
-            let tp = &pool[cursor % pool.len()];
+            let mut tp = pool[cursor % pool.len()].clone();
+            let round = cursor / pool.len();
             cursor += 1;
+            if round > 0 {
+                tp.touchpoint_id = format!("{}~{round}", tp.touchpoint_id).into();
+            }
             if engine.touchpoint(&tp.touchpoint_id).is_none()
-                && !out.iter().any(|t: &Touchpoint| t.touchpoint_id == tp.touchpoint_id)
+                && !out.iter().any(|t| t.touchpoint_id == tp.touchpoint_id)
             {
-                out.push(tp.clone());
+                out.push(tp);
             }
         }
         out

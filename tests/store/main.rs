@@ -7,6 +7,7 @@
 mod common;
 mod crash;
 mod damaged;
+mod full_disk;
 mod lifecycle;
 mod processes;
 mod reopen;
