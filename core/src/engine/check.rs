@@ -213,6 +213,9 @@ impl Engine {
         }
         self.go_live()?;
         self.rules_changed()?;
+        if let Some(store) = &self.store {
+            store.drop_unsound_meta()?;
+        }
         self.warnings.clear();
         self.compact()?;
         let check = self.check()?;

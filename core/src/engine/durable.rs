@@ -265,7 +265,10 @@ impl Engine {
                     ));
                 }
             },
-            None if damaged_model => {
+            None if damaged_model || origin.is_some_and(|o| o.source != OriginSource::None) => {
+                if !damaged_model {
+                    warnings.push("the stored matching model is missing (its origin says there was one); ".into());
+                }
                 retrained = true;
                 if let Some(last) = warnings.last_mut() {
                     last.push_str(&format!(

@@ -30,6 +30,9 @@ use crate::model::Touchpoint;
 /// migrated when opened for writing.
 pub(crate) const FORMAT_VERSION: i64 = 1;
 
+/// The meta keys omnitwin writes.
+const META_KEYS: [&str; 6] = ["format_version", "config", "model", "model_origin", "rfm_scale", "salt"];
+
 /// Meta values a write sets (`Some`) or removes (`None`), by key.
 pub(crate) type MetaUpdates = Vec<(&'static str, Option<String>)>;
 
@@ -170,8 +173,23 @@ impl Durable {
                 ),
             });
         }
+        // Every store has had a change feed; a store with a suppression salt has a suppression
+        // list. Without them the schema is damaged: making them again, empty, would lose history
+        // and erasures without a word.
+        let has_salt = !matches!(read_meta(&conn, path, "salt")?, Meta::Missing);
+        for (table, required) in [("changes", true), ("suppressed", has_salt)] {
+            if required && !tables.iter().any(|t| t == table) {
+                return Err(Error::Store {
+                    path: path.to_owned(),
+                    message: format!(
+                        "damaged: its `{table}` table is missing from the schema; restore the file from a backup \
+                         (`omnitwin store check` shows what SQLite finds)"
+                    ),
+                });
+            }
+        }
         if access == Access::Write {
-            migrate(&conn, path, version, &tables)?;
+            migrate(&conn, path, version)?;
         }
         let mut stored = read_all(&conn, path)?;
         stored.warnings.extend(wal_warning);
@@ -354,6 +372,39 @@ impl Durable {
             .map_err(|e| store_error(&self.path, e))
     }
 
+    /// Removes meta rows that fail their checksum or that omnitwin does not write (left aside
+    /// when the store opened, with a warning); returns how many.
+    pub(crate) fn drop_unsound_meta(&self) -> Result<usize> {
+        self.writable()?;
+        let fail = |e: rusqlite::Error| store_error(&self.path, e);
+        let conn = self.lock();
+        let mut unsound = Vec::new();
+        {
+            let mut statement = conn.prepare("SELECT rowid, key, value, checksum FROM meta").map_err(fail)?;
+            let rows = statement
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                    ))
+                })
+                .map_err(fail)?;
+            for row in rows {
+                let (rowid, key, value, sum) = row.map_err(fail)?;
+                let sound = sum.is_none_or(|s| s == row_checksum(&[key.as_bytes(), value.as_bytes()]));
+                if !sound || !META_KEYS.contains(&key.as_str()) {
+                    unsound.push(rowid);
+                }
+            }
+        }
+        for rowid in &unsound {
+            conn.execute("DELETE FROM meta WHERE rowid = ?1", params![rowid]).map_err(fail)?;
+        }
+        Ok(unsound.len())
+    }
+
     /// What SQLite's own check of the file finds wrong (empty when the file is sound).
     pub(crate) fn integrity_problems(&self) -> Result<Vec<String>> {
         let conn = self.lock();
@@ -466,7 +517,11 @@ fn check_file(path: &Path, access: Access) -> Result<()> {
         size => u64::from(size),
     };
     let pages = u64::from(be32(28));
-    if be32(24) == be32(92) && pages > 0 && meta.len() < pages * page_size {
+    // With a log to replay, the file may be shorter: a checkpoint writes the first page (and
+    // its page count) before the pages after it, and a crash can stop it in between; the log
+    // still holds them, and SQLite finishes the job.
+    let log = std::fs::metadata(format!("{}-wal", path.display())).map_or(0, |m| m.len());
+    if log <= 32 && be32(24) == be32(92) && pages > 0 && meta.len() < pages * page_size {
         return refuse(format!(
             "damaged: the file is cut short ({} bytes where its header counts {pages} pages of {page_size}); restore it \
              from a backup",
@@ -488,12 +543,8 @@ fn table_names(conn: &Connection, path: &Path) -> Result<Vec<String>> {
 /// Brings a store written by an older version up to this one's layout: the suppression table,
 /// the time columns (empty for existing rows: older versions read and write such stores
 /// unchanged) and the format version.
-fn migrate(conn: &Connection, path: &Path, version: i64, tables: &[String]) -> Result<()> {
+fn migrate(conn: &Connection, path: &Path, version: i64) -> Result<()> {
     let fail = |e: rusqlite::Error| store_error(path, e);
-    if !tables.iter().any(|t| t == "changes") {
-        conn.execute_batch("CREATE TABLE changes (seq INTEGER PRIMARY KEY, data TEXT NOT NULL, recorded_at INTEGER);")
-            .map_err(fail)?;
-    }
     conn.execute_batch("CREATE TABLE IF NOT EXISTS suppressed (digest BLOB PRIMARY KEY);").map_err(fail)?;
     add_column(conn, path, "touchpoints", "acknowledged_at")?;
     add_column(conn, path, "changes", "recorded_at")?;
@@ -659,6 +710,25 @@ fn read_all(conn: &Connection, path: &Path) -> Result<Stored> {
             Meta::Damaged => stored.damaged_meta.push(key),
         }
     }
+    // Every meta row is checked, not only those read by key: a flipped byte in a key hides its
+    // row from the reads above.
+    let sum = column_or_null(conn, path, "meta", "checksum")?;
+    let mut statement = conn.prepare(&format!("SELECT key, value, {sum} FROM meta")).map_err(fail)?;
+    let rows = statement
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?)))
+        .map_err(fail)?;
+    for row in rows {
+        let (key, value, sum) = row.map_err(fail)?;
+        let sound = sum.is_none_or(|s| s == row_checksum(&[key.as_bytes(), value.as_bytes()]));
+        if !sound || !META_KEYS.contains(&key.as_str()) {
+            stored.warnings.push(format!(
+                "a stored setting filed as `{}` {}; it was left aside",
+                key.escape_debug(),
+                if sound { "is not one omnitwin writes" } else { "does not match its checksum (damaged)" }
+            ));
+        }
+    }
+    drop(statement);
     let damaged = |what: String| Error::Store {
         path: path.to_owned(),
         message: format!(
@@ -676,6 +746,8 @@ fn read_all(conn: &Connection, path: &Path) -> Result<Stored> {
         .map_err(fail)?;
     let mut rows = statement.query([]).map_err(fail)?;
     let mut last = i64::MIN;
+    let mut seen: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
+    stored.max_touchpoint_seq = i64::MIN;
     while let Some(row) = rows.next().map_err(fail)? {
         let seq: i64 = row.get(0).map_err(fail)?;
         let id: String = row.get(1).map_err(fail)?;
@@ -691,6 +763,17 @@ fn read_all(conn: &Connection, path: &Path) -> Result<Stored> {
         if tp.touchpoint_id != id.as_str() {
             return Err(damaged(format!("touchpoint {seq} is filed as `{id}` but holds `{}`", tp.touchpoint_id)));
         }
+        // A damaged page of SQLite's tree of rows sends a read to the wrong pages: rows out of
+        // order, some twice and others never, each sound on its own.
+        if seq <= stored.max_touchpoint_seq {
+            return Err(damaged(format!(
+                "touchpoint {seq} (`{id}`) comes after touchpoint {} (the table's tree is damaged)",
+                stored.max_touchpoint_seq
+            )));
+        }
+        if !seen.insert(id.clone()) {
+            return Err(damaged(format!("touchpoint `{id}` is stored twice (the table's tree is damaged)")));
+        }
         last = last.max(acknowledged.unwrap_or(i64::MIN));
         stored.touchpoints.push(tp);
         stored.acknowledged.push(last);
@@ -698,6 +781,18 @@ fn read_all(conn: &Connection, path: &Path) -> Result<Stored> {
     }
     drop(rows);
     drop(statement);
+    stored.max_touchpoint_seq = stored.max_touchpoint_seq.max(0);
+    // A damaged page can also hide whole branches of the tree, every row read still in order:
+    // the index of touchpoint ids, a tree of its own, still counts them all.
+    let indexed: Option<i64> = conn
+        .query_row("SELECT COUNT(*) FROM touchpoints INDEXED BY sqlite_autoindex_touchpoints_1", [], |r| r.get(0))
+        .ok();
+    if let Some(indexed) = indexed.filter(|&n| n != stored.touchpoints.len() as i64) {
+        return Err(damaged(format!(
+            "{} touchpoints could be read but its index lists {indexed} (the table's tree is damaged)",
+            stored.touchpoints.len()
+        )));
+    }
     let tables = table_names(conn, path)?;
     if !tables.iter().any(|t| t == "changes") {
         return Ok(stored);
@@ -735,6 +830,13 @@ fn read_all(conn: &Connection, path: &Path) -> Result<Stored> {
     if !tables.iter().any(|t| t == "suppressed") {
         return Ok(stored);
     }
+    if stored.changes.is_empty() && !stored.touchpoints.is_empty() {
+        // A store is live from its first open: every profile it holds was recorded as created.
+        return Err(damaged(format!(
+            "it holds {} touchpoints but its change feed is empty (the feed's table is damaged)",
+            stored.touchpoints.len()
+        )));
+    }
     let sum = column_or_null(conn, path, "suppressed", "checksum")?;
     let mut statement = conn.prepare(&format!("SELECT digest, {sum} FROM suppressed")).map_err(fail)?;
     let mut rows = statement.query([]).map_err(fail)?;
@@ -757,6 +859,12 @@ fn store_error(path: &Path, e: rusqlite::Error) -> Error {
         }
         rusqlite::Error::SqliteFailure(code, _) if code.code == rusqlite::ErrorCode::DiskFull => {
             format!("the disk is full: {e}")
+        }
+        rusqlite::Error::SqliteFailure(code, _) if code.code == rusqlite::ErrorCode::DatabaseCorrupt => {
+            format!(
+                "damaged: SQLite finds the file malformed ({e}); restore it from a backup (`omnitwin store check` \
+                 shows what SQLite finds)"
+            )
         }
         rusqlite::Error::SqliteFailure(code, _) if code.code == rusqlite::ErrorCode::NotADatabase => {
             format!("not an omnitwin store (or damaged): {e}")
