@@ -35,9 +35,14 @@ pub fn only_uncaught_panics_crash() {
     QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
 }
 
+/// The scratch folder of this process (the corpus test removes it when done).
+pub fn scratch_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("omnitwin-fuzz-{}", std::process::id()))
+}
+
 /// A scratch file of this process (and thread), rewritten by every input.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("omnitwin-fuzz-{}", std::process::id()));
+    let dir = scratch_dir();
     let _ = std::fs::create_dir_all(&dir);
     dir.join(format!("{:?}-{name}", std::thread::current().id()).replace(['(', ')'], ""))
 }

@@ -37,4 +37,5 @@ fn every_target_survives_its_corpus_and_past_crashes() {
         }
     }
     eprintln!("{total} corpus and regression inputs replayed over {} targets", targets::TARGETS.len());
+    std::fs::remove_dir_all(targets::scratch_dir()).ok();
 }

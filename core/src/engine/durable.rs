@@ -435,6 +435,8 @@ impl Engine {
     /// let again = Engine::open(&path, Config::default())?; // the lock was released
     /// assert_eq!(again.len(), 1);
     /// assert!(engine.ingest_one(Touchpoint::new("t2")).is_err());
+    /// # drop(again);
+    /// # for suffix in ["", "-lock", "-wal", "-shm"] { let _ = std::fs::remove_file(format!("{}{suffix}", path.display())); }
     /// # Ok::<(), omnitwin::Error>(())
     /// ```
     pub fn close(&mut self) {
