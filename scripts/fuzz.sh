@@ -31,6 +31,9 @@ cargo +nightly fuzz build --fuzz-dir fuzz --target-dir "$target_dir" -O --debug-
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
+# The targets' scratch files (one folder per fuzzing process) go with the rest.
+mkdir -p "$scratch/tmp"
+export TMPDIR="$scratch/tmp"
 summary=()
 for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
   mkdir -p "$scratch/$target" "fuzz/regressions/$target"
