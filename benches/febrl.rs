@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use omnitwin::io::{read_frame, InputFormat};
 use omnitwin::matching::{Linker, Settings};
-use omnitwin::store::{read_frame, InputFormat};
 use omnitwin::OnError;
 
 fn person(id: &str) -> &str {

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use omnitwin::store::read_frame;
+use omnitwin::io::read_frame;
 use omnitwin::{Config, Engine, OnError};
 
 fn main() {

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use omnitwin::store::read_frame;
+use omnitwin::io::read_frame;
 use omnitwin::{Config, Engine, IdKind, Identifier, OnError};
 
 fn main() -> omnitwin::Result<()> {

@@ -8,8 +8,8 @@
 
 use std::path::PathBuf;
 
+use omnitwin::io::InputFormat;
 use omnitwin::progress::NoProgress;
-use omnitwin::store::InputFormat;
 use omnitwin::{Config, Engine, OnError, Segment, Touchpoint};
 
 /// A target: a name (its folder in the corpus) and its body.
@@ -124,7 +124,7 @@ pub fn settings_json(data: &[u8]) {
                 row
             })
             .collect();
-    let Ok(frame) = omnitwin::store::frame_from_rows(rows) else { return };
+    let Ok(frame) = omnitwin::io::frame_from_rows(rows) else { return };
     if let Ok(mut linker) = omnitwin::matching::Linker::new(settings, &[frame]) {
         if linker.train().is_ok() {
             if let Ok(pairs) = linker.predict() {

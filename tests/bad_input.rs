@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use omnitwin::store::read_frame;
+use omnitwin::io::read_frame;
 use omnitwin::{Config, Engine, Error, ErrorKind, OnError, Touchpoint};
 
 fn write(name: &str, bytes: &[u8]) -> PathBuf {
@@ -136,7 +136,7 @@ fn jsonl_and_parquet_inputs_work() {
     assert_eq!(engine.touchpoint("j1").unwrap().amount, Some(5.0));
     let mut frame = engine.assignments_frame().unwrap();
     let parquet = write("out.parquet", b"");
-    omnitwin::store::write_frame(&mut frame, &parquet, omnitwin::store::OutputFormat::Parquet).unwrap();
+    omnitwin::io::write_frame(&mut frame, &parquet, omnitwin::io::OutputFormat::Parquet).unwrap();
     let (back, _) = read_frame(&parquet, None, OnError::Fail).unwrap();
     assert_eq!(back.height(), 2);
 }
@@ -161,7 +161,7 @@ fn csv_batches_keep_row_numbers_and_quoted_newlines() {
         let mut engine = Engine::new(Config::default())?;
         let mut rejected = Vec::new();
         let mut batches = 0;
-        for batch in omnitwin::store::CsvBatches::open_with_batch_bytes(&path, on_error, 300)? {
+        for batch in omnitwin::io::CsvBatches::open_with_batch_bytes(&path, on_error, 300)? {
             let (df, first_row) = batch?;
             batches += 1;
             let report = engine.ingest_frame_batch(df, on_error, first_row, &omnitwin::progress::NoProgress)?;

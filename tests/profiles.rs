@@ -118,7 +118,7 @@ fn profiles_frame_columns_and_chunked_build_agree() {
     let built = e.profiles_frame().unwrap();
     assert!(built.equals_missing(&chunked));
     let flat = e.profiles_frame_flat().unwrap();
-    assert_eq!(flat.column("email").unwrap().dtype(), &omnitwin::store::DataType::String);
+    assert_eq!(flat.column("email").unwrap().dtype(), &omnitwin::io::DataType::String);
     let assignments = e.assignments_frame().unwrap();
     assert_eq!(assignments.shape(), (4, 2));
 }

@@ -232,7 +232,7 @@ fn check_twin_vector(path: &Path) {
     let config: Config = serde_json::from_value(vector["config"].clone()).unwrap();
     let mut engine = Engine::new(config).unwrap();
     let rows: Vec<serde_json::Map<String, Value>> = serde_json::from_value(vector["touchpoints"].clone()).unwrap();
-    engine.ingest_frame(omnitwin::store::frame_from_rows(rows).unwrap(), omnitwin::OnError::Fail).unwrap();
+    engine.ingest_frame(omnitwin::io::frame_from_rows(rows).unwrap(), omnitwin::OnError::Fail).unwrap();
     let expected = &vector["expected"];
     let printing = std::env::var_os("OMNITWIN_PRINT_VECTORS").is_some();
     let profile_id = |tp: &str| engine.profile_of(tp).unwrap().profile_id.clone();

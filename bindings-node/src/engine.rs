@@ -72,7 +72,7 @@ impl Batch {
             Batch::Rows { json, touchpoints } => {
                 let rows = rows_of(&json, touchpoints)?;
                 drop(json);
-                let df = omnitwin::store::frame_from_rows(rows)?;
+                let df = omnitwin::io::frame_from_rows(rows)?;
                 engine.ingest_frame(df, on_error)?
             }
         })
@@ -81,8 +81,8 @@ impl Batch {
     /// The batch as one table, its columns as given (a linker's records).
     pub(crate) fn into_frame(self) -> Result<omnitwin::DataFrame, Failure> {
         Ok(match self {
-            Batch::File(path) => omnitwin::store::read_frame(&path, None, OnError::Fail)?.0,
-            Batch::Rows { json, touchpoints } => omnitwin::store::frame_from_rows(rows_of(&json, touchpoints)?)?,
+            Batch::File(path) => omnitwin::io::read_frame(&path, None, OnError::Fail)?.0,
+            Batch::Rows { json, touchpoints } => omnitwin::io::frame_from_rows(rows_of(&json, touchpoints)?)?,
         })
     }
 }

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+use omnitwin::io::read_frame;
 use omnitwin::matching::Model;
-use omnitwin::store::read_frame;
 use omnitwin::{Config, IdKind, Identifier, IngestReport, OnError};
 use polars::prelude::DataFrame;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};

@@ -34,28 +34,33 @@ mod engine;
 pub mod error;
 mod graph;
 pub mod html;
+pub mod io;
 pub mod matching;
 pub mod model;
 pub mod normalize;
 mod parallel;
 mod prepare;
 pub mod progress;
-pub mod store;
+mod store;
 mod twin;
 
 pub use config::Config;
 pub use engine::{
-    Assignment, Change, ChangeEvent, Engine, Explanation, ForgetReport, ForgetTarget, IngestOutcome, IngestReport,
-    LinkStep, MatchingReport, ModelSource, OnError, QuarantineReport, RejectedRow, ResolveReport,
-    SharedIdentifierReport, SimulationReport, StepStatus, StoreCheck,
+    Assignment, Engine, Explanation, ForgetReport, ForgetTarget, IngestOutcome, LinkStep, SimulationReport, StepStatus,
+    StoreCheck,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{LinkStats, SharedFinding};
-pub use model::{Channel, IdKind, Identifier, Profile, ProfileRef, ProfileStatus, Touchpoint};
+pub use matching::{MatchingReport, ModelSource};
+pub use model::{
+    Change, ChangeEvent, Channel, IdKind, Identifier, IngestReport, OnError, Profile, ProfileRef, ProfileStatus,
+    RejectedRow, Touchpoint,
+};
 pub use polars::prelude::DataFrame;
 pub use twin::{
     Aggregate, CartFields, ChannelCountRow, ChannelTransition, ConsentSettings, CustomTrait, EventClasses, FunnelRow,
-    OmnichannelReport, RevenueRow, RfmScale, Segment, SegmentSettings, TraitSettings,
+    OmnichannelReport, QuarantineReport, ResolveReport, RevenueRow, RfmScale, Segment, SegmentSettings,
+    SharedIdentifierReport, TraitSettings,
 };
 
 /// The README's Rust example, compiled and run as a doc test so it cannot drift.

@@ -1,6 +1,10 @@
 //! Preparation: a touchpoint's raw values turned into the identifiers and name key that the
 //! identity graph links on. One function per question, all pure; the engine runs them in parallel.
 
+use std::hash::{BuildHasher, Hash};
+
+use rustc_hash::FxBuildHasher;
+
 use crate::config::{KindRule, Rules, Scope};
 use crate::model::{IdKind, Text, Touchpoint};
 use crate::normalize::{canonical_email, name_key, normalize_phone, NormalizedPhone, PhoneRegion};
@@ -88,7 +92,7 @@ pub(crate) struct Prepared {
 
 /// Prepares one touchpoint.
 pub(crate) fn prepare(tp: &Touchpoint, rules: &Rules) -> Prepared {
-    let mut prepared = Prepared { id_hash: crate::graph::hash_of(0, &tp.touchpoint_id), ..Prepared::default() };
+    let mut prepared = Prepared { id_hash: hash_of(0, &tp.touchpoint_id), ..Prepared::default() };
     for (index, rule) in rules.kinds.iter().enumerate() {
         let index = index as u16;
         let Some(raw) = tp.identifier(&rule.kind).filter(|r| !r.trim().is_empty()) else { continue };
@@ -107,7 +111,7 @@ pub(crate) fn prepare(tp: &Touchpoint, rules: &Rules) -> Prepared {
                     // Unscoped: the value is the key as it is.
                     None => owned,
                 };
-                let hash = crate::graph::hash_of(index, &key);
+                let hash = hash_of(index, &key);
                 prepared.ids.push(PreparedId { kind: index, key, blocked, hash });
             }
             IdValue::Masked => prepared.issues.masked_phone = true,
@@ -124,6 +128,15 @@ pub(crate) fn split_key(key: &str) -> (Option<&str>, &str) {
         Some((scope, value)) => (Some(scope), value),
         None => (None, key),
     }
+}
+
+/// The interning hash of a `kind, key` pair; computed where the work is parallel, so that the
+/// sequential interning only probes.
+pub(crate) fn hash_of(kind: u16, key: &str) -> u64 {
+    let mut state = FxBuildHasher.build_hasher();
+    kind.hash(&mut state);
+    key.hash(&mut state);
+    std::hash::Hasher::finish(&state)
 }
 
 #[cfg(test)]

@@ -193,8 +193,8 @@ fn run(ops: &[Op], case: usize) -> Result<(), TestCaseError> {
             Op::Compact => durable.compact().map_err(fail)?,
             Op::Export => {
                 let file = dir.join("profiles.parquet");
-                durable.write_profiles(&file, omnitwin::store::OutputFormat::Parquet).map_err(fail)?;
-                let (exported, _) = omnitwin::store::read_frame(&file, None, omnitwin::OnError::Fail).map_err(fail)?;
+                durable.write_profiles(&file, omnitwin::io::OutputFormat::Parquet).map_err(fail)?;
+                let (exported, _) = omnitwin::io::read_frame(&file, None, omnitwin::OnError::Fail).map_err(fail)?;
                 prop_assert_eq!(exported, reference.profiles_frame().map_err(fail)?, "step {}: exports", step);
             }
             Op::Reopen(times) => {

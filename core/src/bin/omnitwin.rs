@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use omnitwin::io::{read_frame, write_frame, InputFormat, OutputFormat};
 use omnitwin::progress::Progress;
-use omnitwin::store::{read_frame, write_frame, InputFormat, OutputFormat};
 use omnitwin::{Config, Engine, OnError, RejectedRow};
 
 // The engine allocates many small strings from several threads; mimalloc handles that pattern

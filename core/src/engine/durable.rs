@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::live::{Change, ChangeEvent};
 use super::Engine;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::matching::Model;
 use crate::model::Text;
+use crate::model::{Change, ChangeEvent};
 use crate::store::{Access, Durable, MetaUpdates, Stored};
 use crate::twin::RfmScale;
 

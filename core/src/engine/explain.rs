@@ -6,8 +6,12 @@ use std::fmt;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::{describe_identifier, describe_refusal, Resolution};
+use crate::config::Rules;
+use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::model::Touchpoint;
+use crate::progress::NoProgress;
 
 /// How one step of a path between two touchpoints fared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -255,4 +259,55 @@ pub(crate) fn explain(
         summary,
         match_score,
     }
+}
+
+impl super::Engine {
+    /// Why two touchpoints are, or are not, in one profile.
+    pub fn explain(&self, touchpoint_a: &str, touchpoint_b: &str) -> Result<Explanation> {
+        let a = *self.index.get(touchpoint_a).ok_or_else(|| Error::UnknownTouchpoint(touchpoint_a.into()))?;
+        let b = *self.index.get(touchpoint_b).ok_or_else(|| Error::UnknownTouchpoint(touchpoint_b.into()))?;
+        if let Some(part) = self.live_part(&[a, b]) {
+            let (la, lb) = (part.local(a), part.local(b));
+            return Ok(explain_in(&self.rules, &part.touchpoints, &part.resolution, la, lb));
+        }
+        Ok(explain_in(&self.rules, &self.touchpoints, self.resolved(&NoProgress), a, b))
+    }
+}
+
+/// Why touchpoints `a` and `b` (indices into `touchpoints`) are, or are not, in one profile of
+/// resolution `r`.
+fn explain_in(rules: &Rules, touchpoints: &[Touchpoint], r: &Resolution, a: u32, b: u32) -> Explanation {
+    let profile_id_of = |tp: u32| r.profile_ids[r.graph.cluster_of[tp as usize] as usize].to_string();
+    let describe_id = |id: u32| describe_identifier(rules, &r.graph, id);
+    let describe_limit =
+        |slot: u32, existing: u32, incoming: u32| describe_refusal(rules, &r.graph, slot, existing, incoming);
+    let describe_refused = |id: u32, tp: u32| match r.graph.refused.get(&(id, tp)) {
+        Some(refusal) => describe_limit(refusal.slot, refusal.existing, refusal.incoming),
+        None => String::new(),
+    };
+    let (edges, match_score) = match &r.matches {
+        Some(matches) => {
+            let edges: Vec<MatchEdge> = matches
+                .links
+                .iter()
+                .filter(|l| l.outcome != crate::graph::MergeOutcome::AlreadyJoined)
+                .map(|l| MatchEdge {
+                    a: l.a,
+                    b: l.b,
+                    probability: l.probability(),
+                    refused: match l.outcome {
+                        crate::graph::MergeOutcome::Refused(c) => Some(describe_limit(c.slot, c.existing, c.incoming)),
+                        _ => None,
+                    },
+                })
+                .collect();
+            let score = match (&matches.linker, matches.record_of.get(a as usize), matches.record_of.get(b as usize)) {
+                (Some(linker), Some(&ra), Some(&rb)) if a != b => linker.explain_records(ra, rb).ok(),
+                _ => None,
+            };
+            (edges, score)
+        }
+        None => (Vec::new(), None),
+    };
+    explain(&r.graph, &edges, match_score, touchpoints, &profile_id_of, &describe_id, &describe_refused, a, b)
 }

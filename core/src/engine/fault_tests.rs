@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
 
 use super::*;
+use crate::model::Change;
 use crate::store::{fail_store_writes, Step};
 
 #[path = "../../../examples/synthetic/mod.rs"]

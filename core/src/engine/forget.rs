@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::live::Change;
 use super::Engine;
 use crate::error::{Error, Result};
+use crate::model::Change;
 use crate::model::{Identifier, Text, Touchpoint};
 
 /// Whom to forget.

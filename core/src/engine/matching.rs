@@ -3,47 +3,13 @@
 //! deterministic linking made, strongest first, never against a per-profile limit.
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::config::Rules;
 use crate::error::Result;
 use crate::graph::{Graph, MergeOutcome};
-use crate::matching::{probability, touchpoint_records, Linker, Model, TrainingReport};
+use crate::matching::{probability, touchpoint_records, Linker, MatchingReport, Model, ModelSource};
 use crate::model::Touchpoint;
 use crate::progress::Progress;
-
-/// Where the model of a resolve came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ModelSource {
-    /// Trained without labels on the touchpoints being resolved.
-    Trained,
-    /// Given with [`crate::Engine::set_model`] (`--model` on the command line).
-    Given,
-}
-
-/// What probabilistic matching did in a resolve.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MatchingReport {
-    /// Where the model came from.
-    pub model: ModelSource,
-    /// What training found, when the model was trained here.
-    pub training: Option<TrainingReport>,
-    /// The threshold a pair's match probability must reach.
-    pub threshold: f64,
-    /// Candidate pairs in different deterministic profiles that reached the threshold.
-    pub pairs_above_threshold: usize,
-    /// Profiles joined by those pairs.
-    pub matches_made: usize,
-    /// Pairs refused because the joined profile would break a per-profile limit.
-    pub refused_limit: usize,
-    /// Why matching did not run, when it did not (the deterministic result stands).
-    pub skipped: Option<String>,
-    /// Per blocking rule, the blocks left out for holding more than `max_block_records`
-    /// touchpoints, as `[blocks, touchpoints in them]`.
-    #[serde(default)]
-    pub oversize_blocks: Vec<(usize, usize)>,
-}
 
 /// One scored pair of touchpoints across deterministic profiles, and what became of it.
 #[derive(Debug, Clone, Copy)]
@@ -175,7 +141,7 @@ fn score(
 fn given_links(touchpoints: &[Touchpoint], pairs: &[(u32, u32, f64)]) -> Vec<MatchLink> {
     let key = |tp: u32| {
         let id = &touchpoints[tp as usize].touchpoint_id;
-        (crate::graph::hash_of(0, id), id)
+        (crate::prepare::hash_of(0, id), id)
     };
     let mut keyed: Vec<_> = pairs
         .iter()

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::live::ChangeEvent;
 use super::Engine;
 use crate::error::Result;
+use crate::model::ChangeEvent;
 use crate::model::Text;
 
 impl Engine {

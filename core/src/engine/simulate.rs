@@ -3,10 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::live::{diff, ChangeEvent};
+use super::live::diff;
 use super::Engine;
 use crate::config::Config;
 use crate::error::Result;
+use crate::model::ChangeEvent;
 use crate::model::Text;
 
 /// What a config change would do to the profiles (see [`Engine::simulate`]).

@@ -1,11 +1,9 @@
 //! Interning: each distinct identifier (kind and key) gets a dense `u32`.
 
-use std::hash::{BuildHasher, Hash};
-
 use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
 
 use crate::model::Text;
+use crate::prepare::hash_of;
 
 /// Distinct `(kind, key)` pairs, numbered in first-seen order.
 #[derive(Debug, Default, Clone)]
@@ -14,15 +12,6 @@ pub(crate) struct Interner {
     /// Each key's hash, so that growing the table never hashes a key again.
     hashes: Vec<u64>,
     table: HashTable<u32>,
-}
-
-/// The interning hash of a `kind, key` pair; computed where the work is parallel, so that the
-/// sequential interning only probes.
-pub(crate) fn hash_of(kind: u16, key: &str) -> u64 {
-    let mut state = FxBuildHasher.build_hasher();
-    kind.hash(&mut state);
-    key.hash(&mut state);
-    std::hash::Hasher::finish(&state)
 }
 
 impl Interner {

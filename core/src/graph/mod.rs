@@ -14,7 +14,7 @@ mod union_find;
 pub(crate) use blocklist::Blocklist;
 pub(crate) use components::Components;
 pub(crate) use csr::Csr;
-pub(crate) use intern::{hash_of, Interner};
+pub(crate) use intern::Interner;
 pub use link::LinkStats;
 pub(crate) use link::{Graph, PreparedBy};
 pub(crate) use merge::MergeOutcome;

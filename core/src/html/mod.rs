@@ -296,6 +296,16 @@ pub fn waterfall(score: &PairExplanation) -> String {
     svg
 }
 
+impl crate::Engine {
+    /// A profile as an HTML card with its timeline (see [`crate::html::profile`]): what a
+    /// notebook shows for it.
+    pub fn profile_html(&self, profile: &crate::Profile) -> String {
+        let touchpoints: Vec<&crate::Touchpoint> =
+            profile.touchpoint_ids.iter().filter_map(|id| self.touchpoint(id)).collect();
+        self::profile(profile, &touchpoints)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

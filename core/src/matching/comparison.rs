@@ -69,7 +69,7 @@ const NO_VALUE: u64 = 0;
 
 /// A value's hash, never `NO_VALUE`.
 fn value_hash(value: &str) -> u64 {
-    crate::graph::hash_of(0, value).max(1)
+    crate::prepare::hash_of(0, value).max(1)
 }
 
 impl Comparison {

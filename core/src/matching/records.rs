@@ -6,7 +6,6 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::{Error, Result};
 use crate::model::Text;
-use crate::store::frame::text_values;
 
 /// A value as records hold it: trimmed and lowercased; `None` when empty.
 pub(crate) fn clean(value: &str) -> Option<Text> {
@@ -111,4 +110,19 @@ impl Records {
     pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }
+}
+
+/// A column's values as text: strings as they are, numbers and booleans printed, nested types
+/// refused.
+pub(crate) fn text_values(column: &Column) -> Result<StringChunked> {
+    let dtype = column.dtype();
+    if dtype.is_nested() || matches!(dtype, DataType::Binary | DataType::BinaryOffset) {
+        return Err(Error::Schema(format!(
+            "column `{}` has type {dtype}; expected text, numbers or dates",
+            column.name()
+        )));
+    }
+    let series = column.as_materialized_series();
+    let text = if dtype == &DataType::String { series.clone() } else { series.cast(&DataType::String)? };
+    Ok(text.str()?.clone())
 }

@@ -177,7 +177,7 @@ pub(crate) fn touchpoint_records(
     let index = |i: u32| subset.map_or(i, |s| s[i as usize]);
     let id_of = |i: u32| &touchpoints[index(i) as usize].touchpoint_id;
     let mut order: Vec<(u64, u32)> =
-        (0..n).into_par_iter().with_min_len(CHEAP).map(|i| (crate::graph::hash_of(0, id_of(i)), i)).collect();
+        (0..n).into_par_iter().with_min_len(CHEAP).map(|i| (crate::prepare::hash_of(0, id_of(i)), i)).collect();
     order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id_of(a.1).cmp(id_of(b.1))));
     let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
     let names: Vec<String> = columns.to_vec();

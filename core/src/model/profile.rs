@@ -143,6 +143,6 @@ impl Profile {
     /// Whether the profile consented to `purpose` on a contact `channel`: the latest event for
     /// that pair (or for `all`) decides; `None` when no event says.
     pub fn consents_to(&self, purpose: &str, channel: &str) -> Option<bool> {
-        crate::twin::consent_for(&self.consent, &purpose.trim().to_lowercase(), &channel.trim().to_lowercase())
+        super::consent_for(&self.consent, &purpose.trim().to_lowercase(), &channel.trim().to_lowercase())
     }
 }

@@ -205,3 +205,22 @@ pub struct Consent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<i64>,
 }
+
+impl Consent {
+    /// The order consent events are decided in: timed events after untimed ones, then by time;
+    /// at the same time a withdrawal wins, then the larger touchpoint id.
+    pub(crate) fn rank(&self) -> (bool, Option<i64>, bool, &str) {
+        (self.timestamp.is_some(), self.timestamp, !self.granted, self.touchpoint_id.as_str())
+    }
+}
+
+/// Whether consent for `purpose` on `channel` (both lowercase) is granted: the latest event
+/// for the pair, for the purpose on `all` channels, or for `all` purposes, decides. `None`
+/// when none says.
+pub(crate) fn consent_for(consent: &[Consent], purpose: &str, channel: &str) -> Option<bool> {
+    consent
+        .iter()
+        .filter(|c| (c.purpose == purpose || c.purpose == "all") && (c.channel == channel || c.channel == "all"))
+        .max_by(|a, b| a.rank().cmp(&b.rank()))
+        .map(|c| c.granted)
+}

@@ -1,6 +1,6 @@
 //! Email addresses: display form, canonical (matching) form and shape validation.
 
-use crate::model::Text;
+use compact_str::CompactString as Text;
 
 /// An email address in its display and canonical forms.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -21,8 +21,8 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::checksum::row_checksum;
 use super::lock::{scan_log, WriterLock};
-use crate::engine::Change;
 use crate::error::{Error, Result};
+use crate::model::Change;
 use crate::model::Touchpoint;
 
 /// The store format this version writes and reads; a store written by a newer format is

@@ -6,12 +6,6 @@ use std::collections::BTreeMap;
 use super::settings::TwinRules;
 use crate::model::{Channel, Consent, Text, Touchpoint};
 
-/// The order consent events are decided in: timed events after untimed ones, then by time;
-/// at the same time a withdrawal wins, then the larger touchpoint id.
-fn rank(c: &Consent) -> (bool, Option<i64>, bool, &str) {
-    (c.timestamp.is_some(), c.timestamp, !c.granted, c.touchpoint_id.as_str())
-}
-
 /// A custom attribute, trimmed and lowercased, when present and not empty.
 fn attribute(tp: &Touchpoint, name: &str) -> Option<Text> {
     tp.attributes.get(name).map(|v| Text::from(v.trim().to_lowercase())).filter(|v| !v.is_empty())
@@ -37,22 +31,11 @@ pub(crate) fn compute(tps: &[&Touchpoint], twin: &TwinRules) -> Vec<Consent> {
             timestamp: tp.timestamp,
         };
         match latest.get(&(purpose.clone(), channel.clone())) {
-            Some(held) if rank(held) >= rank(&event) => {}
+            Some(held) if held.rank() >= event.rank() => {}
             _ => {
                 latest.insert((purpose, channel), event);
             }
         }
     }
     latest.into_values().collect()
-}
-
-/// Whether consent for `purpose` on `channel` (both lowercase) is granted: the latest event
-/// for the pair, for the purpose on `all` channels, or for `all` purposes, decides. `None`
-/// when none says.
-pub(crate) fn consent_for(consent: &[Consent], purpose: &str, channel: &str) -> Option<bool> {
-    consent
-        .iter()
-        .filter(|c| (c.purpose == purpose || c.purpose == "all") && (c.channel == channel || c.channel == "all"))
-        .max_by(|a, b| rank(a).cmp(&rank(b)))
-        .map(|c| c.granted)
 }

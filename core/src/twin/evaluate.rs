@@ -111,9 +111,8 @@ impl Segment {
     /// Whether a profile belongs to the segment (its traits as computed with the profile),
     /// with the consent the segment requires.
     pub fn matches(&self, profile: &Profile) -> bool {
-        self.consent
-            .as_ref()
-            .is_none_or(|(purpose, channel)| super::consent_for(&profile.consent, purpose, channel) == Some(true))
-            && eval(&self.expr, profile)
+        self.consent.as_ref().is_none_or(|(purpose, channel)| {
+            crate::model::consent_for(&profile.consent, purpose, channel) == Some(true)
+        }) && eval(&self.expr, profile)
     }
 }

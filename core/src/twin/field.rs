@@ -196,7 +196,7 @@ impl Field {
                 _ => Value::Null,
             },
             Field::Consent(purpose, channel) => {
-                super::consent_for(&p.consent, purpose, channel).map_or(Value::Null, Value::Bool)
+                crate::model::consent_for(&p.consent, purpose, channel).map_or(Value::Null, Value::Bool)
             }
             Field::Attribute(name) => text(p.attribute(name)),
             Field::Identifiers(kind) => {

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::settings::EventClass;
 use super::traits::in_time_order;
+use super::ResolveReport;
 use super::TwinRules;
 use crate::model::{JourneyStage, Profile, Touchpoint};
-use crate::ResolveReport;
 
 /// Profiles by how many channels they used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

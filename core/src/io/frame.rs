@@ -5,9 +5,10 @@ use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::config::Rules;
-use crate::engine::{OnError, RejectedRow};
 use crate::error::{Error, Result};
+use crate::matching::text_values;
 use crate::model::{IdKind, IdentifierStatus, Profile, Text, Touchpoint};
+use crate::model::{OnError, RejectedRow};
 use crate::normalize::{parse_timestamp, shorten};
 use crate::progress::Progress;
 use crate::twin::STANDARD_ATTRIBUTES;
@@ -90,21 +91,6 @@ fn roles(df: &DataFrame, rules: &Rules) -> Result<Vec<Role>> {
         )));
     }
     Ok(roles)
-}
-
-/// A column's values as text: strings as they are, numbers and booleans printed, nested types
-/// refused.
-pub(crate) fn text_values(column: &Column) -> Result<StringChunked> {
-    let dtype = column.dtype();
-    if dtype.is_nested() || matches!(dtype, DataType::Binary | DataType::BinaryOffset) {
-        return Err(Error::Schema(format!(
-            "column `{}` has type {dtype}; expected text, numbers or dates",
-            column.name()
-        )));
-    }
-    let series = column.as_materialized_series();
-    let text = if dtype == &DataType::String { series.clone() } else { series.cast(&DataType::String)? };
-    Ok(text.str()?.clone())
 }
 
 /// Converts the rows of `df` into touchpoints.
@@ -323,8 +309,8 @@ pub(crate) fn assignments_frame_of(touchpoints: &[Touchpoint], profile_of: &[Tex
 
 /// The change feed as a table: `seq`, `change` (`created`, `merged`, `split`, `forgotten`),
 /// `profile_id`, and `into` (the profiles it went into, joined by `|`; empty otherwise).
-pub(crate) fn changes_frame(changes: &[crate::engine::Change]) -> Result<DataFrame> {
-    use crate::engine::ChangeEvent;
+pub(crate) fn changes_frame(changes: &[crate::model::Change]) -> Result<DataFrame> {
+    use crate::model::ChangeEvent;
     let seq = UInt64Chunked::from_iter_values("seq".into(), changes.iter().map(|c| c.seq));
     let (mut kinds, mut ids, mut into, mut segments) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for change in changes {

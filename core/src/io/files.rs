@@ -7,8 +7,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::engine::{OnError, RejectedRow};
 use crate::error::{Error, Result};
+use crate::model::{OnError, RejectedRow};
 
 /// An input file's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 /// and the key.
 ///
 /// ```
-/// use omnitwin::store::frame_from_rows;
+/// use omnitwin::io::frame_from_rows;
 /// let rows = serde_json::json!([
 ///     {"touchpoint_id": "t1", "email": "an@x.vn", "amount": 120000},
 ///     {"touchpoint_id": "t2", "phone": "0912 345 678"},

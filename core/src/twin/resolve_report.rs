@@ -1,39 +1,10 @@
-//! What ingesting and resolving did, as data: counts for a report, rows rejected and why.
+//! What a resolve produced, as data: counts, links made and refused, shared identifiers and
+//! quarantined profiles by name, and what matching did.
 
 use serde::{Deserialize, Serialize};
 
 use crate::graph::LinkStats;
-
-/// What to do with a row that cannot be accepted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OnError {
-    /// Stop at the first bad row with a typed error; nothing is ingested.
-    #[default]
-    Fail,
-    /// Skip bad rows, ingest the rest, and report each skipped row with its reasons.
-    Skip,
-}
-
-/// A row that was not ingested.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RejectedRow {
-    /// 1-based data row (for files that failed UTF-8 decoding: the 1-based line).
-    pub row: usize,
-    /// The row's touchpoint id, when it has one.
-    pub touchpoint_id: Option<String>,
-    /// What was wrong, one message per problem (each naming its column).
-    pub reasons: Vec<String>,
-}
-
-/// The outcome of one ingest.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IngestReport {
-    /// Touchpoints added.
-    pub accepted: usize,
-    /// Rows skipped (only with [`OnError::Skip`]).
-    pub rejected: Vec<RejectedRow>,
-}
+use crate::matching::MatchingReport;
 
 /// An identifier found shared, for the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,8 +49,5 @@ pub struct ResolveReport {
     /// Quarantined profiles, largest first (at most 50).
     pub quarantined: Vec<QuarantineReport>,
     /// What probabilistic matching did; `None` when it is off (`matching.enabled = false`).
-    pub matching: Option<super::MatchingReport>,
+    pub matching: Option<MatchingReport>,
 }
-
-/// How many examples of each kind the report lists.
-pub(crate) const REPORT_EXAMPLES: usize = 50;
