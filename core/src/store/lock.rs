@@ -93,7 +93,7 @@ impl WriterLock {
     /// or as many changes and a lower highest touchpoint, lost commits.
     pub(crate) fn lost_commits(&self, stored: &Stored) -> Option<String> {
         let (seq, changes) = self.noted?;
-        let held = (stored.changes.len() as i64, stored.max_touchpoint_seq);
+        let held = (super::sqlite::last_change_seq(stored), stored.max_touchpoint_seq);
         if held.0 > changes || (held.0 == changes && held.1 >= seq) {
             return None;
         }

@@ -15,6 +15,7 @@
 //! ends). Readers open the store read-only and see what was committed when they opened it.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -58,6 +59,12 @@ pub(crate) struct Durable {
     /// The writer's lock, held while the store is open (none for a reader); declared after
     /// the connection, so that the lock outlives it.
     lock: Option<WriterLock>,
+    /// What the lock file notes: the highest touchpoint seq and the last change's seq, kept
+    /// here so that a commit notes them without asking SQLite (two queries at every
+    /// `ingest_one` cost a third of its time).
+    noted: Mutex<(i64, i64)>,
+    /// The seq of the last touchpoint the write in progress inserted (0: none).
+    inserted_up_to: AtomicI64,
 }
 
 /// What a store holds when opened.
@@ -142,7 +149,7 @@ impl Durable {
         let tables = if access == Access::Write && tables.is_empty() { table_names(&conn, path)? } else { tables };
         if !tables.iter().any(|t| t == "meta") || !tables.iter().any(|t| t == "touchpoints") {
             let message = if tables.is_empty() {
-                "no such store (the file holds no tables; open it with Engine::open to create one)".to_owned()
+                "no such store (the file holds no tables; create one with Engine::open_or_create)".to_owned()
             } else {
                 format!(
                     "not an omnitwin store: the database holds tables {} but not omnitwin's (meta, touchpoints); \
@@ -202,7 +209,14 @@ impl Durable {
             Access::Write => Some(super::checkpoint::Checkpointer::start(path, &mut conn).map_err(fail)?),
             Access::ReadOnly => None,
         };
-        let durable = Durable { _checkpointer: checkpointer, conn: Mutex::new(conn), path: path.to_owned(), lock };
+        let durable = Durable {
+            _checkpointer: checkpointer,
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+            lock,
+            noted: Mutex::new((0, 0)),
+            inserted_up_to: AtomicI64::new(0),
+        };
         durable.note_commit(&stored);
         Ok((durable, stored))
     }
@@ -215,18 +229,32 @@ impl Durable {
     /// Notes, in the lock file, what the store holds after a commit (what the next writer
     /// checks the store against; see [`WriterLock::lost_commits`]).
     fn note_commit(&self, stored: &Stored) {
+        self.note((stored.max_touchpoint_seq, last_change_seq(stored)));
+    }
+
+    /// Notes `held` (highest touchpoint seq, last change seq) in the lock file when it moved.
+    fn note(&self, held: (i64, i64)) {
         if let Some(lock) = &self.lock {
-            lock.note(stored.max_touchpoint_seq, stored.changes.len() as i64);
+            let mut noted = self.noted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if *noted != held {
+                lock.note(held.0, held.1);
+                *noted = held;
+            }
         }
     }
 
-    /// [`Durable::note_commit`] from the connection, after a write.
+    /// [`Durable::note_commit`] from the connection, after a write that deleted rows. Both are
+    /// the last row of a table keyed by its rowid, found without a scan (counting the feed's
+    /// rows scanned it whole: 13 ms per commit at a million touchpoints).
     fn note_commit_of(&self, conn: &Connection) {
-        if let Some(lock) = &self.lock {
-            let max: i64 =
-                conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM touchpoints", [], |r| r.get(0)).unwrap_or(0);
-            let changes: i64 = conn.query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0)).unwrap_or(0);
-            lock.note(max, changes);
+        if self.lock.is_some() {
+            let last = |sql: &str| -> i64 {
+                conn.prepare_cached(sql).and_then(|mut s| s.query_row([], |r| r.get(0))).unwrap_or(0)
+            };
+            self.note((
+                last("SELECT COALESCE(MAX(seq), 0) FROM touchpoints"),
+                last("SELECT COALESCE(MAX(seq), 0) FROM changes"),
+            ));
         }
     }
 
@@ -288,6 +316,8 @@ impl Durable {
                 let sum = touchpoint_checksum(&tp.touchpoint_id, &data, Some(*at));
                 insert.execute(params![tp.touchpoint_id.as_str(), data, at, sum]).map_err(fail)?;
             }
+            let last = if touchpoints.is_empty() { 0 } else { conn.last_insert_rowid() };
+            self.inserted_up_to.store(last, Ordering::Relaxed);
             Ok(())
         })();
         if inserted.is_err() {
@@ -312,14 +342,20 @@ impl Durable {
         if committed.is_err() && !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
+        let inserted = self.inserted_up_to.swap(0, Ordering::Relaxed);
         if committed.is_ok() {
-            self.note_commit_of(&conn);
+            // The feed only grows and touchpoints only get higher seqs here: the new highs are
+            // what this write added, when it added any.
+            let noted = *self.noted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let changes = changes.last().map_or(noted.1, |c| noted.1.max(c.seq as i64));
+            self.note((noted.0.max(inserted), changes));
         }
         committed
     }
 
     /// Rolls back a write begun by [`Durable::write_touchpoints`] that is not to be finished.
     pub(crate) fn abandon_write(&self) {
+        self.inserted_up_to.store(0, Ordering::Relaxed);
         let conn = self.lock_open_write();
         if !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
@@ -872,6 +908,12 @@ fn store_error(path: &Path, e: rusqlite::Error) -> Error {
         _ => e.to_string(),
     };
     Error::Store { path: path.to_owned(), message }
+}
+
+/// The sequence number of the last entry of the change feed a store holds (0 when empty): the
+/// feed only grows, numbered from 1, so this is also how many entries it has.
+pub(crate) fn last_change_seq(stored: &Stored) -> i64 {
+    stored.changes.last().map_or(0, |c| c.seq as i64)
 }
 
 #[cfg(test)]
