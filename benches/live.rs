@@ -51,7 +51,7 @@ fn main() {
     let durable = std::env::args().any(|a| a == "durable");
     let store = std::env::temp_dir().join(format!("omnitwin-live-bench-{}.db", std::process::id()));
     let mut engine = if durable {
-        Engine::open(&store, config.clone()).expect("the store opens")
+        Engine::open_or_create(&store, config.clone()).expect("the store opens")
     } else {
         Engine::new(config.clone()).expect("the default config is valid")
     };
@@ -168,7 +168,7 @@ fn main() {
             .map(|m| m.len())
             .sum();
         let t = Instant::now();
-        engine = Engine::open(&store, config.clone()).expect("the store reopens");
+        engine = Engine::open_or_create(&store, config.clone()).expect("the store reopens");
         println!(
             "reopen {:.2} s; store {:.1} MiB = {:.0} bytes per touchpoint",
             t.elapsed().as_secs_f64(),

@@ -236,3 +236,45 @@ fn the_scanner_sees_imports_and_skips_comments() {
     assert!(graph["html"].contains("engine"), "the views use the engine: {:?}", graph["html"]);
     assert_eq!(root_items().get("Engine").map(String::as_str), Some("engine"));
 }
+
+#[test]
+fn every_node_export_catches_panics() {
+    // A panic that unwinds into Node aborts the process: every function napi exports is
+    // wrapped in catch_unwind by its attribute (the calls' own guard turns panics inside the
+    // core into InternalError; the attribute covers everything around it).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bindings-node/src");
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    let mut exports = 0;
+    let mut unguarded = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a source file is readable");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !line.trim_start().starts_with("#[napi") {
+                continue;
+            }
+            let mut end = i;
+            while !lines[end].trim_end().ends_with(']') {
+                end += 1;
+            }
+            let mut next = end + 1;
+            while lines[next].trim_start().starts_with("#[") || lines[next].trim_start().starts_with("///") {
+                next += 1;
+            }
+            let item = lines[next].trim_start();
+            let is_fn =
+                ["fn ", "pub fn ", "pub(crate) fn ", "async fn ", "pub async fn "].iter().any(|p| item.starts_with(p));
+            if !is_fn {
+                continue;
+            }
+            exports += 1;
+            let attribute = lines[i..=end].join(" ");
+            if !attribute.contains("catch_unwind") {
+                unguarded.push(format!("{}:{}: {}", file.display(), next + 1, item));
+            }
+        }
+    }
+    assert!(exports > 50, "found only {exports} exports: the scan is broken");
+    assert!(unguarded.is_empty(), "exports without #[napi(catch_unwind)]: {unguarded:#?}");
+}

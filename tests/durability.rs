@@ -45,7 +45,7 @@ fn sorted_assignments(engine: &Engine) -> Vec<(String, String)> {
 fn reopening_carries_on_where_the_engine_stopped() {
     let dir = scratch("reopen");
     let path = dir.join("cdp.db");
-    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut engine = Engine::open_or_create(&path, config()).unwrap();
     let mut merged_away = None;
     for i in 0..300 {
         let outcome = engine.ingest_one(touchpoint(i)).unwrap();
@@ -61,7 +61,7 @@ fn reopening_carries_on_where_the_engine_stopped() {
 
     drop(engine);
 
-    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut engine = Engine::open_or_create(&path, config()).unwrap();
     assert_eq!(engine.len(), 400);
     assert_eq!(sorted_assignments(&engine), before, "the same profiles and ids");
     assert_eq!(engine.changes(0), &feed[..], "the feed is kept");
@@ -85,7 +85,7 @@ fn reopening_carries_on_where_the_engine_stopped() {
 fn history_is_kept_in_the_store_and_forgetting_takes_it_out_of_history() {
     let dir = scratch("history");
     let path = dir.join("cdp.db");
-    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut engine = Engine::open_or_create(&path, config()).unwrap();
     let a = engine.ingest_one(Touchpoint { email: Some("an@x.vn".into()), ..Touchpoint::new("a") }).unwrap();
     let b = engine.ingest_one(Touchpoint { phone: Some("0912345678".into()), ..Touchpoint::new("b") }).unwrap();
     engine.ingest((0..40).map(touchpoint)).unwrap();
@@ -110,7 +110,7 @@ fn history_is_kept_in_the_store_and_forgetting_takes_it_out_of_history() {
     let times: Vec<Option<i64>> = ["a", "b", "c", "t00000"].iter().map(|id| engine.acknowledged_at(id)).collect();
 
     drop(engine);
-    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut engine = Engine::open_or_create(&path, config()).unwrap();
     let reopened: Vec<Option<i64>> = ["a", "b", "c", "t00000"].iter().map(|id| engine.acknowledged_at(id)).collect();
     assert_eq!(reopened, times, "acknowledgement times are stored");
     let past: Vec<_> = (0..40)
@@ -138,8 +138,8 @@ fn history_is_kept_in_the_store_and_forgetting_takes_it_out_of_history() {
 fn stores_that_cannot_be_used_are_refused_with_a_reason() {
     let dir = scratch("refused");
     let path = dir.join("cdp.db");
-    drop(Engine::open(&path, config()).unwrap());
-    let err = Engine::open(&path, Config::default()).unwrap_err();
+    drop(Engine::open_or_create(&path, config()).unwrap());
+    let err = Engine::open_or_create(&path, Config::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.to_string().contains("another config"), "{err}");
 
@@ -147,16 +147,16 @@ fn stores_that_cannot_be_used_are_refused_with_a_reason() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute("UPDATE meta SET value = '99' WHERE key = 'format_version'", []).unwrap();
     drop(conn);
-    let err = Engine::open(&path, config()).unwrap_err();
+    let err = Engine::open_or_create(&path, config()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
     assert!(err.to_string().contains("newer omnitwin"), "{err}");
 
     // Not a store at all, and a directory that does not exist.
     let junk = dir.join("junk.db");
     std::fs::write(&junk, b"this is not a database, just some text that is long enough to matter....").unwrap();
-    let err = Engine::open(&junk, config()).unwrap_err();
+    let err = Engine::open_or_create(&junk, config()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io, "{err}");
-    let err = Engine::open(dir.join("missing/dir/cdp.db"), config()).unwrap_err();
+    let err = Engine::open_or_create(dir.join("missing/dir/cdp.db"), config()).unwrap_err();
     assert!(err.to_string().contains("missing/dir/cdp.db"), "{err}");
     assert!(Engine::open_existing(dir.join("nothing.db")).is_err());
     std::fs::remove_dir_all(&dir).ok();
@@ -166,12 +166,12 @@ fn stores_that_cannot_be_used_are_refused_with_a_reason() {
 fn bad_touchpoints_leave_the_store_unchanged() {
     let dir = scratch("bad");
     let path = dir.join("cdp.db");
-    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut engine = Engine::open_or_create(&path, config()).unwrap();
     engine.ingest_one(touchpoint(0)).unwrap();
     assert!(engine.ingest_one(touchpoint(0)).is_err(), "a repeated id is refused");
     assert!(engine.ingest(vec![touchpoint(1), touchpoint(1)]).is_err());
     drop(engine);
-    let engine = Engine::open(&path, config()).unwrap();
+    let engine = Engine::open_or_create(&path, config()).unwrap();
     assert_eq!(engine.len(), 1);
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -183,7 +183,7 @@ fn bad_touchpoints_leave_the_store_unchanged() {
 #[ignore = "run by killed_writers_lose_nothing_they_acknowledged as a child process"]
 fn writer_child() {
     let Some(path) = std::env::var_os("OMNITWIN_WRITER_STORE") else { return };
-    let mut engine = Engine::open(Path::new(&path), config()).unwrap();
+    let mut engine = Engine::open_or_create(Path::new(&path), config()).unwrap();
     let mut i = engine.len();
     while i < 100_000 {
         for _ in 0..20 {
@@ -234,7 +234,7 @@ fn killed_writers_lose_nothing_they_acknowledged() {
         assert_eq!(seen, kill_after, "round {round}: the writer stopped before it was killed");
         // The store opens cleanly, holds every acknowledged touchpoint, and its profiles are
         // those of a batch of what it holds (nothing half-written).
-        let engine = Engine::open(&path, config()).unwrap();
+        let engine = Engine::open_or_create(&path, config()).unwrap();
         for id in &acknowledged {
             assert!(engine.touchpoint(id).is_some(), "round {round}: acknowledged {id} lost");
         }
@@ -279,7 +279,7 @@ fn killed_writers_lose_nothing_they_acknowledged() {
 fn forgotten_values_are_nowhere_in_the_store_file() {
     let dir = scratch("forget");
     let path = dir.join("cdp.db");
-    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut engine = Engine::open_or_create(&path, config()).unwrap();
     for i in 0..200 {
         engine.ingest_one(touchpoint(i)).unwrap();
     }
@@ -334,7 +334,7 @@ fn forgotten_values_are_nowhere_in_the_store_file() {
         assert!(!file_has(needle), "`{needle}` is still in the store file");
     }
     drop(engine);
-    let engine = Engine::open(&path, config()).unwrap();
+    let engine = Engine::open_or_create(&path, config()).unwrap();
     assert_eq!(engine.len(), 200);
     assert!(engine.touchpoint("secret-2").is_none());
     let mut batch = Engine::new(config()).unwrap();
@@ -347,7 +347,7 @@ fn forgotten_values_are_nowhere_in_the_store_file() {
 fn a_suppressed_person_is_refused_even_after_reopening() {
     let dir = scratch("suppress");
     let path = dir.join("cdp.db");
-    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut engine = Engine::open_or_create(&path, config()).unwrap();
     engine.ingest((0..50).map(touchpoint)).unwrap();
     let email = "quiet.person@private.vn";
     engine
@@ -371,7 +371,7 @@ fn a_suppressed_person_is_refused_even_after_reopening() {
     let file = std::fs::read(&path).unwrap();
     assert!(!file.windows(email.len()).any(|w| w == email.as_bytes()), "the list holds digests, not values");
 
-    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut engine = Engine::open_or_create(&path, config()).unwrap();
     assert!(engine.ingest_one(again.clone()).is_err(), "the list is kept by the store");
     // By phone too; in a frame with OnError::Skip the row is rejected and the rest goes in.
     let by_phone = Touchpoint { phone: Some("+84983172649".into()), ..Touchpoint::new("q-3") };
@@ -434,7 +434,7 @@ fn state(engine: &Engine) -> (Vec<(String, String)>, Vec<omnitwin::Change>, usiz
 fn a_write_the_store_refuses_leaves_engine_and_store_as_they_were() {
     let dir = scratch("refused-write");
     let path = dir.join("cdp.db");
-    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut engine = Engine::open_or_create(&path, config()).unwrap();
     engine.ingest((0..100).map(touchpoint)).unwrap();
     engine.ingest_one(touchpoint(100)).unwrap();
     // The store refuses one touchpoint, as a full disk would refuse a page.
@@ -458,7 +458,7 @@ fn a_write_the_store_refuses_leaves_engine_and_store_as_they_were() {
     let after = state(&engine);
     assert_eq!(after.2, 150);
     drop(engine);
-    assert_eq!(state(&Engine::open(&path, config()).unwrap()), after, "the store holds what the engine held");
+    assert_eq!(state(&Engine::open_or_create(&path, config()).unwrap()), after, "the store holds what the engine held");
 
     // A write whose changes the store refuses (new people: new profiles) leaves nothing of its
     // touchpoints either.
@@ -469,7 +469,7 @@ fn a_write_the_store_refuses_leaves_engine_and_store_as_they_were() {
     .unwrap();
     let stranger =
         |i: usize| Touchpoint { email: Some(format!("new{i}@x.vn").into()), ..Touchpoint::new(format!("n{i}")) };
-    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut engine = Engine::open_or_create(&path, config()).unwrap();
     let before = state(&engine);
     for (batch, what) in [(0..100, "a batch"), (0..1, "one touchpoint")] {
         let err = engine.ingest(batch.map(stranger)).unwrap_err();
@@ -481,7 +481,7 @@ fn a_write_the_store_refuses_leaves_engine_and_store_as_they_were() {
     let after = state(&engine);
     assert_eq!(after.2, 250);
     drop(engine);
-    assert_eq!(state(&Engine::open(&path, config()).unwrap()), after);
+    assert_eq!(state(&Engine::open_or_create(&path, config()).unwrap()), after);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -489,7 +489,7 @@ fn a_write_the_store_refuses_leaves_engine_and_store_as_they_were() {
 fn the_log_reaches_the_database_file_while_the_store_stays_open() {
     let dir = scratch("checkpoint");
     let path = dir.join("cdp.db");
-    let mut engine = Engine::open(&path, config()).unwrap();
+    let mut engine = Engine::open_or_create(&path, config()).unwrap();
     // Commits go to the write-ahead log; a thousand pages of it (4 MB) asks for a checkpoint,
     // which a thread of the store makes (the writer does not wait for it). Without one, the
     // database file would hold the schema alone until the store closes.
@@ -503,6 +503,6 @@ fn the_log_reaches_the_database_file_while_the_store_stays_open() {
     }
     assert!(size() >= 1 << 20, "the database file holds {} bytes: the log was not checkpointed", size());
     drop(engine);
-    assert_eq!(Engine::open(&path, config()).unwrap().len(), 24_000);
+    assert_eq!(Engine::open_or_create(&path, config()).unwrap().len(), 24_000);
     std::fs::remove_dir_all(&dir).ok();
 }

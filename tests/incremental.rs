@@ -632,7 +632,7 @@ fn simulate_reports_a_rule_change_and_apply_records_it() {
     let path = dir.join("cdp.db");
     let _ = std::fs::remove_file(&path);
     let config = Config::from_json_str(r#"{"matching": {"enabled": false}}"#).unwrap();
-    let mut engine = Engine::open(&path, config).unwrap();
+    let mut engine = Engine::open_or_create(&path, config).unwrap();
     for tp in [
         Touchpoint { phone: Some("0912 345 678".into()), timestamp: Some(1), ..Touchpoint::new("a") },
         Touchpoint {
@@ -678,7 +678,7 @@ fn simulate_reports_a_rule_change_and_apply_records_it() {
     let reopened = Engine::open_existing(&path).unwrap();
     assert_eq!(reopened.config(), &stricter);
     assert_eq!(sorted_assignments(&reopened), after);
-    assert!(Engine::open(&path, Config::default()).is_err(), "the store has the new config now");
+    assert!(Engine::open_or_create(&path, Config::default()).is_err(), "the store has the new config now");
     // A bad config is refused and changes nothing.
     let mut engine = reopened;
     let bad = Config::from_json_str(r#"{"timezone": "ICT"}"#).unwrap();

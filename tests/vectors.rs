@@ -293,9 +293,14 @@ fn check_store_vector(path: &Path) {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("cdp.db");
     let config = Config::from_json_str(&vector["config"].to_string()).unwrap();
+    let expected = &vector["expected"];
+    let err = Engine::open(&file, config.clone()).unwrap_err();
+    assert!(err.to_string().contains(expected["missing_error"].as_str().unwrap()), "{err}");
+    assert!(!file.exists(), "opening a missing store created {}", file.display());
     let mut got = Vec::new();
-    for session in vector["sessions"].as_array().unwrap() {
-        let mut engine = Engine::open(&file, config.clone()).unwrap();
+    for (i, session) in vector["sessions"].as_array().unwrap().iter().enumerate() {
+        let mut engine =
+            if i == 0 { Engine::open_or_create(&file, config.clone()) } else { Engine::open(&file, None) }.unwrap();
         assert!(engine.warnings().is_empty(), "{:?}", engine.warnings());
         for tp in session["touchpoints"].as_array().unwrap() {
             let tp = engine.touchpoint_from_json(tp.clone()).unwrap();
@@ -306,7 +311,6 @@ fn check_store_vector(path: &Path) {
         got.push(json!({"profiles": profiles, "feed": engine.changes(0).len()}));
         engine.close();
     }
-    let expected = &vector["expected"];
     assert_eq!(Value::Array(got), expected["sessions"], "{}", path.display());
     let mut reader = Engine::open_read_only(&file).unwrap();
     let err = reader.ingest_one(Touchpoint::new("r1")).unwrap_err();

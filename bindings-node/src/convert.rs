@@ -42,22 +42,81 @@ pub(crate) fn sync<T>(env: &Env, work: impl FnOnce() -> Result<T, Failure>) -> n
 /// one writer.
 pub(crate) type Shared<T> = Arc<RwLock<T>>;
 
-/// Runs `work` on the shared object, read-locked.
-pub(crate) fn reading<S, T>(shared: &Shared<S>, work: impl FnOnce(&S) -> Result<T, Failure>) -> Result<T, Failure> {
-    let object = shared.read().map_err(|_| poisoned())?;
+/// A core object shared by a JavaScript object and its tasks, which a panic (a bug) while a
+/// call held it may have left half-changed.
+pub(crate) trait Recover {
+    /// What the object is called in messages (`engine`, `linker`).
+    const NAME: &'static str;
+    /// Puts the object back in a state that can be trusted; `Err` says why it cannot be (it
+    /// then stays unusable).
+    fn recover(&mut self) -> Result<(), String>;
+}
+
+impl Recover for omnitwin::Engine {
+    const NAME: &'static str = "engine";
+    fn recover(&mut self) -> Result<(), String> {
+        if self.store_path().is_none() {
+            return Err(
+                "it holds no store to reopen (an engine in memory may be half-changed): create a new Engine".into()
+            );
+        }
+        self.reopen().map_err(|e| format!("reopening its store failed: {e}"))
+    }
+}
+
+impl Recover for omnitwin::matching::Linker {
+    const NAME: &'static str = "linker";
+    fn recover(&mut self) -> Result<(), String> {
+        Err("a linker may be half-changed: create a new Linker".into())
+    }
+}
+
+/// After a panic poisoned `shared`'s lock: recovers the object (a durable engine is reopened
+/// from its store) and clears the poison; or fails with why the object stays unusable.
+fn recover_poisoned<S: Recover>(shared: &Shared<S>) -> Result<(), Failure> {
+    let mut object = match shared.write() {
+        Ok(_) => return Ok(()), // another call recovered it meanwhile
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    object.recover().map_err(|why| {
+        Failure::Internal(format!(
+            "the {} is unusable: an earlier call stopped inside the core with an internal error (a bug in omnitwin, \
+             please report it), and {why}",
+            S::NAME
+        ))
+    })?;
+    drop(object);
+    shared.clear_poison();
+    Ok(())
+}
+
+/// The failure of a lock still poisoned after its recovery.
+fn unusable<S: Recover>() -> Failure {
+    Failure::Internal(format!("the {} is unusable after an internal error", S::NAME))
+}
+
+/// Runs `work` on the shared object, read-locked; recovered first if a panic poisoned it.
+pub(crate) fn reading<S: Recover, T>(
+    shared: &Shared<S>,
+    work: impl FnOnce(&S) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    if shared.is_poisoned() {
+        recover_poisoned(shared)?;
+    }
+    let object = shared.read().map_err(|_| unusable::<S>())?;
     work(&object)
 }
 
-/// Runs `work` on the shared object, write-locked.
-pub(crate) fn writing<S, T>(shared: &Shared<S>, work: impl FnOnce(&mut S) -> Result<T, Failure>) -> Result<T, Failure> {
-    let mut object = shared.write().map_err(|_| poisoned())?;
+/// Runs `work` on the shared object, write-locked; recovered first if a panic poisoned it.
+pub(crate) fn writing<S: Recover, T>(
+    shared: &Shared<S>,
+    work: impl FnOnce(&mut S) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    if shared.is_poisoned() {
+        recover_poisoned(shared)?;
+    }
+    let mut object = shared.write().map_err(|_| unusable::<S>())?;
     work(&mut object)
-}
-
-/// The failure of an object whose lock holder panicked (the panic was thrown as
-/// `InternalError`); it may be half-changed.
-fn poisoned() -> Failure {
-    Failure::Internal("the engine is unusable: an earlier call failed inside the core (see InternalError)".into())
 }
 
 /// A call's result as JSON text (camelCase field names; an async call's written on the worker

@@ -29,6 +29,14 @@ pub struct IngestOptions {
     pub on_error: Option<String>,
 }
 
+/// Options of [`Engine::open`].
+#[napi(object)]
+pub struct OpenOptions {
+    /// Create the store when there is none at the path (by default a missing store is an
+    /// error, so that a mistyped path never gives an empty store).
+    pub create: Option<bool>,
+}
+
 /// Options of [`Engine::forget`].
 #[napi(object)]
 pub struct ForgetOptions {
@@ -127,6 +135,20 @@ impl Engine {
     ) -> AsyncTask<Job<Json>> {
         let inner = Arc::clone(&self.inner);
         Job::new(move || writing(&inner, |engine| Json::of(&work(engine)?)))
+    }
+}
+
+impl Engine {
+    /// A job opening a store with the config given (read here, on the JavaScript thread).
+    fn opening(
+        config: Option<Object<'_>>,
+        open: impl FnOnce(Option<Config>) -> omnitwin::Result<omnitwin::Engine> + Send + 'static,
+    ) -> AsyncTask<Job<Engine>> {
+        let config = match config.map(|c| guard(|| config_of(Some(c)))).transpose() {
+            Ok(config) => config,
+            Err(failure) => return Job::failed(failure),
+        };
+        Job::new(move || Ok(Engine::with(open(config)?)))
     }
 }
 
@@ -232,13 +254,13 @@ fn rows_of(json: &[String], touchpoints: bool) -> Result<Vec<Map<String, Value>>
 impl Engine {
     /// An empty engine. `config` has the fields of the JSON config (every one optional), in
     /// camelCase or snake_case; it is validated here.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(env: Env, config: Option<Object>) -> napi::Result<Engine> {
         sync(&env, || Ok(Engine::with(omnitwin::Engine::new(config_of(config)?)?)))
     }
 
     /// An empty engine with the config in a JSON file (camelCase or snake_case fields).
-    #[napi(factory)]
+    #[napi(catch_unwind, factory)]
     pub fn from_json(env: Env, path: String) -> napi::Result<Engine> {
         sync(&env, || {
             let text = std::fs::read_to_string(&path)
@@ -248,29 +270,40 @@ impl Engine {
         })
     }
 
-    /// An engine on a durable store (an SQLite file, created if missing) that carries on where
-    /// it stopped: the stored touchpoints are resolved again with the stored model (the same
+    /// An engine on an existing durable store (an SQLite file) that carries on where it
+    /// stopped: the stored touchpoints are resolved again with the stored model (the same
     /// profiles and ids) and the change feed continues. Every ingest is committed before it
-    /// returns. Without `config` an existing store opens with the config it was created with
-    /// (a new one with the default config); a given config must be the store's.
-    #[napi(ts_return_type = "Promise<Engine>")]
-    pub fn open(path: String, config: Option<Object>) -> AsyncTask<Job<Engine>> {
-        let config = match config.map(|c| guard(|| config_of(Some(c)))).transpose() {
-            Ok(config) => config,
-            Err(failure) => return Job::failed(failure),
-        };
-        Job::new(move || {
-            let engine = match config {
-                Some(config) => omnitwin::Engine::open(&path, config)?,
-                None => omnitwin::Engine::open_or_create(&path)?,
-            };
-            Ok(Engine::with(engine))
+    /// returns. Without `config` the store opens with the config it was created with; a given
+    /// config must be the store's. A missing store rejects with an `IoError` unless
+    /// `{ create: true }`, which creates it (with `config`, or the default config).
+    #[napi(
+        catch_unwind,
+        ts_args_type = "path: string, config?: Config | null, options?: OpenOptions",
+        ts_return_type = "Promise<Engine>"
+    )]
+    pub fn open(path: String, config: Option<Object>, options: Option<OpenOptions>) -> AsyncTask<Job<Engine>> {
+        let create = options.and_then(|o| o.create).unwrap_or(false);
+        Engine::opening(config, move |config| match create {
+            true => omnitwin::Engine::open_or_create(&path, config),
+            false => omnitwin::Engine::open(&path, config),
         })
+    }
+
+    /// `open(path)`: an existing store with the config it was created with.
+    #[napi(catch_unwind, ts_return_type = "Promise<Engine>")]
+    pub fn open_existing(path: String) -> AsyncTask<Job<Engine>> {
+        Job::new(move || Ok(Engine::with(omnitwin::Engine::open_existing(&path)?)))
+    }
+
+    /// `open(path, config, { create: true })`: the store at `path`, created when missing.
+    #[napi(catch_unwind, ts_args_type = "path: string, config?: Config | null", ts_return_type = "Promise<Engine>")]
+    pub fn open_or_create(path: String, config: Option<Object>) -> AsyncTask<Job<Engine>> {
+        Engine::opening(config, move |config| omnitwin::Engine::open_or_create(&path, config))
     }
 
     /// An existing store opened to read it while another process may have it open for
     /// writing: the engine holds what was committed when it opened and refuses every write.
-    #[napi(ts_return_type = "Promise<Engine>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Engine>")]
     pub fn open_read_only(path: String) -> AsyncTask<Job<Engine>> {
         Job::new(move || Ok(Engine::with(omnitwin::Engine::open_read_only(&path)?)))
     }
@@ -278,7 +311,7 @@ impl Engine {
     /// Closes the store, off the event loop once calls in flight are done: its connection and
     /// writer lock are released, so another engine or process can open it. The engine keeps
     /// what it holds for reading; writes are refused.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn close(&self) -> AsyncTask<Job<Json>> {
         self.write_job(|engine| {
             engine.close();
@@ -286,28 +319,49 @@ impl Engine {
         })
     }
 
+    /// Opens the store again in place of what the engine holds, as it was opened (for
+    /// writing, or read-only), off the event loop: a reader sees what was committed since it
+    /// opened. If opening fails the engine stays closed (it reads, writes are refused).
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn reopen(&self) -> AsyncTask<Job<Json>> {
+        self.write_job(|engine| Ok(engine.reopen()?))
+    }
+
+    /// Panics while holding the engine for writing, for the test that the engine recovers
+    /// (debug builds only: the test suite's).
+    #[cfg(debug_assertions)]
+    #[napi(catch_unwind, js_name = "_panicWhileWritingForTests")]
+    pub fn panic_while_writing_for_tests(&self, env: Env) -> napi::Result<()> {
+        sync(&env, || {
+            writing(&self.inner, |engine| -> Result<(), Failure> {
+                let _ = engine.len();
+                panic!("a panic raised on purpose by the test suite, holding the engine")
+            })
+        })
+    }
+
     /// What opening the store found wrong with its derived state (a damaged model, RFM scale
     /// or config) and rebuilt, one sentence each; empty when it opened clean.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn warnings(&self, env: Env) -> napi::Result<Vec<String>> {
         sync(&env, || reading(&self.inner, |engine| Ok(engine.warnings().to_vec())))
     }
 
     /// The store's file, or `null` for an engine without one.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn store_path(&self, env: Env) -> napi::Result<Option<String>> {
         sync(&env, || reading(&self.inner, |engine| Ok(engine.store_path().map(|p| p.display().to_string()))))
     }
 
     /// Whether the engine was opened with `openReadOnly`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn is_read_only(&self, env: Env) -> napi::Result<bool> {
         sync(&env, || reading(&self.inner, |engine| Ok(engine.is_read_only())))
     }
 
     /// Checks the engine and its store off the event loop (SQLite's integrity check, the store
     /// against the engine, every invariant of the derived state, a resolution from scratch).
-    #[napi(ts_return_type = "Promise<StoreCheck>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<StoreCheck>")]
     pub fn check(&self) -> AsyncTask<Job<Json>> {
         self.read_job(|engine| Ok(engine.check()?))
     }
@@ -315,20 +369,20 @@ impl Engine {
     /// Rebuilds the derived state from the touchpoints (a model the engine trained is trained
     /// again; one set with `setModel` is kept), records what moved in the change feed, compacts
     /// the file and checks everything.
-    #[napi(ts_return_type = "Promise<StoreCheck>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<StoreCheck>")]
     pub fn rebuild(&self) -> AsyncTask<Job<Json>> {
         self.write_job(|engine| Ok(engine.rebuild()?))
     }
 
     /// Trains a new matching model on every touchpoint held and adopts it, off the event loop;
     /// profiles it moves are recorded in the change feed (and committed, on a store).
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn retrain(&self) -> AsyncTask<Job<Json>> {
         self.write_job(|engine| Ok(engine.retrain()?))
     }
 
     /// Rewrites the store's file without free pages and folds its log in, off the event loop.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn compact(&self) -> AsyncTask<Job<Json>> {
         self.write_job(|engine| Ok(engine.compact()?))
     }
@@ -337,6 +391,7 @@ impl Engine {
     /// other keys kept as custom attributes) or a file path (.csv, .parquet, .jsonl). Resolves
     /// with the report: `accepted` and `rejected` rows with their reasons.
     #[napi(
+        catch_unwind,
         ts_args_type = "data: Array<Touchpoint> | string, options?: IngestOptions",
         ts_return_type = "Promise<IngestReport>"
     )]
@@ -353,7 +408,7 @@ impl Engine {
     /// live: the matching model is fixed from then on and every ingest updates profiles in
     /// place, recording the changes (see `changes`). Profiles end exactly as one batch of the
     /// same touchpoints would give.
-    #[napi(ts_args_type = "touchpoint: Touchpoint", ts_return_type = "IngestOutcome")]
+    #[napi(catch_unwind, ts_args_type = "touchpoint: Touchpoint", ts_return_type = "IngestOutcome")]
     pub fn ingest_one(&self, env: Env, touchpoint: Object) -> napi::Result<Json> {
         sync(&env, || {
             let fields = touchpoint_fields(object_json(&touchpoint, "touchpoint")?);
@@ -367,7 +422,7 @@ impl Engine {
     /// The change feed after position `since` (0, the default, for all): `seq`, `change`
     /// (`created`, `merged`, `split`, `forgotten`), `profileId` and, for merges and splits,
     /// `into`. Empty until the engine is live.
-    #[napi(ts_return_type = "Array<Change>")]
+    #[napi(catch_unwind, ts_return_type = "Array<Change>")]
     pub fn changes(&self, env: Env, since: Option<i64>) -> napi::Result<Json> {
         sync(&env, || {
             let since = u64::try_from(since.unwrap_or(0)).map_err(|_| errors::config("since", "must be 0 or more"))?;
@@ -378,7 +433,7 @@ impl Engine {
     /// Makes the engine live without ingesting anything: resolves what it holds, fixes the
     /// model and starts the change feed with every profile created (and every segment
     /// membership, when the config has segments).
-    #[napi(ts_return_type = "Promise<null>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<null>")]
     pub fn go_live(&self) -> AsyncTask<Job<Json>> {
         self.write_job(|engine| Ok(engine.go_live()?))
     }
@@ -386,7 +441,7 @@ impl Engine {
     /// Evaluates every profile's segments again, off the event loop (time-dependent traits
     /// move as `asOf` moves), records the entries and exits in the change feed, and resolves
     /// with how many.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
     pub fn refresh_segments(&self) -> AsyncTask<Job<Json>> {
         self.write_job(|engine| Ok(engine.refresh_segments()?))
     }
@@ -397,7 +452,11 @@ impl Engine {
     /// and, on a durable store, compacts the file so the erased values are nowhere in it. With
     /// `{ suppress: true }` their identifiers are refused from then on. Resolves with
     /// `profiles`, `touchpoints` and `changes`.
-    #[napi(ts_args_type = "target: ForgetTarget, options?: ForgetOptions", ts_return_type = "Promise<ForgetReport>")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "target: ForgetTarget, options?: ForgetOptions",
+        ts_return_type = "Promise<ForgetReport>"
+    )]
     pub fn forget(&self, target: Object, options: Option<ForgetOptions>) -> AsyncTask<Job<Json>> {
         let suppress = options.and_then(|o| o.suppress).unwrap_or(false);
         let target = guard(|| {
@@ -423,7 +482,7 @@ impl Engine {
     /// What a config change would do (off the event loop): resolves a copy of the touchpoints
     /// under `config` and reports the profiles before and after and the merges and splits, as
     /// the feed would record them; the engine is not changed.
-    #[napi(ts_args_type = "config: Config", ts_return_type = "Promise<SimulationReport>")]
+    #[napi(catch_unwind, ts_args_type = "config: Config", ts_return_type = "Promise<SimulationReport>")]
     pub fn simulate(&self, config: Object) -> AsyncTask<Job<Json>> {
         match config_of(Some(config)) {
             Ok(config) => self.read_job(move |engine| Ok(engine.simulate(config)?)),
@@ -433,7 +492,7 @@ impl Engine {
 
     /// Adopts a new config (off the event loop): the touchpoints are resolved under it; on a
     /// live engine the merges and splits go to the change feed; a durable store keeps it.
-    #[napi(ts_args_type = "config: Config", ts_return_type = "Promise<null>")]
+    #[napi(catch_unwind, ts_args_type = "config: Config", ts_return_type = "Promise<null>")]
     pub fn apply_config(&self, config: Object) -> AsyncTask<Job<Json>> {
         match config_of(Some(config)) {
             Ok(config) => self.write_job(move |engine| Ok(engine.apply_config(config)?)),
@@ -443,20 +502,20 @@ impl Engine {
 
     /// Resolves everything ingested (if not already resolved), off the event loop, and
     /// resolves with the report.
-    #[napi(ts_return_type = "Promise<ResolveReport>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<ResolveReport>")]
     pub fn resolve(&self) -> AsyncTask<Job<Json>> {
         self.read_job(|engine| Ok(engine.resolve().clone()))
     }
 
     /// Every touchpoint with its profile: `{ touchpointId, profileId }` in ingest order.
-    #[napi(ts_return_type = "Promise<Array<Assignment>>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<Assignment>>")]
     pub fn assignments(&self) -> AsyncTask<Job<Assignments>> {
         let inner = Arc::clone(&self.inner);
         Job::new(move || reading(&inner, |engine| Ok(Assignments::of(engine.assignments()))))
     }
 
     /// Every profile, sorted by profile id.
-    #[napi(ts_return_type = "Promise<Array<Profile>>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<Profile>>")]
     pub fn profiles(&self) -> AsyncTask<Job<Json>> {
         let inner = Arc::clone(&self.inner);
         Job::new(move || reading(&inner, |engine| Json::of_list(engine.profiles())))
@@ -466,7 +525,11 @@ impl Engine {
     /// `{ asOf }` (a `Date`, ISO 8601 text or epoch milliseconds), the profile as it was then:
     /// built from the touchpoints acknowledged by that time, an id the feed had reported merged
     /// by then leading to the survivor (`null` for an id not handed out yet).
-    #[napi(ts_args_type = "profileId: string, options?: HistoryOptions", ts_return_type = "Profile | null")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "profileId: string, options?: HistoryOptions",
+        ts_return_type = "Profile | null"
+    )]
     pub fn profile(&self, env: Env, profile_id: String, options: Option<Object>) -> napi::Result<Json> {
         sync(&env, || {
             let as_of = AsOf::of(options.as_ref(), "profile")?;
@@ -480,7 +543,11 @@ impl Engine {
     /// The profile a touchpoint belongs to, or `null` for an unknown touchpoint. With
     /// `{ asOf }`, the profile it belonged to then, as it was (`null` when the touchpoint was
     /// not acknowledged by then).
-    #[napi(ts_args_type = "touchpointId: string, options?: HistoryOptions", ts_return_type = "Profile | null")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "touchpointId: string, options?: HistoryOptions",
+        ts_return_type = "Profile | null"
+    )]
     pub fn profile_of(&self, env: Env, touchpoint_id: String, options: Option<Object>) -> napi::Result<Json> {
         sync(&env, || {
             let as_of = AsOf::of(options.as_ref(), "profileOf")?;
@@ -493,7 +560,7 @@ impl Engine {
 
     /// When the engine took a touchpoint in (epoch milliseconds; for a durable store, when it
     /// was committed), or `null` for an unknown touchpoint: the times `asOf` is asked at.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn acknowledged_at(&self, env: Env, touchpoint_id: String) -> napi::Result<Option<i64>> {
         sync(&env, || reading(&self.inner, |engine| Ok(engine.acknowledged_at(&touchpoint_id))))
     }
@@ -502,7 +569,7 @@ impl Engine {
     /// `lookup({ email: 'An@Gmail.com' })`, `lookup({ phone: '0912 345 678' })`,
     /// `lookup({ customerId: 'C-17', scope: 'eshop' })`. `null` when nobody has it (or it is
     /// blocked or shared).
-    #[napi(ts_args_type = "identifier: IdentifierQuery", ts_return_type = "Profile | null")]
+    #[napi(catch_unwind, ts_args_type = "identifier: IdentifierQuery", ts_return_type = "Profile | null")]
     pub fn lookup(&self, env: Env, identifier: Object) -> napi::Result<Json> {
         sync(&env, || {
             let identifier = identifier_of("lookup", object_json(&identifier, "lookup")?)?;
@@ -512,14 +579,14 @@ impl Engine {
 
     /// Why two touchpoints are, or are not, in one profile: the chain of links (shared
     /// identifiers, probabilistic matches, refusals) and the match score of the pair.
-    #[napi(ts_return_type = "Explanation")]
+    #[napi(catch_unwind, ts_return_type = "Explanation")]
     pub fn explain(&self, env: Env, touchpoint_a: String, touchpoint_b: String) -> napi::Result<Json> {
         sync(&env, || reading(&self.inner, |engine| Json::of(&engine.explain(&touchpoint_a, &touchpoint_b)?)))
     }
 
     /// A profile as an HTML card with its timeline: identifiers with how each took part in
     /// linking, attributes with provenance, touchpoints.
-    #[napi(ts_args_type = "profile: Profile")]
+    #[napi(catch_unwind, ts_args_type = "profile: Profile")]
     pub fn profile_html(&self, env: Env, profile: Object) -> napi::Result<String> {
         sync(&env, || {
             let profile: omnitwin::Profile = from_js(Value::Object(object_json(&profile, "profile")?), "profile")?;
@@ -528,21 +595,21 @@ impl Engine {
     }
 
     /// A touchpoint by id, as ingested, or `null`.
-    #[napi(ts_return_type = "Touchpoint | null")]
+    #[napi(catch_unwind, ts_return_type = "Touchpoint | null")]
     pub fn touchpoint(&self, env: Env, touchpoint_id: String) -> napi::Result<Json> {
         sync(&env, || reading(&self.inner, |engine| Json::of(&engine.touchpoint(&touchpoint_id))))
     }
 
     /// The matching model of the last resolution (resolving first if needed), an object that
     /// `setModel` takes back (and `JSON.stringify` saves); `null` when matching is off.
-    #[napi(ts_return_type = "Model | null")]
+    #[napi(catch_unwind, ts_return_type = "Model | null")]
     pub fn model(&self, env: Env) -> napi::Result<Json> {
         sync(&env, || reading(&self.inner, |engine| Json::of(&engine.model())))
     }
 
     /// Uses a saved matching model (as `model()` returns it) instead of training one on the
     /// input; it must have the config's matching comparisons.
-    #[napi(ts_args_type = "model: Model")]
+    #[napi(catch_unwind, ts_args_type = "model: Model")]
     pub fn set_model(&self, env: Env, model: Object) -> napi::Result<()> {
         sync(&env, || {
             let model = model_of(&model)?;
@@ -554,7 +621,7 @@ impl Engine {
     /// `'rfm.recency_score >= 4 and channels contains "store"'`), sorted, evaluated off the
     /// event loop. A bad expression rejects with an `InvalidInputError` whose `position` points
     /// at the fault.
-    #[napi(ts_return_type = "Promise<Array<string>>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<string>>")]
     pub fn segment(&self, expression: String, options: Option<SegmentOptions>) -> AsyncTask<Job<Json>> {
         self.read_job(move |engine| {
             let segment = omnitwin::Segment::parse(&expression)?;
@@ -570,21 +637,21 @@ impl Engine {
 
     /// The ids of the profiles in a segment the config names, sorted (with the consent it
     /// requires), evaluated off the event loop.
-    #[napi(ts_return_type = "Promise<Array<string>>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<string>>")]
     pub fn segment_members(&self, name: String) -> AsyncTask<Job<Json>> {
         self.read_job(move |engine| Ok(engine.segment_members(&name)?))
     }
 
     /// The RFM scale scores are given against (quintile breakpoints over buyers), an object
     /// that `setRfmScale` takes back.
-    #[napi(ts_return_type = "RfmScale")]
+    #[napi(catch_unwind, ts_return_type = "RfmScale")]
     pub fn rfm_scale(&self, env: Env) -> napi::Result<Json> {
         sync(&env, || reading(&self.inner, |engine| Json::of(&engine.rfm_scale())))
     }
 
     /// Fixes the RFM scale (as `rfmScale()` returns it) instead of computing it from the
     /// profiles held.
-    #[napi(ts_args_type = "scale: RfmScale")]
+    #[napi(catch_unwind, ts_args_type = "scale: RfmScale")]
     pub fn set_rfm_scale(&self, env: Env, scale: Object) -> napi::Result<()> {
         sync(&env, || {
             let scale: omnitwin::RfmScale = from_js(Value::Object(object_json(&scale, "rfmScale")?), "rfmScale")?;
@@ -595,19 +662,19 @@ impl Engine {
     /// The omnichannel report, off the event loop: customers by number of channels,
     /// channel-to-channel journeys, the journey funnel, revenue by channel and by first/last
     /// touch, identity health (`reportHtml(report)` draws it as a page).
-    #[napi(ts_return_type = "Promise<OmnichannelReport>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<OmnichannelReport>")]
     pub fn report(&self) -> AsyncTask<Job<Json>> {
         self.read_job(|engine| Ok(engine.report()))
     }
 
     /// The engine's config, with every default filled in.
-    #[napi(ts_return_type = "Config")]
+    #[napi(catch_unwind, ts_return_type = "Config")]
     pub fn config(&self, env: Env) -> napi::Result<Json> {
         sync(&env, || reading(&self.inner, |engine| Json::of(engine.config())))
     }
 
     /// The identifier kinds the engine links on, strongest first.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn identifier_kinds(&self, env: Env) -> napi::Result<Vec<String>> {
         sync(&env, || {
             reading(&self.inner, |engine| Ok(engine.identifier_kinds().iter().map(|k| k.as_str().to_owned()).collect()))
@@ -616,7 +683,7 @@ impl Engine {
 
     /// Writes every profile to a file, off the event loop: `"parquet"` (the default; list
     /// columns kept) or `"csv"` (lists joined by `|`).
-    #[napi(ts_args_type = "path: string, format?: 'parquet' | 'csv'", ts_return_type = "Promise<null>")]
+    #[napi(catch_unwind, ts_args_type = "path: string, format?: 'parquet' | 'csv'", ts_return_type = "Promise<null>")]
     pub fn write_profiles(&self, path: String, format: Option<String>) -> AsyncTask<Job<Json>> {
         match from_js(Value::String(format.unwrap_or_else(|| "parquet".into())), "format") {
             Ok(format) => self.read_job(move |engine| Ok(engine.write_profiles(std::path::Path::new(&path), format)?)),
@@ -625,13 +692,13 @@ impl Engine {
     }
 
     /// How many touchpoints the engine holds.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn len(&self, env: Env) -> napi::Result<u32> {
         sync(&env, || reading(&self.inner, |engine| Ok(engine.len() as u32)))
     }
 
     /// Whether the engine holds no touchpoint.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn is_empty(&self, env: Env) -> napi::Result<bool> {
         sync(&env, || reading(&self.inner, |engine| Ok(engine.is_empty())))
     }

@@ -32,6 +32,7 @@ pub use linker::Linker;
 /// Resolves touchpoints in one call, off the event loop (an `Engine`, `ingest`, `assignments`):
 /// an array of plain objects or a file path in, `{ touchpointId, profileId }` rows out.
 #[napi(
+    catch_unwind,
     ts_args_type = "data: Array<Touchpoint> | string, config?: Config",
     ts_return_type = "Promise<Array<Assignment>>"
 )]
@@ -44,14 +45,14 @@ pub fn resolve(
 
 /// The canonical form of an email address (`display`, `canonical`), or `null` when it is
 /// not one.
-#[napi(ts_return_type = "NormalizedEmail | null")]
+#[napi(catch_unwind, ts_return_type = "NormalizedEmail | null")]
 pub fn normalize_email(env: Env, text: String) -> napi::Result<Json> {
     sync(&env, || Json::of(&normalize::normalize_email(&text)))
 }
 
 /// The E.164 form of a phone number, read in `region` (ISO 3166-1 alpha-2, `"VN"` by default)
 /// when it has no country code; `null` when it is not a number.
-#[napi(ts_return_type = "NormalizedPhone | null")]
+#[napi(catch_unwind, ts_return_type = "NormalizedPhone | null")]
 pub fn normalize_phone(env: Env, text: String, region: Option<String>) -> napi::Result<Json> {
     sync(&env, || {
         let region: PhoneRegion =
@@ -61,25 +62,25 @@ pub fn normalize_phone(env: Env, text: String, region: Option<String>) -> napi::
 }
 
 /// A person's name folded for matching, or `null` when empty.
-#[napi(ts_return_type = "NormalizedName | null")]
+#[napi(catch_unwind, ts_return_type = "NormalizedName | null")]
 pub fn normalize_name(env: Env, text: String) -> napi::Result<Json> {
     sync(&env, || Json::of(&normalize::normalize_name(&text)))
 }
 
 /// A street address folded for matching, or `null` when empty.
-#[napi]
+#[napi(catch_unwind)]
 pub fn normalize_address(env: Env, text: String) -> napi::Result<Option<String>> {
     sync(&env, || Ok(normalize::normalize_address(&text)))
 }
 
 /// A date of birth as `YYYY-MM-DD`, or `null` when it is not a plausible one.
-#[napi]
+#[napi(catch_unwind)]
 pub fn normalize_date_of_birth(env: Env, text: String) -> napi::Result<Option<String>> {
     sync(&env, || Ok(normalize::normalize_date_of_birth(&text).ok()))
 }
 
 /// A gender as `female`, `male` or `other`, or `null` when unknown.
-#[napi]
+#[napi(catch_unwind)]
 pub fn normalize_gender(env: Env, text: String) -> napi::Result<Option<String>> {
     sync(&env, || Ok(normalize::normalize_gender(&text).map(str::to_owned)))
 }
@@ -87,7 +88,7 @@ pub fn normalize_gender(env: Env, text: String) -> napi::Result<Option<String>> 
 /// A profile (as `Engine.profile` returns it) as an HTML card: identifiers with how each took
 /// part in linking, attributes with provenance, touchpoint ids (`Engine.profileHtml` adds the
 /// timeline).
-#[napi(ts_args_type = "profile: Profile")]
+#[napi(catch_unwind, ts_args_type = "profile: Profile")]
 pub fn profile_html(env: Env, profile: Object) -> napi::Result<String> {
     sync(&env, || {
         let profile: omnitwin::Profile = from_js(Value::Object(object_json(&profile, "profile")?), "profile")?;
@@ -97,7 +98,7 @@ pub fn profile_html(env: Env, profile: Object) -> napi::Result<String> {
 
 /// An explanation (as `Engine.explain` returns it) as HTML: the chain of links and the
 /// match-weight waterfall as an inline chart.
-#[napi(ts_args_type = "explanation: Explanation")]
+#[napi(catch_unwind, ts_args_type = "explanation: Explanation")]
 pub fn explanation_html(env: Env, explanation: Object) -> napi::Result<String> {
     sync(&env, || {
         let explanation: omnitwin::Explanation =
@@ -108,7 +109,7 @@ pub fn explanation_html(env: Env, explanation: Object) -> napi::Result<String> {
 
 /// The omnichannel report (as `Engine.report` gives it) as one self-contained HTML page with
 /// charts, which opens offline.
-#[napi(ts_args_type = "report: OmnichannelReport")]
+#[napi(catch_unwind, ts_args_type = "report: OmnichannelReport")]
 pub fn report_html(env: Env, report: Object) -> napi::Result<String> {
     sync(&env, || {
         let report: omnitwin::OmnichannelReport = from_js(Value::Object(object_json(&report, "report")?), "report")?;
@@ -118,7 +119,7 @@ pub fn report_html(env: Env, report: Object) -> napi::Result<String> {
 
 /// A linker's pair explanation (as `Linker.explain` returns it) as the match-weight waterfall,
 /// an inline SVG chart.
-#[napi(ts_args_type = "explanation: PairExplanation")]
+#[napi(catch_unwind, ts_args_type = "explanation: PairExplanation")]
 pub fn pair_explanation_html(env: Env, explanation: Object) -> napi::Result<String> {
     sync(&env, || {
         let explanation: omnitwin::matching::PairExplanation =
@@ -128,7 +129,7 @@ pub fn pair_explanation_html(env: Env, explanation: Object) -> napi::Result<Stri
 }
 
 /// The package version.
-#[napi]
+#[napi(catch_unwind)]
 pub fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
@@ -136,14 +137,14 @@ pub fn version() -> &'static str {
 /// Panics inside the core boundary, for the test that a panic reaches JavaScript as
 /// `InternalError` (debug-assertion builds only: the test suite's).
 #[cfg(debug_assertions)]
-#[napi(js_name = "_panicForTests")]
+#[napi(catch_unwind, js_name = "_panicForTests")]
 pub fn panic_for_tests(env: Env) -> napi::Result<()> {
     sync(&env, || -> Result<(), Failure> { panic!("a panic raised on purpose by the test suite") })
 }
 
 /// The same panic inside an async job, for the test that it rejects the promise.
 #[cfg(debug_assertions)]
-#[napi(js_name = "_panicInJobForTests", ts_return_type = "Promise<null>")]
+#[napi(catch_unwind, js_name = "_panicInJobForTests", ts_return_type = "Promise<null>")]
 pub fn panic_in_job_for_tests() -> AsyncTask<Job<Json>> {
     Job::new(|| -> Result<Json, Failure> { panic!("a panic raised on purpose by the test suite, in a job") })
 }

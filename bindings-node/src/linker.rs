@@ -52,6 +52,7 @@ impl Linker {
     /// has the fields of the JSON settings (`linkType`, `uniqueIdColumn`, `comparisons`,
     /// `blockingRules`, `threshold`, `training`), camelCase or snake_case.
     #[napi(
+        catch_unwind,
         ts_args_type = "settings: LinkSettings, tables: Array<Array<Record<string, unknown>> | string>",
         ts_return_type = "Promise<Linker>"
     )]
@@ -81,13 +82,13 @@ impl Linker {
 
     /// Trains the model without labels (u from random pairs, m by EM per blocking rule, the
     /// prior); resolves with the training report.
-    #[napi(ts_return_type = "Promise<TrainingReport>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<TrainingReport>")]
     pub fn train(&self) -> AsyncTask<Job<Json>> {
         self.write_job(|linker| Ok(linker.train()?))
     }
 
     /// Trains the model from pairs of record ids known to be one person.
-    #[napi(ts_return_type = "Promise<TrainingReport>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<TrainingReport>")]
     pub fn train_from_labels(&self, matches: Vec<Vec<String>>) -> AsyncTask<Job<Json>> {
         self.write_job(move |linker| {
             let pairs = matches
@@ -103,7 +104,7 @@ impl Linker {
 
     /// The pairs at or above the threshold, scored: `left`, `right`, `matchWeight`,
     /// `matchProbability`, `blockingRule`.
-    #[napi(ts_return_type = "Promise<Array<ScoredPair>>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<ScoredPair>>")]
     pub fn predict(&self) -> AsyncTask<Job<Json>> {
         self.read_job(|linker| Ok(linker.predict()?))
     }
@@ -111,7 +112,11 @@ impl Linker {
     /// Each record's cluster (the smallest record id in it), joined by `pairs` (as `predict()`
     /// gives them; by default the linker's own prediction): `{ recordId, clusterId }` in input
     /// order.
-    #[napi(ts_args_type = "pairs?: Array<ScoredPair>", ts_return_type = "Promise<Array<ClusterAssignment>>")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "pairs?: Array<ScoredPair>",
+        ts_return_type = "Promise<Array<ClusterAssignment>>"
+    )]
     pub fn cluster(&self, pairs: Option<Vec<Object>>) -> AsyncTask<Job<Json>> {
         let given = pairs
             .map(|pairs| {
@@ -137,13 +142,13 @@ impl Linker {
 
     /// Why two records score as they do: each comparison's level and weight, the blocking
     /// rule, the probability against the threshold, and the chain when joined through others.
-    #[napi(ts_return_type = "PairExplanation")]
+    #[napi(catch_unwind, ts_return_type = "PairExplanation")]
     pub fn explain(&self, env: Env, left: String, right: String) -> napi::Result<Json> {
         sync(&env, || reading(&self.inner, |linker| Json::of(&linker.explain(&left, &right)?)))
     }
 
     /// Candidate pairs per blocking rule (each pair counted for its first rule only).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn candidate_pairs(&self, env: Env) -> napi::Result<Vec<f64>> {
         sync(&env, || {
             reading(&self.inner, |linker| Ok(linker.candidate_pairs().into_iter().map(|n| n as f64).collect()))
@@ -151,13 +156,13 @@ impl Linker {
     }
 
     /// The trained or given model, an object `setModel` takes back; `null` before training.
-    #[napi(ts_return_type = "Model | null")]
+    #[napi(catch_unwind, ts_return_type = "Model | null")]
     pub fn model(&self, env: Env) -> napi::Result<Json> {
         sync(&env, || reading(&self.inner, |linker| Json::of(&linker.model())))
     }
 
     /// Uses a saved model (as `model()` returns it); its comparisons must be the settings'.
-    #[napi(ts_args_type = "model: Model")]
+    #[napi(catch_unwind, ts_args_type = "model: Model")]
     pub fn set_model(&self, env: Env, model: Object) -> napi::Result<()> {
         sync(&env, || {
             let model = model_of(&model)?;
@@ -166,7 +171,7 @@ impl Linker {
     }
 
     /// How many records the linker holds.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn len(&self, env: Env) -> napi::Result<u32> {
         sync(&env, || reading(&self.inner, |linker| Ok(linker.records() as u32)))
     }

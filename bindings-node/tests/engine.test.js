@@ -101,6 +101,39 @@ test('wrong arguments are TypeErrors; bad configs are ConfigErrors naming the fi
   await assert.rejects(engine.ingest('notes.txt.unknown'), ot.OmnitwinError)
 })
 
+test('a panic while writing never leaves a broken engine', async () => {
+  // A durable engine is reopened from its store: everything acknowledged, nothing half-done.
+  const file = path.join(tempDir(), 'cdp.db')
+  const engine = await ot.Engine.open(file, null, { create: true })
+  engine.ingestOne({ touchpointId: 'a', email: 'an@x.vn' })
+  assert.throws(() => engine._panicWhileWritingForTests(), (e) => e instanceof ot.InternalError && /on purpose/.test(e.message))
+  assert.equal(engine.len(), 1)
+  engine.ingestOne({ touchpointId: 'b', email: 'an@x.vn' })
+  assert.equal(engine.profileOf('b').profileId, engine.profileOf('a').profileId)
+  await engine.close()
+  // An engine in memory may be half-changed: every later call says so and names what to do.
+  const memory = new ot.Engine()
+  memory.ingestOne({ touchpointId: 'a', email: 'an@x.vn' })
+  assert.throws(() => memory._panicWhileWritingForTests(), ot.InternalError)
+  for (const call of [() => memory.len(), () => memory.profileOf('a'), () => memory.ingestOne({ touchpointId: 'c' })]) {
+    assert.throws(call, (e) => e instanceof ot.InternalError && /create a new Engine/.test(e.message))
+  }
+  await assert.rejects(memory.assignments(), ot.InternalError)
+})
+
+test('reopen shows a reader what was committed since', async () => {
+  const file = path.join(tempDir(), 'cdp.db')
+  const writer = await ot.Engine.open(file, null, { create: true })
+  const reader = await ot.Engine.openReadOnly(file)
+  writer.ingestOne({ touchpointId: 'a', email: 'an@x.vn' })
+  assert.equal(reader.len(), 0)
+  await reader.reopen()
+  assert.equal(reader.len(), 1)
+  assert.ok(reader.isReadOnly())
+  await assert.rejects(new ot.Engine().reopen(), (e) => e instanceof ot.IoError && /nothing to reopen/.test(e.message))
+  await writer.close()
+})
+
 test('a panic in the core is an InternalError, never a crashed process', async () => {
   assert.throws(() => ot._panicForTests(), (err) => err instanceof ot.InternalError && err.code === 'OMNITWIN_INTERNAL')
   await assert.rejects(ot._panicInJobForTests(), ot.InternalError)
@@ -212,7 +245,7 @@ test('writeProfiles writes Parquet and CSV files', async () => {
 
 test('a durable store reopens where it stopped', async () => {
   const file = path.join(tempDir(), 'cdp.db')
-  const engine = await ot.Engine.open(file, { matching: { enabled: false } })
+  const engine = await ot.Engine.open(file, { matching: { enabled: false } }, { create: true })
   assert.ok(engine instanceof ot.Engine)
   const a = engine.ingestOne({ touchpointId: 't1', email: 'an@x.vn' })
   engine.ingestOne({ touchpointId: 't2', email: 'an@x.vn', phone: '0912345678' })
@@ -228,7 +261,32 @@ test('a durable store reopens where it stopped', async () => {
   assert.equal(reopened.profileOf('t3').profileId, a.profileId)
   assert.deepEqual(reopened.changes(), feed)
   await assert.rejects(ot.Engine.open(file, { matching: { enabled: true } }), ot.OmnitwinError)
-  await assert.rejects(ot.Engine.open(path.join(tempDir(), 'no', 'such', 'dir', 'x.db')), ot.IoError)
+  await assert.rejects(ot.Engine.open(path.join(tempDir(), 'no', 'such', 'dir', 'x.db'), null, { create: true }), ot.IoError)
+})
+
+test('open never creates a store unless asked', async () => {
+  // A mistyped path is an error naming how to create a store, not a new empty store.
+  const file = path.join(tempDir(), 'cdp.db')
+  const missing = [
+    () => ot.Engine.open(file),
+    () => ot.Engine.open(file, { timezone: '+07:00' }),
+    () => ot.Engine.open(file, null, { create: false }),
+    () => ot.Engine.openExisting(file),
+    () => ot.Engine.openReadOnly(file),
+  ]
+  for (const open of missing) {
+    await assert.rejects(open(), (e) => e instanceof ot.IoError && /no such store.*\{ create: true \}/.test(e.message))
+    assert.equal(fs.existsSync(file), false)
+  }
+  const created = await ot.Engine.openOrCreate(file, { timezone: '+07:00' })
+  created.ingestOne({ touchpointId: 'a', email: 'an@x.vn' })
+  await created.close()
+  const existing = await ot.Engine.openExisting(file)
+  assert.equal(existing.config().timezone, '+07:00')
+  await existing.close()
+  const again = await ot.Engine.open(file, null, { create: true }) // opens an existing store as it is
+  assert.equal(again.len(), 1)
+  await again.close()
 })
 
 test('forget a person by identifier or profile, with suppression', async () => {

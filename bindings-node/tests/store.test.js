@@ -16,7 +16,7 @@ test('a default store fed identifiers only opens again and again', async () => {
   const file = path.join(tempDir(), 'cdp.db')
   let expected = null
   for (let round = 0; round < 6; round++) {
-    const engine = await ot.Engine.open(file)
+    const engine = await ot.Engine.open(file, null, { create: true })
     assert.deepEqual(engine.warnings(), [], `open number ${round + 1}`)
     if (expected) assert.deepEqual(engine.changes(), expected.feed)
     for (let i = round * 2; i < round * 2 + 2; i++) engine.ingestOne(emailAndCookie(i))
@@ -35,7 +35,7 @@ test('a default store fed identifiers only opens again and again', async () => {
 const WRITER = `
 const ot = require(${JSON.stringify(path.resolve(__dirname, '..'))})
 const readline = require('node:readline')
-ot.Engine.open(process.argv[1]).then((engine) => {
+ot.Engine.open(process.argv[1], null, { create: true }).then((engine) => {
   console.log('open')
   readline.createInterface({ input: process.stdin }).on('line', (line) => {
     const start = engine.len()
@@ -75,7 +75,7 @@ test('two processes, one store', async () => {
 
 test('close, check, rebuild, retrain, compact', async () => {
   const file = path.join(tempDir(), 'cdp.db')
-  const engine = await ot.Engine.open(file)
+  const engine = await ot.Engine.open(file, null, { create: true })
   assert.equal(engine.storePath(), file)
   assert.equal(engine.isReadOnly(), false)
   await engine.ingest(SAMPLE)

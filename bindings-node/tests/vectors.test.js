@@ -161,9 +161,11 @@ for (const file of STORE) {
     const vector = load(file)
     const expected = vector.expected
     const db = path.join(require('./helpers').tempDir(), 'cdp.db')
+    await assert.rejects(ot.Engine.open(db, vector.config), (e) => e instanceof ot.IoError && e.message.includes(expected.missing_error))
+    assert.equal(require('node:fs').existsSync(db), false)
     const got = []
-    for (const session of vector.sessions) {
-      const engine = await ot.Engine.open(db, vector.config)
+    for (const [i, session] of vector.sessions.entries()) {
+      const engine = i === 0 ? await ot.Engine.open(db, vector.config, { create: true }) : await ot.Engine.open(db)
       assert.deepEqual(engine.warnings(), [])
       for (const tp of session.touchpoints) engine.ingestOne(touchpointInJs(tp))
       const profiles = {}

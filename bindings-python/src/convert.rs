@@ -7,7 +7,7 @@ use std::ffi::CStr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use polars::prelude::*;
@@ -108,35 +108,103 @@ impl ProgressLine {
 /// How often a waiting call looks for Ctrl-C.
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
+/// A core object shared with worker threads, which a panic (a bug) while a call held it may
+/// have left half-changed.
+pub(crate) trait Recover {
+    /// What the object is called in messages (`engine`, `linker`).
+    const NAME: &'static str;
+    /// Puts the object back in a state that can be trusted; `Err` says why it cannot be (it
+    /// then stays unusable).
+    fn recover(&mut self) -> Result<(), String>;
+}
+
+impl Recover for omnitwin::Engine {
+    const NAME: &'static str = "engine";
+    fn recover(&mut self) -> Result<(), String> {
+        if self.store_path().is_none() {
+            return Err(
+                "it holds no store to reopen (an engine in memory may be half-changed): create a new Engine".into()
+            );
+        }
+        self.reopen().map_err(|e| format!("reopening its store failed: {e}"))
+    }
+}
+
+impl Recover for omnitwin::matching::Linker {
+    const NAME: &'static str = "linker";
+    fn recover(&mut self) -> Result<(), String> {
+        Err("a linker may be half-changed: create a new Linker".into())
+    }
+}
+
+/// After a panic poisoned `shared`'s lock: recovers the object (a durable engine is reopened
+/// from its store) and clears the poison; or says why the object stays unusable.
+fn recover_poisoned<S: Recover>(shared: &RwLock<S>) -> Result<(), String> {
+    let mut object = match shared.write() {
+        Ok(_) => return Ok(()), // another call recovered it meanwhile
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    object.recover().map_err(|why| {
+        format!(
+            "the {} is unusable: an earlier call stopped inside the core with an internal error (a bug in omnitwin, \
+             please report it), and {why}",
+            S::NAME
+        )
+    })?;
+    drop(object);
+    shared.clear_poison();
+    Ok(())
+}
+
+/// `shared` read-locked, recovered first if a panic poisoned it.
+fn read_locked<S: Recover>(shared: &RwLock<S>) -> Result<RwLockReadGuard<'_, S>, String> {
+    if let Ok(object) = shared.read() {
+        return Ok(object);
+    }
+    recover_poisoned(shared)?;
+    shared.read().map_err(|_| format!("the {} is unusable after an internal error", S::NAME))
+}
+
+/// `shared` write-locked, recovered first if a panic poisoned it.
+fn write_locked<S: Recover>(shared: &RwLock<S>) -> Result<RwLockWriteGuard<'_, S>, String> {
+    if let Ok(object) = shared.write() {
+        return Ok(object);
+    }
+    recover_poisoned(shared)?;
+    shared.write().map_err(|_| format!("the {} is unusable after an internal error", S::NAME))
+}
+
 /// Runs `work` on a core object shared with worker threads ([`run_interruptible`]), the object
 /// read-locked by the worker (never by a thread holding the interpreter lock: a call waiting
-/// for the object never holds up the one working on it). `None` when an earlier call panicked
-/// while holding the object (it may be half-changed).
-pub(crate) fn read_shared<S: Send + Sync + 'static, T: Send + 'static>(
+/// for the object never holds up the one working on it). An object a panic left poisoned is
+/// recovered first ([`Recover`]), or the call raises `InternalError` saying why it cannot be.
+pub(crate) fn read_shared<S: Recover + Send + Sync + 'static, T: Send + 'static>(
     py: Python<'_>,
-    shared: &Arc<std::sync::RwLock<S>>,
+    shared: &Arc<RwLock<S>>,
     show_progress: bool,
     work: impl FnOnce(&S, &Interrupt) -> omnitwin::Result<T> + Send + 'static,
-) -> PyResult<Option<T>> {
+) -> PyResult<T> {
     let shared = Arc::clone(shared);
-    run_interruptible(py, false, show_progress, move |interrupt| match shared.read() {
-        Ok(object) => work(&object, interrupt).map(Some),
-        Err(_) => Ok(None),
-    })
+    run_interruptible(py, false, show_progress, move |interrupt| match read_locked(&shared) {
+        Ok(object) => work(&object, interrupt).map(Ok),
+        Err(why) => Ok(Err(why)),
+    })?
+    .map_err(errors::internal)
 }
 
 /// [`read_shared`] with the object to itself (write-locked).
-pub(crate) fn write_shared<S: Send + Sync + 'static, T: Send + 'static>(
+pub(crate) fn write_shared<S: Recover + Send + Sync + 'static, T: Send + 'static>(
     py: Python<'_>,
-    shared: &Arc<std::sync::RwLock<S>>,
+    shared: &Arc<RwLock<S>>,
     show_progress: bool,
     work: impl FnOnce(&mut S, &Interrupt) -> omnitwin::Result<T> + Send + 'static,
-) -> PyResult<Option<T>> {
+) -> PyResult<T> {
     let shared = Arc::clone(shared);
-    run_interruptible(py, true, show_progress, move |interrupt| match shared.write() {
-        Ok(mut object) => work(&mut object, interrupt).map(Some),
-        Err(_) => Ok(None),
-    })
+    run_interruptible(py, true, show_progress, move |interrupt| match write_locked(&shared) {
+        Ok(mut object) => work(&mut object, interrupt).map(Ok),
+        Err(why) => Ok(Err(why)),
+    })?
+    .map_err(errors::internal)
 }
 
 /// Runs long core work on a thread of its own while the calling thread, with the interpreter

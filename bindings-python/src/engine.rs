@@ -9,7 +9,7 @@ use omnitwin::io::read_frame;
 use omnitwin::matching::Model;
 use omnitwin::{Config, IdKind, Identifier, IngestReport, OnError};
 use polars::prelude::DataFrame;
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
@@ -77,7 +77,7 @@ impl Engine {
         py: Python<'_>,
         work: impl FnOnce(&omnitwin::Engine, &Interrupt) -> omnitwin::Result<T> + Send + 'static,
     ) -> PyResult<T> {
-        read_shared(py, &self.inner, self.progress, work)?.ok_or_else(poisoned)
+        read_shared(py, &self.inner, self.progress, work)
     }
 
     /// A profile read now (`as_of` absent) or as of a time (converted here, text read by the
@@ -102,7 +102,7 @@ impl Engine {
         py: Python<'_>,
         work: impl FnOnce(&mut omnitwin::Engine, &Interrupt) -> omnitwin::Result<T> + Send + 'static,
     ) -> PyResult<T> {
-        write_shared(py, &self.inner, self.progress, work)?.ok_or_else(poisoned)
+        write_shared(py, &self.inner, self.progress, work)
     }
 
     /// Ingests `data` (see [`Input::of`]) into the engine.
@@ -175,8 +175,29 @@ fn profile_to_python(py: Python<'_>, card: Option<(omnitwin::Profile, String)>) 
 }
 
 /// The error of a lock whose holder panicked (the panic itself was raised as `InternalError`).
-fn poisoned() -> PyErr {
-    PyRuntimeError::new_err("the engine is unusable: an earlier call failed inside the core (see InternalError)")
+/// A config given from Python (a dict in the shape of the JSON config), read by the core.
+fn config_arg(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Config>> {
+    config
+        .map(|config| {
+            let json = json_of(config)?;
+            run(py, || Config::from_json_str(&json))
+        })
+        .transpose()
+}
+
+/// A store opened by `open` (off the interpreter lock), what opening rebuilt said as Python
+/// warnings too, where notebooks show them.
+fn opened(
+    py: Python<'_>,
+    progress: bool,
+    open: impl FnOnce() -> omnitwin::Result<omnitwin::Engine> + Send,
+) -> PyResult<Engine> {
+    let engine = run(py, open)?;
+    for warning in engine.warnings() {
+        let text = std::ffi::CString::new(format!("omnitwin store: {warning}")).unwrap_or_default();
+        PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyRuntimeWarning>(), &text, 1)?;
+    }
+    Ok(Engine::with(engine, progress))
 }
 
 #[pymethods]
@@ -205,31 +226,46 @@ impl Engine {
         run(py, || omnitwin::Engine::new(config)).map(|e| Engine::with(e, progress))
     }
 
-    /// An engine on a durable store (an SQLite file, created if missing) that carries on where
-    /// it stopped: the stored touchpoints are resolved again with the stored model (the same
+    /// An engine on an existing durable store (an SQLite file) that carries on where it
+    /// stopped: the stored touchpoints are resolved again with the stored model (the same
     /// profiles and ids) and the change feed continues. Every ingest is committed before it
-    /// returns. With `config=None` an existing store opens with the config it was created with
-    /// (a new one with the default config); a given config must be the store's.
+    /// returns. With `config=None` the store opens with the config it was created with; a
+    /// given config must be the store's. A missing store is an `IoError` unless
+    /// `create=True`, which creates it (with `config`, or the default config).
+    #[staticmethod]
+    #[pyo3(signature = (path, config=None, create=false, progress=false))]
+    fn open(
+        py: Python<'_>,
+        path: PathBuf,
+        config: Option<&Bound<'_, PyAny>>,
+        create: bool,
+        progress: bool,
+    ) -> PyResult<Engine> {
+        let config = config_arg(py, config)?;
+        opened(py, progress, move || match create {
+            true => omnitwin::Engine::open_or_create(&path, config),
+            false => omnitwin::Engine::open(&path, config),
+        })
+    }
+
+    /// `open(path)`: an existing store with the config it was created with.
+    #[staticmethod]
+    #[pyo3(signature = (path, progress=false))]
+    fn open_existing(py: Python<'_>, path: PathBuf, progress: bool) -> PyResult<Engine> {
+        opened(py, progress, move || omnitwin::Engine::open_existing(&path))
+    }
+
+    /// `open(path, config, create=True)`: the store at `path`, created when missing.
     #[staticmethod]
     #[pyo3(signature = (path, config=None, progress=false))]
-    fn open(py: Python<'_>, path: PathBuf, config: Option<&Bound<'_, PyAny>>, progress: bool) -> PyResult<Engine> {
-        let config = match config {
-            None => None,
-            Some(config) => {
-                let json = json_of(config)?;
-                Some(run(py, || Config::from_json_str(&json))?)
-            }
-        };
-        let engine = run(py, move || match config {
-            Some(config) => omnitwin::Engine::open(&path, config),
-            None => omnitwin::Engine::open_or_create(&path),
-        })?;
-        // What opening rebuilt is said as Python warnings too, where notebooks show them.
-        for warning in engine.warnings() {
-            let text = std::ffi::CString::new(format!("omnitwin store: {warning}")).unwrap_or_default();
-            PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyRuntimeWarning>(), &text, 1)?;
-        }
-        Ok(Engine::with(engine, progress))
+    fn open_or_create(
+        py: Python<'_>,
+        path: PathBuf,
+        config: Option<&Bound<'_, PyAny>>,
+        progress: bool,
+    ) -> PyResult<Engine> {
+        let config = config_arg(py, config)?;
+        opened(py, progress, move || omnitwin::Engine::open_or_create(&path, config))
     }
 
     /// An existing store opened to read it while another process may have it open for
@@ -237,7 +273,7 @@ impl Engine {
     #[staticmethod]
     #[pyo3(signature = (path, progress=false))]
     fn open_read_only(py: Python<'_>, path: PathBuf, progress: bool) -> PyResult<Engine> {
-        run(py, move || omnitwin::Engine::open_read_only(&path)).map(|e| Engine::with(e, progress))
+        opened(py, progress, move || omnitwin::Engine::open_read_only(&path))
     }
 
     /// Closes the store: its connection and writer lock are released, so another engine or
@@ -247,6 +283,23 @@ impl Engine {
         self.writing(py, move |engine, _| {
             engine.close();
             Ok(())
+        })
+    }
+
+    /// Opens the store again in place of what the engine holds, as it was opened (for
+    /// writing, or read-only): a reader sees what was committed since it opened. If opening
+    /// fails the engine stays closed (it reads, writes are refused).
+    fn reopen(&self, py: Python<'_>) -> PyResult<()> {
+        self.writing(py, move |engine, _| engine.reopen())
+    }
+
+    /// Panics while holding the engine for writing, for the test that the engine recovers
+    /// (debug builds only: the test suite's).
+    #[cfg(debug_assertions)]
+    fn _panic_while_writing_for_tests(&self, py: Python<'_>) -> PyResult<()> {
+        self.writing(py, move |engine, _| -> omnitwin::Result<()> {
+            let _ = engine.len();
+            panic!("a panic raised on purpose by the test suite, holding the engine")
         })
     }
 

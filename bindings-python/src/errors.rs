@@ -74,6 +74,11 @@ pub(crate) fn from_panic(payload: Box<dyn std::any::Any + Send>) -> PyErr {
     InternalError::new_err(format!("internal error (a bug in omnitwin, please report it): {detail}"))
 }
 
+/// An `InternalError` with a message of its own (an engine a panic left unusable).
+pub(crate) fn internal(message: String) -> PyErr {
+    InternalError::new_err(message)
+}
+
 /// Adds the exception classes to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();

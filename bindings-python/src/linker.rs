@@ -5,7 +5,6 @@ use std::sync::{Arc, RwLock};
 
 use omnitwin::matching::{Model, ScoredPair, Settings};
 use polars::prelude::*;
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -24,7 +23,7 @@ impl Linker {
         py: Python<'_>,
         work: impl FnOnce(&omnitwin::matching::Linker) -> omnitwin::Result<T> + Send + 'static,
     ) -> PyResult<T> {
-        read_shared(py, &self.inner, false, move |linker, _| work(linker))?.ok_or_else(poisoned)
+        read_shared(py, &self.inner, false, move |linker, _| work(linker))
     }
 
     fn writing<T: Send + 'static>(
@@ -32,12 +31,8 @@ impl Linker {
         py: Python<'_>,
         work: impl FnOnce(&mut omnitwin::matching::Linker) -> omnitwin::Result<T> + Send + 'static,
     ) -> PyResult<T> {
-        write_shared(py, &self.inner, false, move |linker, _| work(linker))?.ok_or_else(poisoned)
+        write_shared(py, &self.inner, false, move |linker, _| work(linker))
     }
-}
-
-fn poisoned() -> PyErr {
-    PyRuntimeError::new_err("the linker is unusable: an earlier call failed inside the core (see InternalError)")
 }
 
 /// Scored pairs as a DataFrame: `left`, `right`, `match_weight`, `match_probability`,

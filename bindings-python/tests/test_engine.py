@@ -310,6 +310,39 @@ def test_a_panic_in_the_core_is_an_exception():
     assert issubclass(ot.InternalError, ot.OmnitwinError)
 
 
+def test_a_panic_while_writing_never_leaves_a_broken_engine(tmp_path):
+    # A durable engine is reopened from its store: everything acknowledged, nothing half-done.
+    engine = ot.Engine.open(tmp_path / "cdp.db", create=True)
+    engine.ingest_one({"touchpoint_id": "a", "email": "an@x.vn"})
+    with pytest.raises(ot.InternalError, match="on purpose"):
+        engine._panic_while_writing_for_tests()
+    assert len(engine) == 1 and engine.profile_of("a") is not None
+    engine.ingest_one({"touchpoint_id": "b", "email": "an@x.vn"})
+    assert engine.profile_of("b")["profile_id"] == engine.profile_of("a")["profile_id"]
+    engine.close()
+    # An engine in memory may be half-changed: every later call says so, in the package's
+    # own error type, and names what to do.
+    memory = ot.Engine()
+    memory.ingest_one({"touchpoint_id": "a", "email": "an@x.vn"})
+    with pytest.raises(ot.InternalError):
+        memory._panic_while_writing_for_tests()
+    for call in (lambda: len(memory), lambda: memory.profile_of("a"), lambda: memory.ingest_one({"touchpoint_id": "c"})):
+        with pytest.raises(ot.InternalError, match="create a new Engine"):
+            call()
+
+
+def test_reopen_shows_a_reader_what_was_committed_since(tmp_path):
+    path = tmp_path / "cdp.db"
+    writer = ot.Engine.open(path, create=True)
+    reader = ot.Engine.open_read_only(path)
+    writer.ingest_one({"touchpoint_id": "a", "email": "an@x.vn"})
+    assert len(reader) == 0
+    reader.reopen()
+    assert len(reader) == 1 and reader.is_read_only()
+    with pytest.raises(ot.IoError, match="nothing to reopen"):
+        ot.Engine().reopen()
+
+
 def test_progress_shows_the_stages_on_stderr(capsys):
     engine = ot.Engine(DETERMINISTIC, progress=True)
     engine.ingest(big_frame(300_000))
@@ -382,7 +415,7 @@ def test_ingest_one_errors_name_the_field_and_change_nothing():
 
 def test_a_durable_store_reopens_where_it_stopped(tmp_path):
     path = tmp_path / "cdp.db"
-    engine = ot.Engine.open(path, {"matching": {"enabled": False}})
+    engine = ot.Engine.open(path, {"matching": {"enabled": False}}, create=True)
     first = engine.ingest_one({"touchpoint_id": "a", "email": "an@x.vn", "timestamp": 10})
     engine.ingest(ROWS)
     before = groups(engine)
@@ -396,11 +429,26 @@ def test_a_durable_store_reopens_where_it_stopped(tmp_path):
     with pytest.raises(ot.ConfigError, match="another config"):
         ot.Engine.open(path, {"matching": {"enabled": True}})
     with pytest.raises(ot.IoError):
-        ot.Engine.open(tmp_path / "no" / "such" / "dir.db")
+        ot.Engine.open(tmp_path / "no" / "such" / "dir.db", create=True)
+
+
+def test_open_never_creates_a_store_unless_asked(tmp_path):
+    # A mistyped path is an error naming how to create a store, not a new empty store.
+    path = tmp_path / "cdp.db"
+    for open_missing in (lambda: ot.Engine.open(path), lambda: ot.Engine.open(path, {"timezone": "+07:00"}),
+                         lambda: ot.Engine.open_existing(path), lambda: ot.Engine.open_read_only(path)):
+        with pytest.raises(ot.IoError, match="no such store.*create=True"):
+            open_missing()
+        assert not path.exists()
+    created = ot.Engine.open_or_create(path, {"timezone": "+07:00"})
+    created.ingest_one({"touchpoint_id": "a", "email": "an@x.vn"})
+    created.close()
+    assert ot.Engine.open_existing(path).config()["timezone"] == "+07:00"
+    assert len(ot.Engine.open(path, create=True)) == 1  # create=True opens an existing store as it is
 
 
 def test_forget_a_person_by_identifier_or_profile(tmp_path):
-    engine = ot.Engine.open(tmp_path / "cdp.db", {"matching": {"enabled": False}})
+    engine = ot.Engine.open(tmp_path / "cdp.db", {"matching": {"enabled": False}}, create=True)
     engine.ingest(ROWS)
     report = engine.forget(email="an.nguyen@gmail.com")
     assert report["touchpoints"] == ["pos-1", "web-1", "zalo-1"]

@@ -25,7 +25,7 @@ def test_a_default_store_fed_identifiers_only_opens_again_and_again(tmp_path):
     path = tmp_path / "cdp.db"
     expected = None
     for round in range(6):
-        with ot.Engine.open(path) as engine:
+        with ot.Engine.open(path, create=True) as engine:
             assert engine.warnings() == [], f"open number {round + 1}"
             if expected is not None:
                 assert engine.assignments().sort("touchpoint_id").to_dicts() == expected
@@ -42,7 +42,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     import omnitwin as ot
-    engine = ot.Engine.open(sys.argv[1])
+    engine = ot.Engine.open(sys.argv[1], create=True)
     print("open", flush=True)
     for line in sys.stdin:
         n = int(line)
@@ -87,7 +87,7 @@ def test_two_processes_one_store(tmp_path):
 
 def test_close_check_rebuild_retrain_compact(tmp_path):
     path = tmp_path / "cdp.db"
-    engine = ot.Engine.open(path)
+    engine = ot.Engine.open(path, create=True)
     assert engine.store_path() == path and not engine.is_read_only()
     engine.ingest([email_and_cookie(i) for i in range(40)])
     engine.retrain()
@@ -103,7 +103,7 @@ def test_close_check_rebuild_retrain_compact(tmp_path):
 
 def test_a_damaged_model_is_rebuilt_with_a_warning(tmp_path):
     path = tmp_path / "cdp.db"
-    with ot.Engine.open(path) as engine:
+    with ot.Engine.open(path, create=True) as engine:
         engine.ingest(SAMPLE)
         assert engine.model() is not None
         held = len(engine)

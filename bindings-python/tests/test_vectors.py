@@ -167,9 +167,12 @@ def test_store_vector(path, tmp_path):
     vector = load(path)
     expected = vector["expected"]
     file = tmp_path / "cdp.db"
+    with pytest.raises(ot.IoError, match=expected["missing_error"]):
+        ot.Engine.open(file, vector["config"])
+    assert not file.exists()
     got = []
-    for session in vector["sessions"]:
-        engine = ot.Engine.open(file, vector["config"])
+    for i, session in enumerate(vector["sessions"]):
+        engine = ot.Engine.open(file, vector["config"], create=True) if i == 0 else ot.Engine.open(file)
         assert engine.warnings() == []
         for touchpoint in session["touchpoints"]:
             engine.ingest_one(touchpoint)

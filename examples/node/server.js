@@ -85,7 +85,7 @@ function createServer(engine) {
 async function main() {
   const port = Number(process.env.PORT ?? 8080)
   const config = { defaultRegion: 'VN', timezone: '+07:00' }
-  const engine = process.env.STORE ? await ot.Engine.open(process.env.STORE) : new ot.Engine(config)
+  const engine = process.env.STORE ? await ot.Engine.open(process.env.STORE, config, { create: true }) : new ot.Engine(config)
   createServer(engine).listen(port, () => {
     console.log(`omnitwin listening on http://localhost:${port} (${engine.len()} touchpoints${process.env.STORE ? `, store ${process.env.STORE}` : ''})`)
   })

@@ -44,7 +44,7 @@ fn crash_writer_child() {
     // The test harness writes its own words before ours on the first line.
     println!();
     // The default config: matching on, its model trained by the engine.
-    let mut engine = Engine::open_or_create(Path::new(&path)).unwrap();
+    let mut engine = Engine::open_or_create(Path::new(&path), None).unwrap();
     let mut cursor = 0;
     // The next `n` touchpoints of the pool the engine does not hold; past the end of the pool,
     // its touchpoints again under new ids (`~1`, `~2`, …), so a long run never runs dry.

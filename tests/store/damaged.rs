@@ -15,7 +15,7 @@ use crate::common::{env_number, scratch, sorted_assignments, synthetic, Rng};
 fn sound_store(dir: &Path) -> (PathBuf, Vec<(String, String)>) {
     let path = dir.join("sound.db");
     let pool = synthetic::generate(400, 3).touchpoints;
-    let mut engine = Engine::open(&path, Config::default()).unwrap();
+    let mut engine = Engine::open_or_create(&path, Config::default()).unwrap();
     engine.ingest(pool[..1_300.min(pool.len() - 40)].to_vec()).unwrap();
     for tp in &pool[pool.len() - 40..] {
         engine.ingest_one(tp.clone()).unwrap();
@@ -108,7 +108,7 @@ fn a_store_cut_short_is_refused_and_an_emptied_one_says_what_it_lost() {
     // Emptied: SQLite would take it for a new database. The writer's notes say it held more.
     copy_store(&sound, &copy);
     std::fs::OpenOptions::new().write(true).open(&copy).unwrap().set_len(0).unwrap();
-    let engine = Engine::open(&copy, Config::default()).unwrap();
+    let engine = Engine::open_or_create(&copy, Config::default()).unwrap();
     assert!(engine.warnings().iter().any(|w| w.contains("fewer commits")), "{:?}", engine.warnings());
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -142,10 +142,10 @@ fn a_flipped_byte_anywhere_in_the_database_is_caught_or_harmless() {
 fn store_with_a_log(dir: &Path) -> (PathBuf, Vec<(String, String)>) {
     let path = dir.join("live.db");
     let pool = synthetic::generate(400, 5).touchpoints;
-    let mut engine = Engine::open(&path, Config::default()).unwrap();
+    let mut engine = Engine::open_or_create(&path, Config::default()).unwrap();
     engine.ingest(pool[..1_200].to_vec()).unwrap();
     drop(engine);
-    let mut engine = Engine::open(&path, Config::default()).unwrap();
+    let mut engine = Engine::open_or_create(&path, Config::default()).unwrap();
     for tp in &pool[1_200..1_260] {
         engine.ingest_one(tp.clone()).unwrap();
     }
@@ -194,7 +194,7 @@ fn a_damaged_or_missing_log_is_said_not_silently_dropped() {
 fn files_that_are_not_stores_are_refused_with_the_next_step() {
     let dir = scratch("foreign");
     let refused = |path: &Path, needle: &str| {
-        for result in [Engine::open(path, Config::default()), Engine::open_existing(path)] {
+        for result in [Engine::open_or_create(path, Config::default()), Engine::open_existing(path)] {
             let err = result.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Io, "{err}");
             assert!(err.to_string().contains(&path.display().to_string()), "{err}");
@@ -210,14 +210,14 @@ fn files_that_are_not_stores_are_refused_with_the_next_step() {
     refused(&dir, "is a directory");
     refused(&text.join("cdp.db"), "");
     let newer = dir.join("newer.db");
-    drop(Engine::open(&newer, Config::default()).unwrap());
+    drop(Engine::open_or_create(&newer, Config::default()).unwrap());
     let conn = rusqlite::Connection::open(&newer).unwrap();
     conn.execute("UPDATE meta SET value = '9', checksum = NULL WHERE key = 'format_version'", []).unwrap();
     drop(conn);
     refused(&newer, "newer omnitwin");
     // Unreadable (only meaningful when not running as root, who reads anything).
     let locked = dir.join("locked.db");
-    drop(Engine::open(&locked, Config::default()).unwrap());
+    drop(Engine::open_or_create(&locked, Config::default()).unwrap());
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
     if std::fs::read(&locked).is_err() {

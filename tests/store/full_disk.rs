@@ -17,7 +17,7 @@ use crate::common::{scratch, synthetic};
 fn full_disk_writer() {
     let Some(path) = std::env::var_os("OMNITWIN_FULL_STORE") else { return };
     let pool = synthetic::generate(6_000, 17).touchpoints;
-    let mut engine = Engine::open(std::path::Path::new(&path), Config::default()).unwrap();
+    let mut engine = Engine::open_or_create(std::path::Path::new(&path), Config::default()).unwrap();
     println!();
     let mut acknowledged = 0;
     for batch in pool.chunks(200) {

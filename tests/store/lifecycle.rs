@@ -126,7 +126,7 @@ fn run(ops: &[Op], case: usize) -> Result<(), TestCaseError> {
     let dir = scratch(&format!("lifecycle-{case}"));
     let path = dir.join("cdp.db");
     let pool = synthetic::generate(1_500, 7).touchpoints;
-    let mut durable = Engine::open(&path, Config::default()).map_err(fail)?;
+    let mut durable = Engine::open_or_create(&path, Config::default()).map_err(fail)?;
     let mut reference = Engine::new(Config::default()).map_err(fail)?;
     reference.go_live().map_err(fail)?;
     // A seed batch large enough to train a model on.

@@ -25,7 +25,7 @@ fn touchpoint(i: usize) -> Touchpoint {
 #[ignore = "run by a_second_writer_is_refused_and_readers_see_what_was_committed as a child process"]
 fn writer_process() {
     let Some(path) = std::env::var_os("OMNITWIN_WRITER_STORE") else { return };
-    let mut engine = Engine::open(std::path::Path::new(&path), Config::default()).unwrap();
+    let mut engine = Engine::open_or_create(std::path::Path::new(&path), Config::default()).unwrap();
     // The test harness writes its own words before ours on the first line.
     println!();
     println!("held {}", engine.len());
@@ -66,7 +66,7 @@ fn a_second_writer_is_refused_and_readers_see_what_was_committed() {
     assert_eq!(held(), 30);
 
     // A second writer, here: refused, naming the writer's process.
-    let err = Engine::open(&path, Config::default()).unwrap_err();
+    let err = Engine::open_or_create(&path, Config::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
     assert!(err.to_string().contains(&format!("in use by another process (process {}", child.id())), "{err}");
     assert!(Engine::open_existing(&path).is_err());
@@ -89,7 +89,7 @@ fn a_second_writer_is_refused_and_readers_see_what_was_committed() {
     // The writer ends: the store opens for writing, with everything it committed.
     drop(input);
     assert!(child.wait().unwrap().success());
-    let engine = Engine::open(&path, Config::default()).unwrap();
+    let engine = Engine::open_or_create(&path, Config::default()).unwrap();
     assert_eq!(engine.len(), 55);
     assert!(engine.warnings().is_empty(), "{:?}", engine.warnings());
     let check = engine.check().unwrap();
@@ -101,13 +101,13 @@ fn a_second_writer_is_refused_and_readers_see_what_was_committed() {
 fn one_writer_per_store_within_a_process_too_until_it_closes() {
     let dir = scratch("one-writer");
     let path = dir.join("cdp.db");
-    let mut first = Engine::open(&path, Config::default()).unwrap();
+    let mut first = Engine::open_or_create(&path, Config::default()).unwrap();
     first.ingest_one(touchpoint(0)).unwrap();
-    assert!(Engine::open(&path, Config::default()).unwrap_err().to_string().contains("in use"));
+    assert!(Engine::open_or_create(&path, Config::default()).unwrap_err().to_string().contains("in use"));
     first.close();
     assert!(first.ingest_one(touchpoint(1)).unwrap_err().to_string().contains("closed"));
     assert_eq!(first.len(), 1, "a closed engine still reads what it holds");
-    let second = Engine::open(&path, Config::default()).unwrap();
+    let second = Engine::open_or_create(&path, Config::default()).unwrap();
     assert_eq!(second.len(), 1);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -21,8 +21,8 @@ fn a_default_store_fed_identifiers_only_opens_again_and_again() {
     let path = dir.join("cdp.db");
     let mut expected = Vec::new();
     for round in 0..6 {
-        let mut engine =
-            Engine::open(&path, Config::default()).unwrap_or_else(|e| panic!("open number {}: {e}", round + 1));
+        let mut engine = Engine::open_or_create(&path, Config::default())
+            .unwrap_or_else(|e| panic!("open number {}: {e}", round + 1));
         assert_eq!(sorted_assignments(&engine), expected, "open number {}: the profiles held", round + 1);
         assert_eq!(engine.warnings(), [] as [String; 0], "open number {}: nothing was rebuilt", round + 1);
         for i in round * 2..round * 2 + 2 {

@@ -253,7 +253,7 @@ mod tests {
         let path = dir.join("cdp.db");
         let mut config = Config::default();
         config.matching.enabled = false;
-        let mut engine = Engine::open(&path, config.clone()).unwrap();
+        let mut engine = Engine::open_or_create(&path, config.clone()).unwrap();
         engine.ingest(people(0, 100)).unwrap();
         engine.ingest_one(people(100, 1).pop().unwrap()).unwrap();
         // Returning visitors (they join, and merge two people's profiles) and new people.
@@ -287,7 +287,11 @@ mod tests {
         assert_eq!(after.0, 160);
         assert!(after.2.len() > before.2.len(), "the arrivals changed profiles");
         drop(engine);
-        assert_eq!(seen(&Engine::open(&path, config).unwrap()), after, "the store holds what the engine held");
+        assert_eq!(
+            seen(&Engine::open_or_create(&path, config).unwrap()),
+            after,
+            "the store holds what the engine held"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

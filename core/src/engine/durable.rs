@@ -66,13 +66,16 @@ pub(crate) struct Persisted {
 }
 
 impl Engine {
-    /// Opens the durable store at `path` (an SQLite file, created if missing) and carries on
-    /// where it stopped: the stored touchpoints are resolved again with the stored model, which
-    /// gives exactly the profiles and ids the engine had, and the change feed continues. The
-    /// engine is live (see [`Engine::ingest_one`]); every ingest is committed before it returns.
-    /// A store created with another config is refused (see [`Engine::open_existing`]); a store
-    /// another process has open for writing is refused (see [`Engine::open_read_only`]).
-    /// Derived state that fails validation is rebuilt and reported in [`Engine::warnings`].
+    /// Opens the durable store at `path` and carries on where it stopped: the stored
+    /// touchpoints are resolved again with the stored model, which gives exactly the profiles
+    /// and ids the engine had, and the change feed continues. The engine is live (see
+    /// [`Engine::ingest_one`]); every ingest is committed before it returns.
+    ///
+    /// `config` is the config the store was created with, checked against it; `None` reads
+    /// it from the store. A missing store is an error (a mistyped path never gives an empty
+    /// store): [`Engine::open_or_create`] creates one. A store another process has open for
+    /// writing is refused (see [`Engine::open_read_only`]). Derived state that fails
+    /// validation is rebuilt and reported in [`Engine::warnings`].
     ///
     /// ```
     /// use omnitwin::{Config, Engine, Touchpoint};
@@ -81,17 +84,40 @@ impl Engine {
     /// std::fs::create_dir_all(&dir).unwrap();
     /// let path = dir.join("cdp.db");
     /// # let _ = std::fs::remove_file(&path);
-    /// let mut engine = Engine::open(&path, Config::default())?;
+    /// assert!(Engine::open(&path, None).is_err()); // no store there yet
+    /// let mut engine = Engine::open_or_create(&path, Config::default())?;
     /// let outcome = engine.ingest_one(Touchpoint { email: Some("an@x.vn".into()), ..Touchpoint::new("t1") })?;
     /// drop(engine);
-    /// let engine = Engine::open(&path, Config::default())?;
+    /// let engine = Engine::open(&path, None)?; // the config it was created with
     /// assert_eq!(engine.profile_of("t1").unwrap().profile_id, outcome.profile_id);
     /// assert!(engine.warnings().is_empty());
     /// # std::fs::remove_dir_all(&dir).ok();
     /// # Ok::<(), omnitwin::Error>(())
     /// ```
-    pub fn open(path: impl AsRef<std::path::Path>, config: Config) -> Result<Engine> {
+    pub fn open(path: impl AsRef<std::path::Path>, config: impl Into<Option<Config>>) -> Result<Engine> {
         let path = path.as_ref();
+        if !path.exists() {
+            return Err(no_such_store(path));
+        }
+        match config.into() {
+            Some(config) => Engine::open_with(path, config),
+            None => Engine::open_existing_as(path, Access::Write),
+        }
+    }
+
+    /// Opens the store at `path`, creating it when there is none: with `config` (`None`: the
+    /// default config). An existing store opens as with [`Engine::open`].
+    pub fn open_or_create(path: impl AsRef<std::path::Path>, config: impl Into<Option<Config>>) -> Result<Engine> {
+        let path = path.as_ref();
+        match config.into() {
+            Some(config) => Engine::open_with(path, config),
+            None if path.exists() => Engine::open_existing_as(path, Access::Write),
+            None => Engine::open_with(path, Config::default()),
+        }
+    }
+
+    /// Opens or creates the store at `path` with `config` (checked against a stored one).
+    fn open_with(path: &std::path::Path, config: Config) -> Result<Engine> {
         let (durable, stored) = Durable::open(path, Access::Write)?;
         let given = serde_json::to_value(&config)?;
         let mut warnings = Vec::new();
@@ -102,8 +128,8 @@ impl Engine {
                     return Err(Error::config(
                         "store",
                         format!(
-                            "{} was created with another config: open it with that config, or with \
-                             Engine::open_existing, which reads the config from the store",
+                            "{} was created with another config: open it with that config, or without one, \
+                             which reads the config from the store",
                             path.display()
                         ),
                     ))
@@ -122,7 +148,8 @@ impl Engine {
         Engine::from_stored(config, config_held, durable, stored, warnings)
     }
 
-    /// Opens an existing store with the config it was created with.
+    /// Opens an existing store with the config it was created with: [`Engine::open`] with
+    /// `None`.
     pub fn open_existing(path: impl AsRef<std::path::Path>) -> Result<Engine> {
         Engine::open_existing_as(path.as_ref(), Access::Write)
     }
@@ -138,7 +165,7 @@ impl Engine {
     /// std::fs::create_dir_all(&dir).unwrap();
     /// let path = dir.join("cdp.db");
     /// # let _ = std::fs::remove_file(&path);
-    /// let mut writer = Engine::open(&path, Config::default())?;
+    /// let mut writer = Engine::open_or_create(&path, Config::default())?;
     /// writer.ingest_one(Touchpoint { email: Some("an@x.vn".into()), ..Touchpoint::new("t1") })?;
     /// let mut reader = Engine::open_read_only(&path)?;
     /// assert!(reader.touchpoint("t1").is_some());
@@ -152,7 +179,7 @@ impl Engine {
 
     fn open_existing_as(path: &std::path::Path, access: Access) -> Result<Engine> {
         if !path.exists() {
-            return Err(Error::Store { path: path.to_owned(), message: "no such store".into() });
+            return Err(no_such_store(path));
         }
         let (durable, stored) = Durable::open(path, access)?;
         let Some(text) = &stored.config else {
@@ -172,17 +199,6 @@ impl Engine {
             ),
         })?;
         Engine::from_stored(config.clone(), Some(config), durable, stored, Vec::new())
-    }
-
-    /// Opens the store at `path` with the config it was created with, or creates it with the
-    /// default config when there is none yet.
-    pub fn open_or_create(path: impl AsRef<std::path::Path>) -> Result<Engine> {
-        let path = path.as_ref();
-        if path.exists() {
-            Engine::open_existing(path)
-        } else {
-            Engine::open(path, Config::default())
-        }
     }
 
     /// An engine from what a store holds. `config_held` is the config as the store holds it
@@ -429,7 +445,7 @@ impl Engine {
     /// use omnitwin::{Config, Engine, Touchpoint};
     /// let path = std::env::temp_dir().join(format!("omnitwin-doc-close-{}.db", std::process::id()));
     /// # let _ = std::fs::remove_file(&path);
-    /// let mut engine = Engine::open(&path, Config::default())?;
+    /// let mut engine = Engine::open_or_create(&path, Config::default())?;
     /// engine.ingest_one(Touchpoint { email: Some("an@x.vn".into()), ..Touchpoint::new("t1") })?;
     /// engine.close();
     /// let again = Engine::open(&path, Config::default())?; // the lock was released
@@ -443,6 +459,46 @@ impl Engine {
         if let Some(store) = self.store.take() {
             self.closed = Some(store.path().to_owned());
         }
+    }
+
+    /// Opens the engine's store again, as it was opened (for writing, or read-only), in place
+    /// of what the engine holds: a reader sees what was committed since it opened; after a
+    /// call panicked part-way through a change (a bug in omnitwin; the Python and Node
+    /// packages do this for you), the engine is what the store holds, everything acknowledged
+    /// and nothing half-done. If opening fails the engine stays closed (see
+    /// [`Engine::close`]): it reads what it held and refuses writes. An engine without a
+    /// store, or a closed one, has nothing to reopen: an `Io` error says so.
+    ///
+    /// ```
+    /// use omnitwin::{Config, Engine, Touchpoint};
+    /// let path = std::env::temp_dir().join(format!("omnitwin-doc-reopen-{}.db", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let mut writer = Engine::open_or_create(&path, Config::default())?;
+    /// let mut reader = Engine::open_read_only(&path)?;
+    /// writer.ingest_one(Touchpoint { email: Some("an@x.vn".into()), ..Touchpoint::new("t1") })?;
+    /// assert!(reader.touchpoint("t1").is_none(), "a reader holds what was committed when it opened");
+    /// reader.reopen()?;
+    /// assert!(reader.touchpoint("t1").is_some() && reader.is_read_only());
+    /// assert!(Engine::new(Config::default())?.reopen().is_err());
+    /// # drop((writer, reader));
+    /// # for suffix in ["", "-lock", "-wal", "-shm"] { let _ = std::fs::remove_file(format!("{}{suffix}", path.display())); }
+    /// # Ok::<(), omnitwin::Error>(())
+    /// ```
+    pub fn reopen(&mut self) -> Result<()> {
+        let Some(store) = &self.store else {
+            let path = self.closed.clone().unwrap_or_else(|| "(no store)".into());
+            let why = if self.closed.is_some() { "closed: open the store again" } else { "the engine holds no store" };
+            return Err(Error::Store { path, message: format!("nothing to reopen ({why})") });
+        };
+        let path = store.path().to_owned();
+        let read_only = self.is_read_only();
+        // The writer's lock is released first, or the store would be found in use.
+        self.close();
+        *self = match read_only {
+            true => Engine::open_read_only(&path)?,
+            false => Engine::open_existing(&path)?,
+        };
+        Ok(())
     }
 
     /// Rewrites the store's file without free pages and folds its log in (as `forget` does):
@@ -516,13 +572,15 @@ impl Engine {
 
     /// After a successful commit: the store holds the engine's small state as it is.
     pub(super) fn persisted_now(&mut self) {
-        self.persisted = Persisted {
-            model: self.model.clone(),
-            origin: self.model_origin,
-            rfm_scale: self.rfm_scale.clone(),
-            config: Some(self.rules.config.clone()),
-            salt: true,
-        };
+        let p = &mut self.persisted;
+        p.model.clone_from(&self.model);
+        p.origin = self.model_origin;
+        p.rfm_scale.clone_from(&self.rfm_scale);
+        // Compared before cloned: this runs after every commit, and the config rarely moves.
+        if p.config.as_ref() != Some(&self.rules.config) {
+            p.config = Some(self.rules.config.clone());
+        }
+        p.salt = true;
     }
 
     /// After a failed call, with the touchpoints back as the store holds them: the small state
@@ -556,6 +614,16 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+/// The error of opening a store that is not there, naming how each language creates one.
+fn no_such_store(path: &std::path::Path) -> Error {
+    Error::Store {
+        path: path.to_owned(),
+        message: "no such store (to create one: Engine::open_or_create in Rust, Engine.open(path, create=True) in \
+                  Python, Engine.open(path, config, { create: true }) in Node)"
+            .into(),
     }
 }
 

@@ -100,7 +100,7 @@ fn someone_held(engine: &Engine, pool: &[Touchpoint]) -> String {
 fn a_write_that_fails_at_any_step_leaves_engine_and_store_as_they_were() {
     let pool = synthetic::generate(8_000, 11).touchpoints;
     let path = store_path("steps");
-    let mut engine = Engine::open(&path, Config::default()).unwrap();
+    let mut engine = Engine::open_or_create(&path, Config::default()).unwrap();
     // A trained model: the store opens with 1,500 touchpoints held in one batch.
     engine.ingest(pool[..1_500].to_vec()).unwrap();
     assert!(engine.model().is_some(), "the engine trained a model");

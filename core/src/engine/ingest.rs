@@ -190,7 +190,7 @@ impl Engine {
     }
 
     /// Checks new touchpoints: ids present, not repeated (among them or with those held),
-    /// values within `max_field_bytes`.
+    /// times in range, amounts finite, values within `max_field_bytes`.
     pub(super) fn check_new(&self, batch: &[Touchpoint]) -> Result<()> {
         self.writable()?;
         let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
@@ -213,7 +213,7 @@ impl Engine {
                     first_seen: format!("at row {first}"),
                 });
             }
-            frame::check_sizes(tp, row, self.rules.config.max_field_bytes)?;
+            frame::check_fields(tp, row, self.rules.config.max_field_bytes)?;
             self.suppression.check(tp, &self.rules, row)?;
         }
         Ok(())

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::matching::text_values;
 use crate::model::{IdKind, IdentifierStatus, Profile, Text, Touchpoint};
 use crate::model::{OnError, RejectedRow};
-use crate::normalize::{parse_timestamp, shorten};
+use crate::normalize::{check_timestamp, parse_timestamp, shorten};
 use crate::progress::Progress;
 use crate::twin::STANDARD_ATTRIBUTES;
 
@@ -44,8 +44,19 @@ impl Problems {
     }
 }
 
-/// Checks that no text field of a touchpoint is longer than `max` bytes.
-pub(crate) fn check_sizes(tp: &Touchpoint, row: usize, max: usize) -> Result<()> {
+/// Checks a touchpoint built outside a file or frame (a Rust value, JSON): its time in the
+/// accepted range, its amount a finite number, no text field longer than `max` bytes.
+pub(crate) fn check_fields(tp: &Touchpoint, row: usize, max: usize) -> Result<()> {
+    if let Some(at) = tp.timestamp {
+        check_timestamp(at).map_err(|message| Error::InvalidField { row, column: "timestamp".into(), message })?;
+    }
+    if let Some(amount) = tp.amount.filter(|a| !a.is_finite()) {
+        return Err(Error::InvalidField {
+            row,
+            column: "amount".into(),
+            message: format!("`{amount}` is not a finite amount"),
+        });
+    }
     let standard = tp.standard_texts().into_iter().filter_map(|(column, value)| Some((column, value?.as_str())));
     let channel = tp.channel.as_ref().map(|c| ("channel", c.as_str()));
     let custom = tp.attributes.iter().chain(&tp.identifiers).map(|(k, v)| (k.as_str(), v.as_str()));
@@ -241,12 +252,25 @@ fn fill_timestamps(column: &Column, rules: &Rules, tps: &mut [Touchpoint], probl
                 .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?
                 .cast(&DataType::Int64)?;
             for (i, value) in ms.i64()?.iter().enumerate() {
-                tps[i].timestamp = value.map(|v| if naive { v - offset_ms } else { v });
+                let Some(value) = value else { continue };
+                match check_timestamp(if naive { value.saturating_sub(offset_ms) } else { value }) {
+                    Ok(ms) => tps[i].timestamp = Some(ms),
+                    Err(message) => problems.field(i, name, message),
+                }
             }
         }
         dtype if dtype.is_integer() => {
-            for (i, value) in series.cast(&DataType::Int64)?.i64()?.iter().enumerate() {
-                tps[i].timestamp = value;
+            // Unsigned values past i64 become null in the cast: read them strictly so they are
+            // refused, not dropped.
+            let values = series.strict_cast(&DataType::Int64).map_err(|_| {
+                Error::Schema(format!("column `{name}` holds integers too large to be epoch milliseconds"))
+            })?;
+            for (i, value) in values.i64()?.iter().enumerate() {
+                let Some(value) = value else { continue };
+                match check_timestamp(value) {
+                    Ok(ms) => tps[i].timestamp = Some(ms),
+                    Err(message) => problems.field(i, name, message),
+                }
             }
         }
         dtype => {

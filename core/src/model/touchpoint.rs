@@ -159,7 +159,12 @@ impl Touchpoint {
         }
         // Read in place, no copy of the fields: this runs on every `ingest_one`.
         let error = match Touchpoint::deserialize(&value) {
-            Ok(touchpoint) => return Ok(touchpoint),
+            Ok(touchpoint) => {
+                if let Some(at) = touchpoint.timestamp {
+                    crate::normalize::check_timestamp(at).map_err(|m| invalid_field("timestamp", m))?;
+                }
+                return Ok(touchpoint);
+            }
             Err(e) => e.to_string(),
         };
         // Each field on its own, to name the one the error is about.

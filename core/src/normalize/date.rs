@@ -61,6 +61,33 @@ impl fmt::Display for UtcOffset {
     }
 }
 
+/// The earliest event time accepted, 1900-01-01T00:00:00Z in UTC epoch milliseconds.
+pub const EARLIEST_TIMESTAMP: i64 = -2_208_988_800_000;
+/// The first event time refused after the accepted range, 2200-01-01T00:00:00Z in UTC epoch
+/// milliseconds.
+pub const LATEST_TIMESTAMP: i64 = 7_258_118_400_000;
+
+/// Checks that an event time (UTC epoch milliseconds) is in 1900–2199: a time outside is a
+/// mistake (seconds written as microseconds, a sentinel such as `i64::MAX`) that would make
+/// recency and windows meaningless. The error says what is accepted.
+///
+/// ```
+/// use omnitwin::normalize::check_timestamp;
+/// assert_eq!(check_timestamp(1_704_067_200_000), Ok(1_704_067_200_000));
+/// assert!(check_timestamp(i64::MAX).unwrap_err().contains("1900"));
+/// ```
+pub fn check_timestamp(millis: i64) -> Result<i64, String> {
+    if (EARLIEST_TIMESTAMP..LATEST_TIMESTAMP).contains(&millis) {
+        Ok(millis)
+    } else {
+        Err(format!(
+            "{millis} is outside the accepted range of times (the years 1900 to 2199, epoch milliseconds \
+             {EARLIEST_TIMESTAMP} to {}); is it in seconds or microseconds instead of milliseconds?",
+            LATEST_TIMESTAMP - 1
+        ))
+    }
+}
+
 const DATETIME_FORMATS: [&str; 6] = [
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%dT%H:%M:%S%.f",
@@ -74,7 +101,8 @@ const DATETIME_FORMATS: [&str; 6] = [
 ///
 /// Accepts RFC 3339 (`2024-03-05T10:20:30+07:00`, `…Z`), the same without an offset (read in
 /// `offset`), with a space instead of `T`, a bare date (midnight), `dd/mm/yyyy hh:mm:ss`, and
-/// an integer (epoch milliseconds). The error says what was expected.
+/// an integer (epoch milliseconds); the time must be in 1900–2199 ([`check_timestamp`]). The
+/// error says what was expected.
 ///
 /// ```
 /// use omnitwin::normalize::{parse_timestamp, UtcOffset};
@@ -84,6 +112,11 @@ const DATETIME_FORMATS: [&str; 6] = [
 /// assert!(parse_timestamp("yesterday", vn).is_err());
 /// ```
 pub fn parse_timestamp(raw: &str, offset: UtcOffset) -> Result<i64, String> {
+    parse_any_timestamp(raw, offset).and_then(check_timestamp)
+}
+
+/// [`parse_timestamp`] before the range check.
+fn parse_any_timestamp(raw: &str, offset: UtcOffset) -> Result<i64, String> {
     let text = raw.trim();
     if let Ok(with_offset) = DateTime::parse_from_rfc3339(text) {
         return Ok(with_offset.timestamp_millis());
@@ -91,7 +124,7 @@ pub fn parse_timestamp(raw: &str, offset: UtcOffset) -> Result<i64, String> {
     if let Ok(with_offset) = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z") {
         return Ok(with_offset.timestamp_millis());
     }
-    if !text.is_empty() && text.len() <= 19 && text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+    if !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
         if let Ok(millis) = text.parse::<i64>() {
             if text.len() != 8 {
                 return Ok(millis);

@@ -13,7 +13,9 @@ mod phone;
 mod vn_shapes;
 
 pub use address::normalize_address;
-pub use date::{normalize_date_of_birth, parse_timestamp, UtcOffset};
+pub use date::{
+    check_timestamp, normalize_date_of_birth, parse_timestamp, UtcOffset, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP,
+};
 pub(crate) use date::{parse_date, shorten};
 pub(crate) use email::canonical_email;
 pub use email::{normalize_email, NormalizedEmail};

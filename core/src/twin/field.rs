@@ -139,7 +139,7 @@ impl Field {
     pub fn read<'a>(&'a self, p: &'a Profile) -> Value<'a> {
         let t = &p.traits;
         let days_since = |at: Option<i64>| match (at, t.as_of) {
-            (Some(at), Some(now)) => Value::Number(((now - at) as f64 / DAY_MS).max(0.0)),
+            (Some(at), Some(now)) => Value::Number((now.saturating_sub(at) as f64 / DAY_MS).max(0.0)),
             _ => Value::Null,
         };
         let number = |n: Option<f64>| n.map_or(Value::Null, Value::Number);
@@ -175,11 +175,15 @@ impl Field {
                 "stage" => text(Some(t.journey.stage.as_str())),
                 "abandoned_cart" => Value::Bool(t.abandoned_cart.is_some()),
                 "hours_since_abandoned_cart" => match (&t.abandoned_cart, t.as_of) {
-                    (Some(cart), Some(now)) => Value::Number(((now - cart.at) as f64 / 3_600_000.0).max(0.0)),
+                    (Some(cart), Some(now)) => {
+                        Value::Number((now.saturating_sub(cart.at) as f64 / 3_600_000.0).max(0.0))
+                    }
                     _ => Value::Null,
                 },
                 "cart_items" => Value::Number(t.cart.len() as f64),
-                "cart_quantity" => Value::Number(t.cart.iter().map(|i| i.quantity).sum::<i64>() as f64),
+                "cart_quantity" => {
+                    Value::Number(t.cart.iter().fold(0i64, |sum, i| sum.saturating_add(i.quantity)) as f64)
+                }
                 "cart_skus" => list(t.cart.iter().map(|i| i.sku.as_str()).collect()),
                 "age" => number(age(p.attribute("date_of_birth"), t.as_of)),
                 attribute => text(p.attribute(attribute)),

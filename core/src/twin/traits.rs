@@ -86,7 +86,7 @@ impl Cart {
             channel: None,
             touchpoint_id: Text::default(),
         });
-        item.quantity += added;
+        item.quantity = item.quantity.saturating_add(added);
         item.added_at = tp.timestamp;
         item.channel = channel_name(tp).map(Text::from);
         item.touchpoint_id = tp.touchpoint_id.clone();
@@ -107,7 +107,7 @@ impl Cart {
         match quantity(tp, twin) {
             Some(q) => {
                 if let Some(item) = self.items.get_mut(&sku) {
-                    item.quantity -= q;
+                    item.quantity = item.quantity.saturating_sub(q);
                     if item.quantity <= 0 {
                         self.items.remove(&sku);
                     }
@@ -185,7 +185,7 @@ pub(crate) fn compute(tps: &[&Touchpoint], twin: &TwinRules, ctx: &TwinContext) 
     if let (Some(last), Some(as_of)) = (traits.last_purchase, ctx.as_of) {
         let (recency_score, frequency_score, monetary_score) = ctx.scale.scores(last, traits.orders, traits.revenue);
         traits.rfm = Some(Rfm {
-            recency_days: ((as_of - last) as f64 / DAY_MS).max(0.0),
+            recency_days: (as_of.saturating_sub(last) as f64 / DAY_MS).max(0.0),
             frequency: traits.orders,
             monetary: traits.revenue,
             recency_score,
