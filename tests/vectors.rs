@@ -325,6 +325,55 @@ fn check_store_vector(path: &Path) {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A rows vector: a batch of JSON objects read by the core's one conversion of rows, the groups
+/// and touchpoints it gives, and bad batches refused whole with the row and column named.
+fn check_rows_vector(path: &Path) {
+    let vector = load(path);
+    let name = path.file_name().unwrap().to_string_lossy();
+    let config: Config = serde_json::from_value(vector["config"].clone()).unwrap();
+    let objects = |rows: &Value| -> Vec<serde_json::Map<String, Value>> {
+        rows.as_array().unwrap().iter().map(|r| r.as_object().unwrap().clone()).collect()
+    };
+    let mut engine = Engine::new(config.clone()).unwrap();
+    let frame = omnitwin::io::frame_from_rows(objects(&vector["rows"])).unwrap();
+    engine.ingest_frame(frame, omnitwin::OnError::Fail).unwrap();
+    let expected = &vector["expected"];
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for a in engine.assignments() {
+        groups.entry(a.profile_id).or_default().push(a.touchpoint_id);
+    }
+    let mut got: Vec<Vec<String>> = groups.into_values().collect();
+    got.iter_mut().for_each(|g| g.sort());
+    got.sort();
+    assert_eq!(serde_json::to_value(got).unwrap(), expected["groups"], "{name}: groups");
+    for (id, fields) in expected["touchpoints"].as_object().unwrap() {
+        let held = serde_json::to_value(engine.touchpoint(id).unwrap()).unwrap();
+        for (field, value) in fields.as_object().unwrap() {
+            assert_eq!(&held[field], value, "{name}: {id}.{field}");
+        }
+    }
+    for bad in vector["bad_batches"].as_array().unwrap() {
+        let mut engine = Engine::new(config.clone()).unwrap();
+        let err = omnitwin::io::frame_from_rows(objects(&bad["rows"]))
+            .and_then(|frame| engine.ingest_frame(frame, omnitwin::OnError::Fail))
+            .unwrap_err();
+        assert_eq!(err.kind(), omnitwin::ErrorKind::InvalidInput, "{name}: {err}");
+        assert_eq!(err.row(), bad["row"].as_u64().map(|r| r as usize), "{name}: {err}");
+        assert_eq!(err.column(), bad["column"].as_str(), "{name}: {err}");
+        assert!(engine.is_empty());
+    }
+}
+
+#[test]
+fn rows_vectors_match() {
+    let mut paths: Vec<_> = std::fs::read_dir(vectors_dir().join("rows")).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    assert!(!paths.is_empty());
+    for path in paths {
+        check_rows_vector(&path);
+    }
+}
+
 #[test]
 fn store_vectors_match() {
     let mut paths: Vec<_> =

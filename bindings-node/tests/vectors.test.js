@@ -13,12 +13,14 @@ const LIVE = vectorFiles('live')
 const TWIN = vectorFiles('twin')
 const WHAT_IF = vectorFiles('what_if')
 const STORE = vectorFiles('store')
+const ROWS = vectorFiles('rows')
 
 test('every vector file is run', () => {
   assert.ok(RESOLVE.length >= 3)
   assert.ok(LIVE.length >= 1)
   assert.ok(TWIN.length >= 1)
   assert.ok(STORE.length >= 1)
+  assert.ok(ROWS.length >= 1)
   const cases = Object.values(NORMALIZE).filter(Array.isArray).reduce((n, list) => n + list.length, 0)
   assert.ok(cases >= 30)
 })
@@ -153,6 +155,27 @@ for (const file of WHAT_IF) {
     assert.deepEqual(engine.changes(feed), camelKeys(expected.recorded))
     const after = Object.fromEntries((await engine.assignments()).map((a) => [a.touchpointId, a.profileId]))
     assert.deepEqual(after, expected.assignments)
+  })
+}
+
+for (const file of ROWS) {
+  test(`rows vector ${path.basename(file, '.json')}`, async () => {
+    const vector = load(file)
+    const engine = new ot.Engine(vector.config)
+    await engine.ingest(vector.rows.map(touchpointInJs)) // objects, as a user writes them
+    const groups = {}
+    for (const a of await engine.assignments()) (groups[a.profileId] ??= []).push(a.touchpointId)
+    const got = Object.values(groups).map((g) => g.sort()).sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    assert.deepEqual(got, vector.expected.groups)
+    for (const [id, fields] of Object.entries(vector.expected.touchpoints)) {
+      const held = engine.touchpoint(id)
+      for (const [field, value] of Object.entries(camelKeys(fields))) assert.deepEqual(held[field], value, `${id}.${field}`)
+    }
+    for (const bad of vector.bad_batches) {
+      const engine = new ot.Engine(vector.config)
+      await assert.rejects(engine.ingest(bad.rows.map(touchpointInJs)), (e) => e instanceof ot.InvalidInputError && e.row === bad.row && e.column === bad.column)
+      assert.equal(engine.len(), 0)
+    }
   })
 }
 

@@ -440,9 +440,14 @@ pub(crate) fn from_python<T: DeserializeOwned>(value: &Bound<'_, PyAny>, what: &
     serde_json::from_str(&json).map_err(|e| errors::config_error(what, e))
 }
 
-/// A Python value as JSON text (for core readers that take JSON: config, model).
+/// A Python value as JSON text (for core readers that take JSON: config, model, touchpoints,
+/// rows). Values JSON has no form for (`datetime`, `date`, `Decimal`) become their text
+/// (`str()`), which the core reads as it reads the same text in a CSV file.
 pub(crate) fn json_of(value: &Bound<'_, PyAny>) -> PyResult<String> {
-    let text = value.py().import("json")?.call_method1("dumps", (value,))?;
+    let py = value.py();
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("default", py.import("builtins")?.getattr("str")?)?;
+    let text = py.import("json")?.call_method("dumps", (value,), Some(&kwargs))?;
     text.extract::<String>()
 }
 
@@ -463,12 +468,27 @@ pub(crate) fn to_python_as<'py>(py: Python<'py>, value: &impl Serialize, class: 
     py.import("omnitwin._display")?.getattr(class)?.call1((plain,))
 }
 
-/// A list of dicts (one per touchpoint) as a DataFrame, built by polars in Python: the same
-/// columns-to-touchpoints rules then apply as to any DataFrame.
+/// A list of dicts as a table, by the core's one conversion of rows
+/// ([`omnitwin::io::frame_from_rows`]: every value as text, as a CSV file gives it; nested
+/// `attributes` and `identifiers` spread into columns), as Node's arrays of objects are.
 pub(crate) fn frame_from_rows(rows: &Bound<'_, PyList>) -> PyResult<DataFrame> {
+    let json = json_of(rows.as_any())?;
     let py = rows.py();
-    let kwargs = pyo3::types::PyDict::new(py);
-    kwargs.set_item("infer_schema_length", py.None())?;
-    let df = py.import("polars")?.getattr("DataFrame")?.call((rows,), Some(&kwargs))?;
-    frame_from_arrow(&df)
+    run(py, move || {
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_str(&json).map_err(|e| omnitwin::Error::Json(e.to_string()))?;
+        let rows = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| match row {
+                serde_json::Value::Object(fields) => Ok(fields),
+                _ => Err(omnitwin::Error::InvalidField {
+                    row: i + 1,
+                    column: "(row)".into(),
+                    message: "expected a dict of a touchpoint's fields".into(),
+                }),
+            })
+            .collect::<omnitwin::Result<Vec<_>>>()?;
+        omnitwin::io::frame_from_rows(rows)
+    })
 }

@@ -57,6 +57,7 @@ def test_every_vector_file_is_run():
     assert len(RESOLVE) >= 3
     assert len(LIVE) >= 1
     assert len(TWIN) >= 1
+    assert len(ROWS) >= 1
     assert sum(len(NORMALIZE[k]) for k in NORMALIZE if isinstance(NORMALIZE[k], list)) >= 30
 
 
@@ -157,6 +158,30 @@ def test_what_if_vector(path):
     assert engine.changes(feed) == expected["recorded"]
     after = engine.assignments()
     assert dict(zip(after["touchpoint_id"], after["profile_id"])) == expected["assignments"]
+
+
+ROWS = sorted((VECTORS / "rows").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", ROWS, ids=lambda p: p.stem)
+def test_rows_vector(path):
+    vector = load(path)
+    engine = ot.Engine(vector["config"])
+    engine.ingest(vector["rows"])  # a list of dicts, as a user writes it
+    groups = {}
+    for row in engine.assignments().iter_rows(named=True):
+        groups.setdefault(row["profile_id"], []).append(row["touchpoint_id"])
+    assert sorted(sorted(g) for g in groups.values()) == vector["expected"]["groups"]
+    for tp, fields in vector["expected"]["touchpoints"].items():
+        held = engine.touchpoint(tp)
+        for field, value in fields.items():
+            assert held[field] == value, f"{tp}.{field}"
+    for bad in vector["bad_batches"]:
+        engine = ot.Engine(vector["config"])
+        with pytest.raises(ot.InvalidInputError) as caught:
+            engine.ingest(bad["rows"])
+        assert (caught.value.row, caught.value.column) == (bad["row"], bad["column"])
+        assert len(engine) == 0
 
 
 STORE = sorted((VECTORS / "store").glob("*.json"))
