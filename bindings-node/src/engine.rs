@@ -624,13 +624,8 @@ impl Engine {
     #[napi(catch_unwind, ts_return_type = "Promise<Array<string>>")]
     pub fn segment(&self, expression: String, options: Option<SegmentOptions>) -> AsyncTask<Job<Json>> {
         self.read_job(move |engine| {
-            let segment = omnitwin::Segment::parse(&expression)?;
-            let segment = match options {
-                Some(SegmentOptions { channel: Some(channel), purpose }) => {
-                    segment.requiring_consent(purpose.as_deref().unwrap_or("marketing"), &channel)
-                }
-                _ => segment,
-            };
+            let (channel, purpose) = options.map_or((None, None), |o| (o.channel, o.purpose));
+            let segment = omnitwin::Segment::parse(&expression)?.for_campaign(channel.as_deref(), purpose.as_deref());
             Ok(engine.segment(&segment)?)
         })
     }

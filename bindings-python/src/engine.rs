@@ -578,22 +578,18 @@ impl Engine {
 
     /// The ids of the profiles in a segment given by an expression (the segment language:
     /// `'rfm.recency_score >= 4 and channels contains "store"'`), sorted. With a contact
-    /// `channel` (`"email"`, `"sms"`, `"zalo"`), only profiles that consented to `purpose` on it.
-    #[pyo3(signature = (expression, channel=None, purpose="marketing"))]
+    /// `channel` (`"email"`, `"sms"`, `"zalo"`), only profiles that consented to `purpose`
+    /// (`"marketing"` when not given) on it.
+    #[pyo3(signature = (expression, channel=None, purpose=None))]
     fn segment(
         &self,
         py: Python<'_>,
         expression: String,
         channel: Option<String>,
-        purpose: &str,
+        purpose: Option<String>,
     ) -> PyResult<Vec<String>> {
-        let purpose = purpose.to_owned();
         self.reading(py, move |engine, _| {
-            let segment = omnitwin::Segment::parse(&expression)?;
-            let segment = match &channel {
-                Some(channel) => segment.requiring_consent(&purpose, channel),
-                None => segment,
-            };
+            let segment = omnitwin::Segment::parse(&expression)?.for_campaign(channel.as_deref(), purpose.as_deref());
             engine.segment(&segment)
         })
     }

@@ -422,6 +422,29 @@ impl Segment {
         self
     }
 
+    /// The purpose a campaign's consent is checked for when none is named.
+    pub const DEFAULT_PURPOSE: &'static str = "marketing";
+
+    /// The segment a campaign on `channel` may reach: without a channel, unchanged; with one,
+    /// [`Segment::requiring_consent`] for `purpose` (by default
+    /// [`Segment::DEFAULT_PURPOSE`]). The one rule behind Python's `segment(expr, channel,
+    /// purpose)` and Node's `segment(expr, { channel, purpose })`.
+    ///
+    /// ```
+    /// use omnitwin::Segment;
+    /// let all = Segment::parse("orders >= 1")?;
+    /// assert_eq!(all.clone().for_campaign(None, None), all);
+    /// let email = Segment::parse("orders >= 1")?.for_campaign(Some("email"), None);
+    /// assert_eq!(email, Segment::parse("orders >= 1")?.requiring_consent("marketing", "email"));
+    /// # Ok::<(), omnitwin::Error>(())
+    /// ```
+    pub fn for_campaign(self, channel: Option<&str>, purpose: Option<&str>) -> Segment {
+        match channel {
+            Some(channel) => self.requiring_consent(purpose.unwrap_or(Segment::DEFAULT_PURPOSE), channel),
+            None => self,
+        }
+    }
+
     /// The first `traits.<name>` the expression reads that is not among `defined` (the
     /// config's user-defined traits), as an error at its position.
     pub(crate) fn undefined_trait<'a>(&self, defined: impl Iterator<Item = &'a str> + Clone) -> Option<ParseError> {
